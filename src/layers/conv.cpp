@@ -1,0 +1,130 @@
+#include "layers/conv.hpp"
+
+#include "tensor/engine.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+
+using namespace dnnl;
+
+Conv::Conv(std::string name, std::string weight_name, std::string bias_name, ConvShape s)
+    : Layer(std::move(name)), s_(s) {
+  weight_.name = std::move(weight_name);
+  weight_.shape = {s.out, s.in / s.groups, s.kernel, s.kernel};
+  bias_.name = std::move(bias_name);
+  bias_.shape = {s.out};
+  bias_.is_bias = true;
+}
+
+dims Conv::weight_dims() const {
+  if (s_.groups == 1) return weight_.shape;
+  return {s_.groups, s_.out / s_.groups, s_.in / s_.groups, s_.kernel, s_.kernel};
+}
+
+md Conv::plain_weight_md() const {
+  return md(weight_dims(), dt::f32, s_.groups == 1 ? tag::oihw : tag::goihw);
+}
+
+md Conv::setup(const md& in, Mode mode, bool need_d_in) {
+  mode_ = mode;
+  need_d_in_ = need_d_in;
+  const dims d = in.dims();
+  if (d.size() != 4 || d[1] != s_.in)
+    fail(name() + ": expected input with " + std::to_string(s_.in) + " channels, got " +
+         shape_str(d));
+  const int64_t oh = (d[2] + 2 * s_.pad - s_.kernel) / s_.stride + 1;
+  const int64_t ow = (d[3] + 2 * s_.pad - s_.kernel) / s_.stride + 1;
+  if (oh <= 0 || ow <= 0) fail(name() + ": input " + shape_str(d) + " is smaller than the kernel");
+  const dims out{d[0], s_.out, oh, ow}, strides{s_.stride, s_.stride}, pad{s_.pad, s_.pad};
+  const md bias_md({s_.out}, dt::f32, tag::x);
+
+  primitive_attr attr;
+  if (s_.relu) {
+    post_ops ops;
+    ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  const prop_kind prop = mode == Mode::train ? prop_kind::forward_training
+                                             : prop_kind::forward_inference;
+  convolution_forward::desc fd(prop, algorithm::convolution_direct, in, any_md(weight_dims()),
+                               bias_md, any_md(out), strides, pad, pad);
+  convolution_forward::primitive_desc fpd(fd, attr, cpu_engine());
+  fwd_ = convolution_forward(fpd);
+
+  w_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.value);
+  w_fwd_ = fpd.weights_desc() == w_plain_.get_desc() ? w_plain_ : memory(fpd.weights_desc(), cpu_engine());
+  bias_mem_ = memory(bias_md, cpu_engine(), bias_.value);
+  fresh_fwd_ = fresh_bwd_ = false;
+
+  if (mode == Mode::train) {
+    if (need_d_in) {
+      convolution_backward_data::desc bd(algorithm::convolution_direct, in,
+                                         any_md(weight_dims()), fpd.dst_desc(), strides, pad, pad);
+      convolution_backward_data::primitive_desc bpd(bd, cpu_engine(), fpd);
+      bwd_data_ = convolution_backward_data(bpd);
+      w_bwd_ = bpd.weights_desc() == w_plain_.get_desc()   ? w_plain_
+               : bpd.weights_desc() == fpd.weights_desc() ? w_fwd_
+                                                           : memory(bpd.weights_desc(), cpu_engine());
+    }
+    convolution_backward_weights::desc wd(algorithm::convolution_direct, in,
+                                          any_md(weight_dims()), bias_md, fpd.dst_desc(), strides,
+                                          pad, pad);
+    convolution_backward_weights::primitive_desc wpd(wd, cpu_engine(), fpd);
+    bwd_weights_ = convolution_backward_weights(wpd);
+    dw_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.grad);
+    dw_ = wpd.diff_weights_desc() == dw_plain_.get_desc() ? dw_plain_
+                                                          : memory(wpd.diff_weights_desc(), cpu_engine());
+    dbias_mem_ = memory(bias_md, cpu_engine(), bias_.grad);
+    if (s_.relu) {
+      eltwise_forward::primitive_desc hint(
+          eltwise_forward::desc(prop_kind::forward_training,
+                                algorithm::eltwise_relu_use_dst_for_bwd, fpd.dst_desc(), 0.f, 0.f),
+          cpu_engine());
+      relu_bwd_ = eltwise_backward(eltwise_backward::primitive_desc(
+          eltwise_backward::desc(algorithm::eltwise_relu_use_dst_for_bwd, fpd.dst_desc(),
+                                 fpd.dst_desc(), 0.f, 0.f),
+          cpu_engine(), hint));
+    }
+  }
+  return fpd.dst_desc();
+}
+
+// Brings a cached copy of the weights up to date with the plain values (once per SGD step).
+void Conv::refresh(const memory& dst, bool& fresh) {
+  if (!fresh && dst != w_plain_) reorder(w_plain_, dst);
+  fresh = true;
+}
+
+void Conv::forward(const Tensor& in, const Tensor& out) {
+  auto& st = cpu_stream();
+  refresh(w_fwd_, fresh_fwd_);
+  fwd_.execute(st, {{DNNL_ARG_SRC, in.mem()},
+                    {DNNL_ARG_WEIGHTS, w_fwd_},
+                    {DNNL_ARG_BIAS, bias_mem_},
+                    {DNNL_ARG_DST, out.mem()}});
+  st.wait();
+}
+
+void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) {
+  auto& st = cpu_stream();
+  if (s_.relu) {  // d_out <- d_out * (out > 0), in place
+    relu_bwd_.execute(st, {{DNNL_ARG_DST, out.mem()},
+                           {DNNL_ARG_DIFF_DST, d_out.mem()},
+                           {DNNL_ARG_DIFF_SRC, d_out.mem()}});
+  }
+  bwd_weights_.execute(st, {{DNNL_ARG_SRC, in.mem()},
+                            {DNNL_ARG_DIFF_DST, d_out.mem()},
+                            {DNNL_ARG_DIFF_WEIGHTS, dw_},
+                            {DNNL_ARG_DIFF_BIAS, dbias_mem_}});
+  st.wait();
+  if (dw_ != dw_plain_) reorder(dw_, dw_plain_);
+  if (!d_in.empty()) {
+    refresh(w_bwd_, w_bwd_ == w_fwd_ ? fresh_fwd_ : fresh_bwd_);
+    bwd_data_.execute(st, {{DNNL_ARG_DIFF_DST, d_out.mem()},
+                           {DNNL_ARG_WEIGHTS, w_bwd_},
+                           {DNNL_ARG_DIFF_SRC, d_in.mem()}});
+  }
+  st.wait();
+}
+
+}  // namespace alexnet

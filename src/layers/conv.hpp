@@ -1,0 +1,48 @@
+// Convolution with groups and an optional fused ReLU (a oneDNN post-op: the activation is
+// computed while the output is still in cache). Forward keeps nothing extra: the backward of
+// the fused ReLU needs only the output, which the Network keeps anyway.
+#pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "layers/layer.hpp"
+
+namespace alexnet {
+
+struct ConvShape {
+  int in = 0, out = 0, kernel = 0, stride = 1, pad = 0, groups = 1;
+  bool relu = false;
+};
+
+class Conv : public Layer {
+ public:
+  Conv(std::string name, std::string weight_name, std::string bias_name, ConvShape s);
+  md setup(const md& in, Mode mode, bool need_d_in) override;
+  void forward(const Tensor& in, const Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& d_out,
+                const Tensor& d_in) override;
+  std::vector<Param*> params() override { return {&weight_, &bias_}; }
+  void params_changed() override { fresh_fwd_ = fresh_bwd_ = false; }
+  const ConvShape& shape() const { return s_; }
+
+ private:
+  dims weight_dims() const;  // {g, O/g, I/g, k, k} with groups, {O, I, k, k} without
+  md plain_weight_md() const;
+
+  ConvShape s_;
+  Param weight_, bias_;
+  Mode mode_ = Mode::eval;
+  bool need_d_in_ = false;
+
+  dnnl::convolution_forward fwd_;
+  dnnl::convolution_backward_data bwd_data_;
+  dnnl::convolution_backward_weights bwd_weights_;
+  dnnl::eltwise_backward relu_bwd_;
+  // Weights in the layouts each primitive prefers; refreshed from the plain values only
+  // after the optimizer changed them.
+  dnnl::memory w_plain_, w_fwd_, w_bwd_, dw_, dw_plain_;
+  bool fresh_fwd_ = false, fresh_bwd_ = false;
+  void refresh(const dnnl::memory& dst, bool& fresh);
+  dnnl::memory bias_mem_, dbias_mem_;
+};
+
+}  // namespace alexnet

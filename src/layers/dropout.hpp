@@ -1,0 +1,31 @@
+// Inverted dropout: in training each unit is kept with probability 1-p and scaled by 1/(1-p)
+// (the same network as the paper's "multiply the outputs by 0.5 at test time"); in evaluation
+// it passes its input through. oneDNN 2.6 has no dropout primitive, so this is the one
+// elementwise loop of the library. The mask is a pure function of (rng key, unit index), so it
+// does not depend on threads. Forward keeps the mask for the backward.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "layers/layer.hpp"
+
+namespace alexnet {
+
+class Dropout : public Layer {
+ public:
+  Dropout(std::string name, float p) : Layer(std::move(name)), p_(p) {}
+  md setup(const md& in, Mode mode, bool need_d_in) override;
+  void forward(const Tensor& in, const Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& d_out,
+                const Tensor& d_in) override;
+  void set_rng_key(uint64_t key) override { key_ = key; }
+  const std::vector<float>& mask() const { return mask_; }  // for tests
+
+ private:
+  float p_;
+  Mode mode_ = Mode::eval;
+  uint64_t key_ = 0;
+  std::vector<float> mask_;  // 0 or 1/(1-p) per unit
+};
+
+}  // namespace alexnet

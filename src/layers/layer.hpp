@@ -1,0 +1,53 @@
+// The layer interface, after Caffe's: set up for an input shape once, then forward and
+// backward many times. Each layer owns its oneDNN primitives (made in setup, reused on every
+// call) and whatever its backward needs from its forward (workspaces, masks); the activations
+// themselves belong to the Network, which hands them in.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.hpp"
+
+namespace alexnet {
+
+enum class Mode { train, eval };
+
+// A learnable tensor. `shape` is the layout files use (PyTorch: OIHW, [out, in], [out]);
+// value, grad and momentum point into the Network's three contiguous buffers.
+struct Param {
+  std::string name;
+  dims shape;
+  bool is_bias = false;
+  float* value = nullptr;
+  float* grad = nullptr;
+  float* momentum = nullptr;
+  int64_t size() const { return numel(shape); }
+};
+
+class Layer {
+ public:
+  explicit Layer(std::string name) : name_(std::move(name)) {}
+  virtual ~Layer() = default;
+  const std::string& name() const { return name_; }
+
+  // Builds the primitives for input `in` (its layout is whatever the previous layer chose)
+  // and returns the output descriptor. need_d_in is false for the first layer.
+  virtual md setup(const md& in, Mode mode, bool need_d_in) = 0;
+  virtual void forward(const Tensor& in, const Tensor& out) = 0;
+  // Gradients: parameters' into Param::grad (overwritten, not accumulated) and, when a
+  // d_in tensor is given, the input's. d_out may be used as scratch.
+  virtual void backward(const Tensor& in, const Tensor& out, const Tensor& d_out,
+                        const Tensor& d_in) = 0;
+
+  virtual std::vector<Param*> params() { return {}; }
+  // Called after the optimizer changed the parameters (layers cache reordered weights).
+  virtual void params_changed() {}
+  // Random streams (dropout) are keyed by the training step, so runs are reproducible.
+  virtual void set_rng_key(uint64_t) {}
+
+ private:
+  std::string name_;
+};
+
+}  // namespace alexnet

@@ -1,0 +1,86 @@
+#include "layers/linear.hpp"
+
+#include "tensor/engine.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+
+using namespace dnnl;
+
+Linear::Linear(std::string name, std::string weight_name, std::string bias_name, int in, int out,
+               bool relu)
+    : Layer(std::move(name)), in_(in), out_(out), relu_(relu) {
+  weight_.name = std::move(weight_name);
+  weight_.shape = {out, in};
+  bias_.name = std::move(bias_name);
+  bias_.shape = {out};
+  bias_.is_bias = true;
+}
+
+md Linear::setup(const md& in, Mode mode, bool need_d_in) {
+  const dims d = in.dims();
+  if (d.size() != 2 || d[1] != in_)
+    fail(name() + ": expected " + std::to_string(in_) + " input features, got " + shape_str(d) +
+         " (is the input image the size this architecture expects?)");
+  const md src = plain_md(d), w = plain_md({out_, in_}), b = plain_md({out_}),
+           dst = plain_md({d[0], out_});
+  primitive_attr attr;
+  if (relu_) {
+    post_ops ops;
+    ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  const prop_kind prop = mode == Mode::train ? prop_kind::forward_training
+                                             : prop_kind::forward_inference;
+  inner_product_forward::primitive_desc fpd(inner_product_forward::desc(prop, src, w, b, dst), attr,
+                                            cpu_engine());
+  fwd_ = inner_product_forward(fpd);
+  w_ = memory(w, cpu_engine(), weight_.value);
+  b_ = memory(b, cpu_engine(), bias_.value);
+  if (mode == Mode::train) {
+    if (need_d_in)
+      bwd_data_ = inner_product_backward_data(inner_product_backward_data::primitive_desc(
+          inner_product_backward_data::desc(src, w, dst), cpu_engine(), fpd));
+    bwd_weights_ = inner_product_backward_weights(inner_product_backward_weights::primitive_desc(
+        inner_product_backward_weights::desc(src, w, b, dst), cpu_engine(), fpd));
+    dw_ = memory(w, cpu_engine(), weight_.grad);
+    db_ = memory(b, cpu_engine(), bias_.grad);
+    if (relu_) {
+      eltwise_forward::primitive_desc hint(
+          eltwise_forward::desc(prop_kind::forward_training,
+                                algorithm::eltwise_relu_use_dst_for_bwd, dst, 0.f, 0.f),
+          cpu_engine());
+      relu_bwd_ = eltwise_backward(eltwise_backward::primitive_desc(
+          eltwise_backward::desc(algorithm::eltwise_relu_use_dst_for_bwd, dst, dst, 0.f, 0.f),
+          cpu_engine(), hint));
+    }
+  }
+  return dst;
+}
+
+void Linear::forward(const Tensor& in, const Tensor& out) {
+  fwd_.execute(cpu_stream(), {{DNNL_ARG_SRC, in.mem()},
+                              {DNNL_ARG_WEIGHTS, w_},
+                              {DNNL_ARG_BIAS, b_},
+                              {DNNL_ARG_DST, out.mem()}});
+  cpu_stream().wait();
+}
+
+void Linear::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) {
+  auto& st = cpu_stream();
+  if (relu_)
+    relu_bwd_.execute(st, {{DNNL_ARG_DST, out.mem()},
+                           {DNNL_ARG_DIFF_DST, d_out.mem()},
+                           {DNNL_ARG_DIFF_SRC, d_out.mem()}});
+  bwd_weights_.execute(st, {{DNNL_ARG_SRC, in.mem()},
+                            {DNNL_ARG_DIFF_DST, d_out.mem()},
+                            {DNNL_ARG_DIFF_WEIGHTS, dw_},
+                            {DNNL_ARG_DIFF_BIAS, db_}});
+  if (!d_in.empty())
+    bwd_data_.execute(st, {{DNNL_ARG_DIFF_DST, d_out.mem()},
+                           {DNNL_ARG_WEIGHTS, w_},
+                           {DNNL_ARG_DIFF_SRC, d_in.mem()}});
+  st.wait();
+}
+
+}  // namespace alexnet

@@ -1,0 +1,55 @@
+#include "layers/softmax_xent.hpp"
+
+#include <cmath>
+
+#include "tensor/engine.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+
+using namespace dnnl;
+
+double SoftmaxCrossEntropy::forward_backward(const Tensor& logits,
+                                             const std::vector<int32_t>& labels,
+                                             const Tensor* d_logits) {
+  const dims d = logits.shape();
+  const int64_t n = d[0], k = d[1];
+  if (static_cast<int64_t>(labels.size()) != n)
+    fail("loss: " + std::to_string(labels.size()) + " labels for a batch of " + std::to_string(n));
+  if (d != shape_) {
+    shape_ = d;
+    logsoftmax_forward::primitive_desc pd(
+        logsoftmax_forward::desc(prop_kind::forward_inference, plain_md(d), 1), cpu_engine());
+    fwd_ = logsoftmax_forward(pd);
+    log_probs_ = Tensor::plain(d);
+  }
+  fwd_.execute(cpu_stream(), {{DNNL_ARG_SRC, logits.mem()}, {DNNL_ARG_DST, log_probs_.mem()}});
+  cpu_stream().wait();
+  const float* lp = log_probs_.data();
+  double loss = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t y = labels[i];
+    if (y < 0 || y >= k)
+      fail("loss: label " + std::to_string(y) + " out of range for " + std::to_string(k) + " classes");
+    loss -= lp[i * k + y];
+  }
+  if (d_logits) {
+    float* g = d_logits->data();
+    const float inv_n = 1.f / static_cast<float>(n);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < k; ++j)
+        g[i * k + j] = (std::exp(lp[i * k + j]) - (j == labels[i] ? 1.f : 0.f)) * inv_n;
+  }
+  return loss / static_cast<double>(n);
+}
+
+Tensor softmax(const Tensor& logits) {
+  Tensor out = Tensor::plain(logits.shape());
+  softmax_forward::primitive_desc pd(
+      softmax_forward::desc(prop_kind::forward_inference, plain_md(logits.shape()), 1), cpu_engine());
+  softmax_forward(pd).execute(cpu_stream(), {{DNNL_ARG_SRC, logits.mem()}, {DNNL_ARG_DST, out.mem()}});
+  cpu_stream().wait();
+  return out;
+}
+
+}  // namespace alexnet

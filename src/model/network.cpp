@@ -1,0 +1,182 @@
+#include "model/network.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "layers/conv.hpp"
+#include "layers/dropout.hpp"
+#include "layers/flatten.hpp"
+#include "layers/linear.hpp"
+#include "layers/lrn.hpp"
+#include "layers/max_pool.hpp"
+#include "tensor/engine.hpp"
+#include "util/error.hpp"
+#include "util/rng.hpp"
+
+namespace alexnet {
+
+namespace {
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+std::string join(const char* a, const char* b) { return std::string(a) + b; }
+}  // namespace
+
+Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(classes) {
+  if (classes < 1) fail("--classes must be at least 1, got " + std::to_string(classes));
+  // The table, row by row: conv (+ReLU) [, LRN] [, max pool] ... flatten, [dropout,] fc (+ReLU).
+  int channels = 3;
+  for (const ConvRow& r : arch.convs) {
+    layers_.push_back(std::make_unique<Conv>(
+        r.name, join(r.file, ".weight"), join(r.file, ".bias"),
+        ConvShape{channels, r.out, r.kernel, r.stride, r.pad, r.groups, /*relu=*/true}));
+    if (r.lrn) layers_.push_back(std::make_unique<Lrn>(std::string("norm") + (r.name + 4), LrnParams{}));
+    if (r.pool) layers_.push_back(std::make_unique<MaxPool>(std::string("pool") + (r.name + 4), 3, 2));
+    channels = r.out;
+  }
+  layers_.push_back(std::make_unique<Flatten>("flatten"));
+  // The spatial size after the convolutions, to size fc6.
+  int size = arch.crop;
+  for (const ConvRow& r : arch.convs) {
+    size = (size + 2 * r.pad - r.kernel) / r.stride + 1;
+    if (r.pool) size = (size - 3) / 2 + 1;
+  }
+  int features = channels * size * size;
+  for (const FcRow& r : arch.fcs) {
+    if (r.dropout_in > 0)
+      layers_.push_back(std::make_unique<Dropout>(std::string("drop") + (r.name + 2), r.dropout_in));
+    const int out = r.out == 0 ? classes : r.out;
+    layers_.push_back(std::make_unique<Linear>(r.name, join(r.file, ".weight"),
+                                               join(r.file, ".bias"), features, out, r.relu));
+    features = out;
+  }
+  for (auto& l : layers_)
+    for (Param* p : l->params()) {
+      params_.push_back(p);
+      total_ += p->size();
+    }
+  values_.reset(new float[total_]());
+  grads_.reset(new float[total_]());
+  momenta_.reset(new float[total_]());
+  int64_t off = 0;
+  for (Param* p : params_) {
+    p->value = values_.get() + off;
+    p->grad = grads_.get() + off;
+    p->momentum = momenta_.get() + off;
+    off += p->size();
+  }
+}
+
+Network::~Network() = default;
+
+void Network::init(InitKind kind, uint64_t seed) {
+  // The paper's bias per row, by the parameter's file name.
+  auto paper_bias = [&](const std::string& name) {
+    for (const ConvRow& r : arch_.convs)
+      if (name == join(r.file, ".bias")) return r.paper_bias;
+    for (const FcRow& r : arch_.fcs)
+      if (name == join(r.file, ".bias")) return r.paper_bias;
+    return 0.f;
+  };
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Param* p = params_[i];
+    if (p->is_bias) {
+      const float b = kind == InitKind::paper ? paper_bias(p->name) : 0.f;
+      std::fill(p->value, p->value + p->size(), b);
+      continue;
+    }
+    const int64_t fan_in = p->size() / p->shape[0];
+    const double stddev = kind == InitKind::paper ? 0.01 : std::sqrt(2.0 / static_cast<double>(fan_in));
+    Rng rng(hash3(seed, 0x1417, i));
+    for (int64_t j = 0; j < p->size(); ++j) p->value[j] = static_cast<float>(rng.normal() * stddev);
+  }
+  std::memset(momenta_.get(), 0, sizeof(float) * total_);
+  params_changed();
+}
+
+Param* Network::find_param(const std::string& file_name) {
+  for (Param* p : params_)
+    if (p->name == file_name) return p;
+  return nullptr;
+}
+
+void Network::params_changed() {
+  for (auto& l : layers_) l->params_changed();
+}
+
+void Network::prepare(const md& input, Mode mode) {
+  if (prepared_ && input == prepared_input_ && mode == prepared_mode_) return;
+  acts_.clear();
+  act_mds_.clear();
+  md cur = input;
+  act_mds_.push_back(cur);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    cur = layers_[i]->setup(cur, mode, /*need_d_in=*/i > 0);
+    act_mds_.push_back(cur);
+  }
+  acts_.emplace_back();  // the input: bound to the caller's tensor on each forward
+  for (size_t i = 1; i < act_mds_.size(); ++i) acts_.emplace_back(act_mds_[i]);
+  size_t biggest = 0;
+  for (const md& m : act_mds_) biggest = std::max(biggest, m.get_size());
+  if (mode == Mode::train) {
+    for (auto& b : diff_buf_) b.reset(new char[biggest]);
+    const size_t last = act_mds_.size() - 1;
+    d_logits_ = Tensor(act_mds_[last], diff_buf_[last % 2].get());
+  } else {
+    for (auto& b : diff_buf_) b.reset();
+    d_logits_ = Tensor();
+  }
+  timing_.assign(layers_.size(), {});
+  for (size_t i = 0; i < layers_.size(); ++i) timing_[i].name = layers_[i]->name();
+  prepared_input_ = input;
+  prepared_mode_ = mode;
+  prepared_ = true;
+}
+
+const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key) {
+  const dims want = input_shape(static_cast<int>(input.shape()[0]));
+  if (input.shape() != want)
+    fail("input " + shape_str(input.shape()) + " does not fit " + arch_.name + ", which takes " +
+         shape_str(want));
+  prepare(input.desc(), mode);
+  acts_[0] = input;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i]->set_rng_key(hash3(rng_key, 0xD0, i));
+    const double t0 = profiling_ ? now_ms() : 0;
+    layers_[i]->forward(acts_[i], acts_[i + 1]);
+    if (profiling_) timing_[i].forward_ms += now_ms() - t0, timing_[i].calls++;
+  }
+  return acts_.back();
+}
+
+void Network::backward() {
+  if (!prepared_ || prepared_mode_ != Mode::train) fail("backward() needs a forward in train mode");
+  for (size_t i = layers_.size(); i-- > 0;) {
+    const Tensor d_out(act_mds_[i + 1], diff_buf_[(i + 1) % 2].get());
+    const Tensor d_in = i > 0 ? Tensor(act_mds_[i], diff_buf_[i % 2].get()) : Tensor();
+    const double t0 = profiling_ ? now_ms() : 0;
+    layers_[i]->backward(acts_[i], acts_[i + 1], d_out, d_in);
+    if (profiling_) timing_[i].backward_ms += now_ms() - t0;
+  }
+}
+
+Tensor Network::output_of(const std::string& layer) const {
+  for (size_t i = layers_.size(); i-- > 0;)
+    if (layers_[i]->name() == layer) {
+      if (acts_.empty()) fail("output_of(" + layer + "): no forward yet");
+      return to_plain(acts_[i + 1]);
+    }
+  fail("unknown layer '" + layer + "'");
+}
+
+std::vector<std::string> Network::layer_names() const {
+  std::vector<std::string> n;
+  for (auto& l : layers_) n.push_back(l->name());
+  return n;
+}
+
+std::vector<LayerTiming> Network::timings() const { return timing_; }
+
+}  // namespace alexnet

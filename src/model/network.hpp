@@ -1,0 +1,80 @@
+// Network: the layers of one ArchSpec in order, the activations between them, and all
+// parameters in three contiguous buffers (values, gradients, momenta) so that the optimizer,
+// checkpoints and an allreduce are each one pass over memory.
+//
+//   forward(input [N,3,C,C] plain, mode) -> logits [N, classes] plain
+//   backward()  after the loss wrote d_logits()  -> Param::grad of every parameter
+//
+// Primitives are built once per (batch, mode) and reused; activations keep the layouts oneDNN
+// picked, and the backward's gradients ping-pong between two buffers sized for the largest.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/layer.hpp"
+#include "model/arch.hpp"
+
+namespace alexnet {
+
+struct LayerTiming {
+  std::string name;
+  double forward_ms = 0, backward_ms = 0;
+  int64_t calls = 0;
+};
+
+class Network {
+ public:
+  Network(const ArchSpec& arch, int classes);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  const ArchSpec& arch() const { return arch_; }
+  int classes() const { return classes_; }
+  dims input_shape(int batch) const { return {batch, 3, arch_.crop, arch_.crop}; }
+
+  void init(InitKind kind, uint64_t seed);
+  const Tensor& forward(const Tensor& input, Mode mode, uint64_t rng_key = 0);
+  const Tensor& d_logits() const { return d_logits_; }  // the loss writes here
+  void backward();
+
+  std::vector<Param*>& params() { return params_; }
+  Param* find_param(const std::string& file_name);
+  int64_t num_params() const { return total_; }
+  float* values() { return values_.get(); }
+  float* grads() { return grads_.get(); }
+  float* momenta() { return momenta_.get(); }
+  void params_changed();  // after the optimizer or a load changed values
+
+  // The output of a named layer (after its ReLU) from the last forward, as a plain tensor.
+  Tensor output_of(const std::string& layer) const;
+  std::vector<std::string> layer_names() const;
+
+  void set_profiling(bool on) { profiling_ = on; }
+  std::vector<LayerTiming> timings() const;
+
+ private:
+  void prepare(const md& input, Mode mode);
+
+  const ArchSpec& arch_;
+  int classes_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Param*> params_;
+  int64_t total_ = 0;
+  std::unique_ptr<float[]> values_, grads_, momenta_;
+
+  // Per (input shape, mode): activations[i] is the input of layer i; the last is the logits.
+  md prepared_input_;
+  Mode prepared_mode_ = Mode::eval;
+  bool prepared_ = false;
+  std::vector<Tensor> acts_;
+  std::vector<md> act_mds_;
+  std::unique_ptr<char[]> diff_buf_[2];
+  Tensor d_logits_;
+  bool profiling_ = false;
+  std::vector<LayerTiming> timing_;
+};
+
+}  // namespace alexnet

@@ -1,0 +1,110 @@
+#include "model/weights.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "util/error.hpp"
+
+namespace alexnet {
+
+using json = nlohmann::json;
+
+void put_model_info(const ModelInfo& info, std::map<std::string, std::string>& md) {
+  md["arch"] = info.arch;
+  if (!info.class_names.empty()) md["class_names"] = json(info.class_names).dump();
+  if (info.norm) {
+    md["mean"] = json(info.norm->mean).dump();
+    md["std"] = json(info.norm->std).dump();
+  }
+}
+
+ModelInfo get_model_info(const std::map<std::string, std::string>& md, const std::string& path) {
+  ModelInfo info;
+  if (auto it = md.find("arch"); it != md.end()) info.arch = it->second;
+  try {
+    if (auto it = md.find("class_names"); it != md.end())
+      info.class_names = json::parse(it->second).get<std::vector<std::string>>();
+    auto m = md.find("mean"), s = md.find("std");
+    if (m != md.end() && s != md.end()) {
+      Normalization n;
+      n.mean = json::parse(m->second).get<std::array<float, 3>>();
+      n.std = json::parse(s->second).get<std::array<float, 3>>();
+      for (float v : n.std)
+        if (!(v > 0)) fail(path + ": metadata 'std' must be positive");
+      info.norm = n;
+    }
+  } catch (const json::exception&) {
+    fail(path + ": metadata class_names/mean/std is not valid JSON of the expected form");
+  }
+  return info;
+}
+
+void export_params(Network& net, SafetensorsFile& file, const std::string& prefix) {
+  for (Param* p : net.params()) {
+    NamedTensor t;
+    t.shape.assign(p->shape.begin(), p->shape.end());
+    t.data.assign(p->value, p->value + p->size());
+    file.tensors[prefix + p->name] = std::move(t);
+  }
+}
+
+void import_params(Network& net, const SafetensorsFile& file, const std::string& path,
+                   const std::string& prefix) {
+  for (Param* p : net.params()) {
+    auto it = file.tensors.find(prefix + p->name);
+    if (it == file.tensors.end())
+      fail(path + ": tensor '" + prefix + p->name + "' is missing (" + net.arch().name + " needs it)");
+    const std::vector<int64_t> want(p->shape.begin(), p->shape.end());
+    if (it->second.shape != want)
+      fail(path + ": tensor '" + prefix + p->name + "' has shape " + shape_str(it->second.shape) +
+           ", " + net.arch().name + " needs " + shape_str(p->shape));
+    std::copy(it->second.data.begin(), it->second.data.end(), p->value);
+  }
+  for (const auto& [name, t] : file.tensors) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    if (prefix.empty() && rest.find('/') != std::string::npos) continue;  // other sections
+    if (!net.find_param(rest))
+      fail(path + ": unknown tensor '" + name + "' (not a parameter of " + net.arch().name + ")");
+  }
+  net.params_changed();
+}
+
+void save_weights(Network& net, const ModelInfo& info, const std::string& path) {
+  SafetensorsFile f;
+  export_params(net, f);
+  put_model_info(info, f.metadata);
+  write_safetensors(path, f);
+}
+
+LoadedModel load_model(const std::string& path, const std::string& arch_flag) {
+  SafetensorsFile f = read_safetensors(path);
+  ModelInfo info = get_model_info(f.metadata, path);
+  std::string arch = info.arch;
+  if (!arch_flag.empty()) {
+    if (!arch.empty() && arch != arch_flag)
+      fail(path + ": weights are for " + arch + ", not --arch " + arch_flag);
+    arch = arch_flag;
+  }
+  if (arch.empty()) {
+    // torchvision's state dict carries no metadata; its names say what it is.
+    if (f.tensors.count("features.0.weight")) arch = "alexnet-torchvision";
+    else fail(path + ": no architecture in the metadata; pass --arch");
+  }
+  const ArchSpec& spec = arch_by_name(arch);
+  info.arch = arch;
+  const std::string last_bias = std::string(spec.fcs.back().file) + ".bias";
+  auto it = f.tensors.find(last_bias);
+  if (it == f.tensors.end()) fail(path + ": tensor '" + last_bias + "' is missing (" + arch + " needs it)");
+  if (it->second.shape.size() != 1 || it->second.shape[0] < 1)
+    fail(path + ": tensor '" + last_bias + "' has shape " + shape_str(it->second.shape) + ", expected [classes]");
+  const int classes = static_cast<int>(it->second.shape[0]);
+  if (!info.class_names.empty() && static_cast<int>(info.class_names.size()) != classes)
+    fail(path + ": metadata names " + std::to_string(info.class_names.size()) + " classes but the weights have " +
+         std::to_string(classes));
+  LoadedModel m{std::make_unique<Network>(spec, classes), info};
+  import_params(*m.net, f, path);
+  return m;
+}
+
+}  // namespace alexnet

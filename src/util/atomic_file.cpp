@@ -1,0 +1,69 @@
+#include "util/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "util/error.hpp"
+
+namespace alexnet {
+
+namespace {
+std::string sys_error() { return std::strerror(errno); }
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(path + ": cannot write: " + sys_error());
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string e = sys_error();
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail(path + ": write failed: " + e);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    fail(path + ": fsync failed: " + sys_error());
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string e = sys_error();
+    ::unlink(tmp.c_str());
+    fail(path + ": rename failed: " + e);
+  }
+  // Make the rename itself durable.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail(path + ": no such file");
+  if (std::filesystem::is_directory(path, ec)) fail(path + ": is a directory, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path + ": cannot open: " + sys_error());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) fail(path + ": read error");
+  return ss.str();
+}
+
+}  // namespace alexnet

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything the project needs from Debian's archive. Idempotent: packages already
+# present are left alone, and apt is only asked when something is missing.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config
+      libdnnl-dev                                   # every tensor operation
+      libopencv-imgcodecs-dev libopencv-imgproc-dev # decoding and resizing images, writing PNGs
+      nlohmann-json3-dev libcli11-dev               # safetensors headers, the command line
+      libgtest-dev libbenchmark-dev                 # tests and micro-benchmarks
+      zlib1g-dev                                    # gzipped IDX files
+      dataset-fashion-mnist)                        # the embedded default data set
+[ "${WITH_TORCH:-0}" = 1 ] && pkgs+=(python3-torch python3-numpy)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
