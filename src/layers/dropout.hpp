@@ -20,6 +20,7 @@ class Dropout : public Layer {
                 const Tensor& d_in) override;
   void set_rng_key(uint64_t key) override { key_ = key; }
   const std::vector<float>& mask() const { return mask_; }  // for tests
+  void set_p(float p) { p_ = p; }
 
  private:
   float p_;

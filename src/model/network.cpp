@@ -177,6 +177,11 @@ std::vector<std::string> Network::layer_names() const {
   return n;
 }
 
+void Network::set_dropout(float p) {
+  for (auto& l : layers_)
+    if (auto* d = dynamic_cast<Dropout*>(l.get())) d->set_p(p);
+}
+
 std::vector<LayerTiming> Network::timings() const { return timing_; }
 
 }  // namespace alexnet

@@ -52,6 +52,9 @@ class Network {
   Tensor output_of(const std::string& layer) const;
   std::vector<std::string> layer_names() const;
 
+  // Sets every dropout layer's rate (0 turns dropout off; tests compare against PyTorch so).
+  void set_dropout(float p);
+
   void set_profiling(bool on) { profiling_ = on; }
   std::vector<LayerTiming> timings() const;
 

@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "model/network.hpp"
+#include "train/sgd.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+namespace {
+
+TEST(Network, ParameterCountsAreThePapers) {
+  EXPECT_EQ(Network(arch_by_name("alexnet"), 1000).num_params(), 60965224);
+  EXPECT_EQ(Network(arch_by_name("alexnet-torchvision"), 1000).num_params(), 61100840);
+  EXPECT_EQ(Network(arch_by_name("alexnet-mini"), 10).num_params(), 552138);
+}
+
+TEST(Network, PaperInitHasUnitBiasesInConv245Fc67) {
+  Network net(arch_by_name("alexnet-mini"), 10);
+  net.init(InitKind::paper, 3);
+  for (Param* p : net.params()) {
+    if (!p->is_bias) {
+      double s = 0, s2 = 0;
+      for (int64_t i = 0; i < p->size(); ++i) s += p->value[i], s2 += p->value[i] * p->value[i];
+      if (p->size() > 10000) EXPECT_NEAR(std::sqrt(s2 / p->size()), 0.01, 0.0005) << p->name;
+      continue;
+    }
+    const bool one = p->name == "conv2.bias" || p->name == "conv4.bias" || p->name == "conv5.bias" ||
+                     p->name == "fc6.bias" || p->name == "fc7.bias";
+    for (int64_t i = 0; i < p->size(); ++i) ASSERT_EQ(p->value[i], one ? 1.f : 0.f) << p->name;
+  }
+}
+
+TEST(Network, OutputShapesFollowTheTables) {
+  for (const auto& [arch, size] : std::vector<std::pair<std::string, int>>{{"alexnet", 6}, {"alexnet-torchvision", 6}, {"alexnet-mini", 2}}) {
+    Network net(arch_by_name(arch), 7);
+    Tensor x = Tensor::plain(net.input_shape(1));
+    std::fill(x.data(), x.data() + x.size(), 0.5f);
+    EXPECT_EQ(net.forward(x, Mode::eval).shape(), (dims{1, 7}));
+    EXPECT_EQ(net.output_of("pool5").shape()[2], size);
+  }
+}
+
+TEST(Network, WrongInputShapeIsAUserError) {
+  Network net(arch_by_name("alexnet-mini"), 10);
+  Tensor x = Tensor::plain({1, 3, 32, 32});
+  EXPECT_THROW(net.forward(x, Mode::eval), UserError);
+}
+
+// v <- 0.9 v - 0.0005 lr w - lr g ; w <- w + v, computed here independently.
+TEST(Sgd, IsThePapersRule) {
+  std::vector<float> w{1.f, -2.f, 0.5f}, g{0.1f, 0.2f, -0.3f}, v{0.05f, 0.f, -0.1f};
+  std::vector<double> ew(3), ev(3);
+  for (int i = 0; i < 3; ++i) {
+    ev[i] = 0.9 * v[i] - 0.0005 * 0.01 * w[i] - 0.01 * g[i];
+    ew[i] = w[i] + ev[i];
+  }
+  sgd_step(w.data(), g.data(), v.data(), 3, SgdConfig{0.01f, 0.9f, 5e-4f});
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NEAR(v[i], ev[i], 1e-7);
+    EXPECT_NEAR(w[i], ew[i], 1e-7);
+  }
+}
+
+}  // namespace
+}  // namespace alexnet
