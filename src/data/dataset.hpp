@@ -1,0 +1,42 @@
+// Data sets (SPEC §4): an image folder in the ImageNet layout (root/<class>/<image>, classes
+// sorted), a list file of `path label` lines (Caffe's convention), and MNIST/Fashion-MNIST IDX
+// files (gzipped or not). One path names a data set; its kind is detected from what is there.
+// Everything that can be checked without decoding images (missing files, empty folders, bad
+// labels) is checked when the data set is opened, before training starts.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/image.hpp"
+
+namespace alexnet {
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual int64_t size() const = 0;
+  virtual int32_t label(int64_t i) const = 0;
+  virtual Image read(int64_t i) const = 0;  // throws DecodeError
+  virtual std::string name_of(int64_t i) const = 0;  // file name (or IDX index) for messages
+  const std::vector<std::string>& class_names() const { return class_names_; }
+  int classes() const { return static_cast<int>(class_names_.size()); }
+  const std::string& path() const { return path_; }
+  const std::string& kind() const { return kind_; }
+
+ protected:
+  std::string path_, kind_;
+  std::vector<std::string> class_names_;
+};
+
+enum class DatasetSplit { train, test };
+
+// kind: "auto", "folder", "list", "idx". For an IDX directory, `split` picks train-* or t10k-*.
+std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string& kind,
+                                      DatasetSplit split);
+
+// Fashion-MNIST's class names, used when an IDX directory is Fashion-MNIST.
+const std::vector<std::string>& fashion_mnist_classes();
+
+}  // namespace alexnet

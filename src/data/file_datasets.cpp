@@ -1,0 +1,142 @@
+// Image folders (root/<class>/<image>, classes in sorted order) and list files (`path label`
+// per line, paths relative to the list's folder unless absolute), and the detection of kinds.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "data/dataset.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+
+namespace fs = std::filesystem;
+
+std::unique_ptr<Dataset> make_idx_dataset(const std::string& dir, DatasetSplit split);
+
+namespace {
+
+bool is_image_name(const fs::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
+  for (const char* x : {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm",
+                        ".pbm", ".pnm", ".jpe"})
+    if (e == x) return true;
+  return false;
+}
+
+class FileDataset : public Dataset {
+ public:
+  int64_t size() const override { return static_cast<int64_t>(files_.size()); }
+  int32_t label(int64_t i) const override { return labels_[i]; }
+  Image read(int64_t i) const override { return decode_image(files_[i]); }
+  std::string name_of(int64_t i) const override { return files_[i]; }
+
+ protected:
+  std::vector<std::string> files_;
+  std::vector<int32_t> labels_;
+};
+
+class FolderDataset : public FileDataset {
+ public:
+  explicit FolderDataset(const std::string& root) {
+    path_ = root;
+    kind_ = "folder";
+    std::vector<fs::path> dirs;
+    for (const auto& e : fs::directory_iterator(root))
+      if (e.is_directory() && e.path().filename().string()[0] != '.') dirs.push_back(e.path());
+    std::sort(dirs.begin(), dirs.end());
+    if (dirs.empty()) fail(root + ": no class folders (expected root/<class>/<image>)");
+    for (size_t c = 0; c < dirs.size(); ++c) {
+      class_names_.push_back(dirs[c].filename().string());
+      std::vector<std::string> files;
+      for (const auto& e : fs::recursive_directory_iterator(dirs[c]))
+        if (e.is_regular_file() && is_image_name(e.path())) files.push_back(e.path().string());
+      std::sort(files.begin(), files.end());
+      for (auto& f : files) {
+        files_.push_back(std::move(f));
+        labels_.push_back(static_cast<int32_t>(c));
+      }
+    }
+    if (files_.empty()) fail(root + ": the class folders hold no image files");
+  }
+};
+
+class ListDataset : public FileDataset {
+ public:
+  ListDataset(const std::string& list, const std::vector<std::string>& names) {
+    path_ = list;
+    kind_ = "list";
+    std::ifstream in(list);
+    if (!in) fail(list + ": cannot open list file");
+    const fs::path base = fs::path(list).parent_path();
+    std::string line;
+    int lineno = 0, max_label = -1;
+    while (std::getline(in, line)) {
+      ++lineno;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos || line[0] == '#') continue;
+      const size_t sp = line.find_last_of(" \t");
+      const std::string where = list + ":" + std::to_string(lineno);
+      if (sp == std::string::npos) fail(where + ": expected `path label`");
+      std::string file = line.substr(0, sp);
+      file.erase(file.find_last_not_of(" \t") + 1);
+      const std::string lab = line.substr(sp + 1);
+      int32_t label;
+      try {
+        size_t used;
+        label = std::stoi(lab, &used);
+        if (used != lab.size()) throw std::invalid_argument("");
+      } catch (const std::exception&) {
+        fail(where + ": label '" + lab + "' is not an integer");
+      }
+      if (label < 0) fail(where + ": negative label " + lab);
+      if (!names.empty() && label >= static_cast<int32_t>(names.size()))
+        fail(where + ": label " + lab + " is out of range for " + std::to_string(names.size()) + " classes");
+      fs::path p(file);
+      if (p.is_relative()) p = base / p;
+      if (!fs::exists(p)) fail(where + ": missing file " + p.string());
+      files_.push_back(p.string());
+      labels_.push_back(label);
+      max_label = std::max(max_label, label);
+    }
+    if (files_.empty()) fail(list + ": the list file names no images");
+    class_names_ = names;
+    for (int c = static_cast<int>(class_names_.size()); c <= max_label; ++c)
+      class_names_.push_back(std::to_string(c));
+  }
+};
+
+bool is_idx_dir(const fs::path& p) {
+  for (const char* f : {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"})
+    if (fs::exists(p / f) || fs::exists(p / (std::string(f) + ".gz"))) return true;
+  return false;
+}
+
+}  // namespace
+
+std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string& kind,
+                                      DatasetSplit split) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail(path + ": no such file or directory");
+  std::string k = kind;
+  if (k == "auto") {
+    if (fs::is_directory(path)) k = is_idx_dir(path) ? "idx" : "folder";
+    else k = "list";
+  }
+  if (k == "idx") {
+    if (!fs::is_directory(path)) fail(path + ": an IDX data set is a directory");
+    return make_idx_dataset(path, split);
+  }
+  if (k == "folder") {
+    if (!fs::is_directory(path)) fail(path + ": an image folder data set is a directory");
+    return std::make_unique<FolderDataset>(path);
+  }
+  if (k == "list") {
+    if (fs::is_directory(path)) fail(path + ": a list data set is a file of `path label` lines");
+    return std::make_unique<ListDataset>(path, std::vector<std::string>{});
+  }
+  fail("--data-kind: unknown kind '" + kind + "' (auto, folder, list, idx)");
+}
+
+}  // namespace alexnet

@@ -1,0 +1,39 @@
+// Decoded images: 8-bit RGB, interleaved (HWC). Decoding is OpenCV's imgcodecs (JPEG incl.
+// progressive and CMYK, PNG incl. palette/16-bit/alpha, BMP, WebP, TIFF, PGM/PPM), then brought
+// to SPEC §2's form: grayscale repeated to RGB, alpha dropped, 16-bit scaled to 8-bit, the EXIF
+// orientation applied. Absurd dimensions are refused from the header, before pixels are decoded.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace alexnet {
+
+struct Image {
+  int height = 0, width = 0;
+  std::vector<uint8_t> rgb;  // height * width * 3
+  uint8_t* row(int y) { return rgb.data() + static_cast<size_t>(y) * width * 3; }
+  const uint8_t* row(int y) const { return rgb.data() + static_cast<size_t>(y) * width * 3; }
+};
+
+// A file that does not decode. The loader skips and counts these; with --strict they stop
+// the run. The message names the file.
+struct DecodeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+constexpr int64_t kMaxImagePixels = 100'000'000;  // refuse anything larger (decompression bombs)
+
+// Call once before any decoding (sets OpenCV's header-time size limits).
+void init_image_decoding();
+Image decode_image(const std::string& path);
+Image decode_image_bytes(const std::string& bytes, const std::string& name_for_errors);
+
+// Shorter side to `s` (area averaging when shrinking, bilinear when enlarging), then the
+// centre s x s square.
+Image resize_shorter_center(const Image& img, int s);
+
+void write_png(const std::string& path, const Image& img);  // atomic
+
+}  // namespace alexnet

@@ -1,0 +1,118 @@
+#include "data/stats.hpp"
+
+#include <cmath>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <thread>
+
+#include "io/safetensors.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+
+DataStats compute_stats(const Dataset& data, int resize, int64_t max_images, int workers) {
+  const int64_t n = data.size();
+  const int64_t take = max_images > 0 ? std::min(max_images, n) : n;
+  const size_t px = static_cast<size_t>(resize) * resize;
+  struct Acc {
+    std::vector<double> sum;
+    double s[3] = {0, 0, 0}, ss[3][3] = {{0}};
+    int64_t images = 0;
+  };
+  std::vector<Acc> acc(std::max(1, workers));
+  std::vector<std::thread> threads;
+  for (int w = 0; w < static_cast<int>(acc.size()); ++w)
+    threads.emplace_back([&, w] {
+      Acc& a = acc[w];
+      a.sum.assign(px * 3, 0.0);
+      for (int64_t t = w; t < take; t += static_cast<int64_t>(acc.size())) {
+        Image img;
+        try {
+          img = resize_shorter_center(data.read(t * n / take), resize);
+        } catch (const DecodeError&) {
+          continue;
+        }
+        for (size_t p = 0; p < px; ++p) {
+          double v[3];
+          for (int c = 0; c < 3; ++c) {
+            v[c] = img.rgb[3 * p + c];
+            a.sum[3 * p + c] += v[c];
+            a.s[c] += v[c];
+          }
+          for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j) a.ss[i][j] += v[i] * v[j];
+        }
+        ++a.images;
+      }
+    });
+  for (auto& t : threads) t.join();
+  Acc total;
+  total.sum.assign(px * 3, 0.0);
+  for (const Acc& a : acc) {
+    for (size_t i = 0; i < px * 3; ++i) total.sum[i] += a.sum[i];
+    for (int i = 0; i < 3; ++i) {
+      total.s[i] += a.s[i];
+      for (int j = 0; j < 3; ++j) total.ss[i][j] += a.ss[i][j];
+    }
+    total.images += a.images;
+  }
+  if (total.images == 0) fail(data.path() + ": no image decoded, cannot compute statistics");
+  DataStats st;
+  st.resize = resize;
+  st.images = total.images;
+  st.mean_image.resize(px * 3);
+  for (size_t i = 0; i < px * 3; ++i) st.mean_image[i] = static_cast<float>(total.sum[i] / total.images);
+  const double count = static_cast<double>(total.images) * px;
+  double mean[3];
+  for (int c = 0; c < 3; ++c) mean[c] = total.s[c] / count;
+  cv::Mat cov(3, 3, CV_64F);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      cov.at<double>(i, j) = (total.ss[i][j] / count - mean[i] * mean[j]) / (255.0 * 255.0);
+  for (int c = 0; c < 3; ++c) {
+    st.norm.mean[c] = static_cast<float>(mean[c]);
+    st.norm.std[c] = static_cast<float>(std::sqrt(std::max(cov.at<double>(c, c), 1e-12)) * 255.0);
+  }
+  cv::Mat values, vectors;  // eigenvalues descending, eigenvectors as rows
+  cv::eigen(cov, values, vectors);
+  for (int i = 0; i < 3; ++i) {
+    st.pca.values[i] = static_cast<float>(std::max(0.0, values.at<double>(i)));
+    for (int c = 0; c < 3; ++c) st.pca.vectors[i][c] = static_cast<float>(vectors.at<double>(i, c));
+  }
+  return st;
+}
+
+void save_stats(const std::string& path, const DataStats& s) {
+  SafetensorsFile f;
+  f.tensors["mean_image"] = {{s.resize, s.resize, 3}, s.mean_image};
+  f.metadata["resize"] = std::to_string(s.resize);
+  f.metadata["images"] = std::to_string(s.images);
+  f.metadata["mean"] = nlohmann::json(s.norm.mean).dump();
+  f.metadata["std"] = nlohmann::json(s.norm.std).dump();
+  f.metadata["pca_values"] = nlohmann::json(s.pca.values).dump();
+  f.metadata["pca_vectors"] = nlohmann::json(s.pca.vectors).dump();
+  write_safetensors(path, f);
+}
+
+DataStats load_stats(const std::string& path) {
+  SafetensorsFile f = read_safetensors(path);
+  DataStats s;
+  try {
+    s.resize = std::stoi(f.metadata.at("resize"));
+    s.images = std::stoll(f.metadata.at("images"));
+    s.norm.mean = nlohmann::json::parse(f.metadata.at("mean")).get<std::array<float, 3>>();
+    s.norm.std = nlohmann::json::parse(f.metadata.at("std")).get<std::array<float, 3>>();
+    s.pca.values = nlohmann::json::parse(f.metadata.at("pca_values")).get<std::array<float, 3>>();
+    s.pca.vectors = nlohmann::json::parse(f.metadata.at("pca_vectors")).get<std::array<std::array<float, 3>, 3>>();
+  } catch (const std::exception&) {
+    fail(path + ": not a statistics file of `alexnet stats` (metadata missing or malformed)");
+  }
+  auto it = f.tensors.find("mean_image");
+  if (it == f.tensors.end() || it->second.shape != std::vector<int64_t>{s.resize, s.resize, 3})
+    fail(path + ": tensor 'mean_image' is missing or not [S, S, 3]");
+  s.mean_image = it->second.data;
+  return s;
+}
+
+}  // namespace alexnet

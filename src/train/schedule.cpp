@@ -1,0 +1,55 @@
+#include "train/schedule.hpp"
+
+#include <cmath>
+
+#include "util/error.hpp"
+
+namespace alexnet {
+
+LrSchedule::LrSchedule(ScheduleConfig c) : c_(std::move(c)), lr_(c_.base_lr) {
+  if (!(c_.base_lr > 0)) fail("--lr must be positive");
+  if (c_.kind != "plateau" && c_.kind != "step" && c_.kind != "fixed" && c_.kind != "cosine")
+    fail("--schedule: unknown schedule '" + c_.kind + "' (plateau, step, fixed, cosine)");
+  if (c_.kind == "step" && c_.steps.empty()) fail("--schedule step needs --lr-steps");
+  if (c_.kind == "cosine" && c_.epochs < 1) fail("--schedule cosine needs --epochs");
+}
+
+float LrSchedule::lr_at(int epoch, double frac) const {
+  if (c_.kind == "step") {
+    int n = 0;
+    for (int s : c_.steps) n += epoch + 1 >= s;
+    return c_.base_lr * std::pow(c_.factor, static_cast<float>(n));
+  }
+  if (c_.kind == "cosine") {
+    const double t = std::min(1.0, (epoch + frac) / c_.epochs);
+    return static_cast<float>(c_.min_lr + 0.5 * (c_.base_lr - c_.min_lr) * (1 + std::cos(M_PI * t)));
+  }
+  return lr_;  // fixed, plateau
+}
+
+bool LrSchedule::end_epoch(int, double val_error) {
+  if (c_.kind != "plateau") return false;
+  if (val_error < best_ - c_.threshold) {
+    best_ = val_error;
+    bad_epochs_ = 0;
+    return false;
+  }
+  if (++bad_epochs_ <= c_.patience - 1 || drops_ >= c_.max_drops) return false;
+  lr_ *= c_.factor;
+  ++drops_;
+  bad_epochs_ = 0;
+  return true;
+}
+
+nlohmann::json LrSchedule::state() const {
+  return {{"lr", lr_}, {"best", best_}, {"bad_epochs", bad_epochs_}, {"drops", drops_}};
+}
+
+void LrSchedule::restore(const nlohmann::json& s) {
+  lr_ = s.at("lr").get<float>();
+  best_ = s.at("best").get<double>();
+  bad_epochs_ = s.at("bad_epochs").get<int>();
+  drops_ = s.at("drops").get<int>();
+}
+
+}  // namespace alexnet
