@@ -1,1 +1,53 @@
-int main() { return 0; }
+// alexnet: train, evaluate and use AlexNet (SPEC.md). Errors a user can cause are printed as
+// one line naming the file, tensor or flag, with exit code 2; runtime failures exit with 1.
+#include <cstdio>
+#include <exception>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "cli/commands.hpp"
+#include "data/image.hpp"
+#include "util/error.hpp"
+
+namespace alexnet::cli {
+int exit_code = 0;
+}
+
+int main(int argc, char** argv) {
+  alexnet::init_image_decoding();
+  CLI::App app{"AlexNet (Krizhevsky, Sutskever, Hinton 2012) on oneDNN: train, evaluate, predict"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every command");
+  alexnet::cli::add_train(app);
+  alexnet::cli::add_eval(app);
+  alexnet::cli::add_predict(app);
+  alexnet::cli::add_bench(app);
+  alexnet::cli::add_stats(app);
+  alexnet::cli::add_prepare(app);
+  alexnet::cli::add_plot(app);
+  alexnet::cli::add_filters(app);
+  alexnet::cli::add_features(app);
+  alexnet::cli::add_similar(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s (see %s --help)\n", e.what(), argv[0]);
+    return 2;
+  } catch (const alexnet::UserError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const dnnl::error& e) {
+    std::fprintf(stderr, "error: oneDNN: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory (try a smaller --batch)\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return alexnet::cli::exit_code;
+}

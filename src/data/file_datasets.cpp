@@ -113,7 +113,29 @@ bool is_idx_dir(const fs::path& p) {
   return false;
 }
 
+class Prefix : public Dataset {
+ public:
+  Prefix(std::unique_ptr<Dataset> d, int64_t n) : d_(std::move(d)), n_(n) {
+    path_ = d_->path();
+    kind_ = d_->kind();
+    class_names_ = d_->class_names();
+  }
+  int64_t size() const override { return n_; }
+  int32_t label(int64_t i) const override { return d_->label(i); }
+  Image read(int64_t i) const override { return d_->read(i); }
+  std::string name_of(int64_t i) const override { return d_->name_of(i); }
+
+ private:
+  std::unique_ptr<Dataset> d_;
+  int64_t n_;
+};
+
 }  // namespace
+
+std::unique_ptr<Dataset> take_prefix(std::unique_ptr<Dataset> data, int64_t n) {
+  if (n <= 0 || n >= data->size()) return data;
+  return std::make_unique<Prefix>(std::move(data), n);
+}
 
 std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string& kind,
                                       DatasetSplit split) {

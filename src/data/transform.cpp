@@ -2,6 +2,18 @@
 
 namespace alexnet {
 
+TransformConfig test_transform(const ArchSpec& arch, const std::optional<Normalization>& norm,
+                               const std::vector<float>& mean_image) {
+  TransformConfig tf;
+  tf.resize = arch.resize;
+  tf.crop = arch.crop;
+  tf.flip = false;
+  tf.pca_std = 0;
+  tf.norm = norm ? *norm : arch.default_norm;
+  tf.mean_image = mean_image;
+  return tf;
+}
+
 Crop random_crop(int s, int c, bool flip, Rng& rng) {
   Crop k;
   k.y = static_cast<int>(rng.below(static_cast<uint32_t>(s - c + 1)));
@@ -46,7 +58,8 @@ void crop_to_tensor(const Image& img, const Crop& k, const TransformConfig& cfg,
     const uint8_t* row = img.row(k.y + y);
     const float* mrow = per_pixel ? cfg.mean_image.data() + static_cast<size_t>(k.y + y) * s * 3 : nullptr;
     for (int x = 0; x < c; ++x) {
-      // A mirrored crop reads its columns right to left; the mean image is mirrored with it.
+      // A mirrored crop reads its columns right to left. The mean image is subtracted at the
+      // source pixel, as the paper subtracts it from the whole image before cropping.
       const int sx = k.x + (k.flip ? c - 1 - x : x);
       for (int ch = 0; ch < 3; ++ch) {
         float v = row[sx * 3 + ch] + shift[ch];

@@ -7,6 +7,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "data/image.hpp"
@@ -39,6 +40,11 @@ struct TransformConfig {
   Normalization norm;           // per channel, 0-255 scale
   std::vector<float> mean_image;  // optional: S x S x 3 (HWC, 0-255); replaces norm.mean
 };
+
+// The test-time transform: SPEC §2's sizes for the architecture, the given normalisation (the
+// weights') or else the architecture's default.
+TransformConfig test_transform(const ArchSpec& arch, const std::optional<Normalization>& norm,
+                               const std::vector<float>& mean_image);
 
 Crop random_crop(int s, int c, bool flip, Rng& rng);
 Crop center_crop(int s, int c);

@@ -70,9 +70,23 @@ void import_params(Network& net, const SafetensorsFile& file, const std::string&
   net.params_changed();
 }
 
+void put_mean_image(const ModelInfo& info, SafetensorsFile& f, int resize) {
+  if (!info.mean_image.empty()) f.tensors["input/mean_image"] = {{resize, resize, 3}, info.mean_image};
+}
+
+void get_mean_image(ModelInfo& info, const SafetensorsFile& f, int resize, const std::string& path) {
+  auto it = f.tensors.find("input/mean_image");
+  if (it == f.tensors.end()) return;
+  if (it->second.shape != std::vector<int64_t>{resize, resize, 3})
+    fail(path + ": tensor 'input/mean_image' has shape " + shape_str(it->second.shape) + ", expected [" +
+         std::to_string(resize) + ", " + std::to_string(resize) + ", 3]");
+  info.mean_image = it->second.data;
+}
+
 void save_weights(Network& net, const ModelInfo& info, const std::string& path) {
   SafetensorsFile f;
   export_params(net, f);
+  put_mean_image(info, f, net.arch().resize);
   put_model_info(info, f.metadata);
   write_safetensors(path, f);
 }
@@ -102,6 +116,7 @@ LoadedModel load_model(const std::string& path, const std::string& arch_flag) {
   if (!info.class_names.empty() && static_cast<int>(info.class_names.size()) != classes)
     fail(path + ": metadata names " + std::to_string(info.class_names.size()) + " classes but the weights have " +
          std::to_string(classes));
+  get_mean_image(info, f, spec.resize, path);
   LoadedModel m{std::make_unique<Network>(spec, classes), info};
   import_params(*m.net, f, path);
   return m;

@@ -14,7 +14,9 @@ struct ModelInfo {
   std::string arch;
   std::vector<std::string> class_names;  // may be empty
   std::optional<Normalization> norm;     // absent: the architecture's default (SPEC §2)
+  std::vector<float> mean_image;         // optional S x S x 3 (HWC, 0-255): the paper's mean
 };
+
 
 void put_model_info(const ModelInfo& info, std::map<std::string, std::string>& metadata);
 ModelInfo get_model_info(const std::map<std::string, std::string>& metadata, const std::string& path);
@@ -25,6 +27,9 @@ void export_params(Network& net, SafetensorsFile& file, const std::string& prefi
 // tensors are UserErrors naming the file and the tensor. Other prefixes are ignored.
 void import_params(Network& net, const SafetensorsFile& file, const std::string& path,
                    const std::string& prefix = "");
+
+void put_mean_image(const ModelInfo& info, SafetensorsFile& f, int resize);
+void get_mean_image(ModelInfo& info, const SafetensorsFile& f, int resize, const std::string& path);
 
 void save_weights(Network& net, const ModelInfo& info, const std::string& path);
 

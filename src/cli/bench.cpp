@@ -1,0 +1,106 @@
+// alexnet bench: images per second of inference or of a whole training step (forward, loss,
+// backward, SGD) on random data, the median of repetitions after warm-up, peak memory; with
+// --layers, each layer's forward and backward time, as `caffe time` prints them.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "layers/softmax_xent.hpp"
+#include "model/network.hpp"
+#include "tensor/engine.hpp"
+#include "train/sgd.hpp"
+#include "util/error.hpp"
+#include "util/rng.hpp"
+
+namespace alexnet::cli {
+
+void add_bench(CLI::App& app) {
+  auto* c = app.add_subcommand("bench", "images/s of inference or training on random data");
+  struct Opts {
+    std::string arch = "alexnet", mode = "infer";
+    int batch = 64, threads = 0, reps = 5, warmup = 2, classes = 1000;
+    bool layers = false, json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  c->add_option("--arch", o->arch, "alexnet | alexnet-torchvision | alexnet-mini")->capture_default_str();
+  c->add_option("--batch", o->batch, "batch size")->capture_default_str();
+  c->add_option("--mode", o->mode, "infer | train")->capture_default_str();
+  c->add_option("--threads", o->threads, "compute threads (default: all cores)");
+  c->add_option("--reps", o->reps, "timed repetitions")->capture_default_str();
+  c->add_option("--warmup", o->warmup, "untimed repetitions first")->capture_default_str();
+  c->add_option("--classes", o->classes, "classes")->capture_default_str();
+  c->add_flag("--layers", o->layers, "per-layer forward and backward times");
+  c->add_flag("--json", o->json, "print one JSON object");
+  c->callback([o] {
+    if (o->mode != "infer" && o->mode != "train") fail("--mode: expected infer or train, got '" + o->mode + "'");
+    if (o->batch < 1 || o->reps < 1 || o->warmup < 0) fail("--batch and --reps must be at least 1");
+    set_threads(o->threads);
+    Network net(arch_by_name(o->arch), o->classes);
+    net.init(InitKind::kaiming, 1);
+    const bool train = o->mode == "train";
+    Tensor x = Tensor::plain(net.input_shape(o->batch));
+    Rng rng(7);
+    for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.normal());
+    std::vector<int32_t> labels(o->batch);
+    for (int i = 0; i < o->batch; ++i) labels[i] = static_cast<int32_t>(rng.below(o->classes));
+    SoftmaxCrossEntropy xent;
+    SgdConfig sgd{0.001f, 0.9f, 5e-4f};
+    auto step = [&](int64_t i) {
+      const Tensor& logits = net.forward(x, train ? Mode::train : Mode::eval, static_cast<uint64_t>(i));
+      if (!train) return;
+      xent.forward_backward(logits, labels, &net.d_logits());
+      net.backward();
+      sgd_step(net.values(), net.grads(), net.momenta(), net.num_params(), sgd);
+      net.params_changed();
+    };
+    for (int i = 0; i < o->warmup; ++i) step(i);
+    net.set_profiling(o->layers);
+    std::vector<double> times;
+    for (int i = 0; i < o->reps; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      step(o->warmup + i);
+      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::vector<double> sorted = times;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[sorted.size() / 2];
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    const double peak_mb = ru.ru_maxrss / 1024.0;
+    const double ips = o->batch / median;
+    if (o->json) {
+      nlohmann::json j = {{"arch", o->arch}, {"mode", o->mode}, {"batch", o->batch},
+                          {"threads", num_threads()}, {"images_per_s", ips},
+                          {"images_per_s_min", o->batch / sorted.back()},
+                          {"images_per_s_max", o->batch / sorted.front()},
+                          {"median_s", median}, {"peak_rss_mb", peak_mb}};
+      if (o->layers) {
+        nlohmann::json ls = nlohmann::json::array();
+        for (const LayerTiming& t : net.timings())
+          ls.push_back({{"layer", t.name}, {"forward_ms", t.forward_ms / o->reps}, {"backward_ms", t.backward_ms / o->reps}});
+        j["layers"] = ls;
+      }
+      std::printf("%s\n", j.dump().c_str());
+      return;
+    }
+    std::printf("%s %s batch %d, %d threads: %.1f images/s (median of %d, min %.1f, max %.1f), %.1f ms/batch, peak RSS %.0f MB\n",
+                o->arch.c_str(), o->mode.c_str(), o->batch, num_threads(), ips, o->reps,
+                o->batch / sorted.back(), o->batch / sorted.front(), 1000 * median, peak_mb);
+    if (o->layers) {
+      std::printf("\n  %-10s %12s %12s\n", "layer", "forward ms", "backward ms");
+      double f = 0, b = 0;
+      for (const LayerTiming& t : net.timings()) {
+        std::printf("  %-10s %12.2f %12.2f\n", t.name.c_str(), t.forward_ms / o->reps, t.backward_ms / o->reps);
+        f += t.forward_ms / o->reps;
+        b += t.backward_ms / o->reps;
+      }
+      std::printf("  %-10s %12.2f %12.2f\n", "total", f, b);
+    }
+  });
+}
+
+}  // namespace alexnet::cli

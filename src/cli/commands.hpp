@@ -1,0 +1,22 @@
+// The command-line front: one file per command, each adding its subcommand to the app.
+// Commands only parse flags and call the library.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace alexnet::cli {
+
+void add_train(CLI::App& app);
+void add_eval(CLI::App& app);
+void add_predict(CLI::App& app);
+void add_bench(CLI::App& app);
+void add_stats(CLI::App& app);
+void add_prepare(CLI::App& app);
+void add_plot(CLI::App& app);
+void add_filters(CLI::App& app);
+void add_features(CLI::App& app);
+void add_similar(CLI::App& app);
+
+// Set by a command's callback; main returns it.
+extern int exit_code;
+
+}  // namespace alexnet::cli

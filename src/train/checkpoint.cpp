@@ -1,0 +1,56 @@
+#include "train/checkpoint.hpp"
+
+#include "util/error.hpp"
+
+namespace alexnet {
+
+void save_checkpoint(const std::string& path, Network& net, const ModelInfo& info,
+                     const nlohmann::json& state) {
+  SafetensorsFile f;
+  export_params(net, f);
+  for (Param* p : net.params()) {
+    NamedTensor t;
+    t.shape.assign(p->shape.begin(), p->shape.end());
+    t.data.assign(p->momentum, p->momentum + p->size());
+    f.tensors["momentum/" + p->name] = std::move(t);
+  }
+  put_model_info(info, f.metadata);
+  put_mean_image(info, f, net.arch().resize);
+  f.metadata["train_state"] = state.dump();
+  write_safetensors(path, f);
+}
+
+namespace {
+nlohmann::json parse_state(const SafetensorsFile& f, const std::string& path) {
+  auto it = f.metadata.find("train_state");
+  if (it == f.metadata.end()) fail(path + ": not a training checkpoint (no train_state in its metadata)");
+  try {
+    return nlohmann::json::parse(it->second);
+  } catch (const nlohmann::json::exception&) {
+    fail(path + ": train_state in the metadata is not valid JSON");
+  }
+}
+}  // namespace
+
+ModelInfo peek_checkpoint(const std::string& path, nlohmann::json* state) {
+  SafetensorsFile f = read_safetensors(path);
+  if (state) *state = parse_state(f, path);
+  return get_model_info(f.metadata, path);
+}
+
+nlohmann::json load_checkpoint(const std::string& path, Network& net) {
+  SafetensorsFile f = read_safetensors(path);
+  nlohmann::json state = parse_state(f, path);
+  import_params(net, f, path);
+  for (Param* p : net.params()) {
+    auto it = f.tensors.find("momentum/" + p->name);
+    if (it == f.tensors.end()) fail(path + ": tensor 'momentum/" + p->name + "' is missing");
+    if (it->second.shape != std::vector<int64_t>(p->shape.begin(), p->shape.end()))
+      fail(path + ": tensor 'momentum/" + p->name + "' has shape " + shape_str(it->second.shape) +
+           ", expected " + shape_str(p->shape));
+    std::copy(it->second.data.begin(), it->second.data.end(), p->momentum);
+  }
+  return state;
+}
+
+}  // namespace alexnet

@@ -1,0 +1,56 @@
+// The training loop (SPEC §3), in one place, as llm.c keeps it:
+//   for each epoch: for each batch: forward, loss, backward, SGD step; then validate, adjust
+//   the lr, checkpoint, keep the best weights.
+// Everything a run needs to continue exactly after a kill lives in RUN_DIR: config.json (the
+// full configuration), checkpoint.safetensors (weights, momenta, position, schedule),
+// best.safetensors (plain weights, best validation top-1), metrics.jsonl (the log).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "train/schedule.hpp"
+#include "train/sgd.hpp"
+
+namespace alexnet {
+
+// alexnet-mini's defaults on Fashion-MNIST: chosen by measurement (README).
+constexpr int kMiniEpochs = 12;
+constexpr float kMiniLr = 0.05f;
+
+struct TrainConfig {
+  std::string arch = "alexnet-mini";
+  std::string data, val, out, data_kind = "auto", stats;
+  int epochs = 0;  // 0: the architecture's default
+  int batch = 128;
+  SgdConfig sgd;
+  float dropout = 0.5f;
+  std::string init;  // "" = the architecture's default; paper | kaiming
+  uint64_t seed = 1;
+  int threads = 0, workers = 1;
+  ScheduleConfig schedule;
+  bool schedule_set = false;  // false: the architecture's default schedule
+  bool lr_set = false;        // false: the architecture's default lr
+  int64_t checkpoint_every = 0;  // steps; 0 = once per epoch
+  int64_t print_every = 100;
+  int64_t stuck_steps = 300;
+  bool strict = false;
+  bool pca = true, flip = true;
+  int64_t limit = 0;          // use only the first N training samples (quick runs, tests)
+  int64_t val_limit = 0;
+  int64_t kill_after_steps = 0;  // tests: SIGKILL itself after this global step
+};
+
+nlohmann::json to_json(const TrainConfig& c);
+TrainConfig train_config_from_json(const nlohmann::json& j);
+
+// Fills what the architecture decides (epochs, schedule, init) where the user left it open.
+void apply_arch_defaults(TrainConfig& c);
+
+// Trains (or resumes, when RUN_DIR holds a checkpoint and `resume` is set). Returns the exit
+// code: 0, or 1 when the run diverged (NaN/inf loss).
+int train(TrainConfig cfg, bool resume);
+
+}  // namespace alexnet
