@@ -61,7 +61,9 @@ TrainConfig train_config_from_json(const json& j) {
   c.schedule.max_drops = s.at("max_drops");
   c.schedule.steps = s.at("steps").get<std::vector<int>>();
   c.schedule.min_lr = s.at("min_lr");
-  c.schedule_set = true;
+  c.schedule.base_lr = c.sgd.lr;
+  c.schedule.epochs = c.epochs;
+  c.schedule_set = c.lr_set = true;
   c.checkpoint_every = j.at("checkpoint_every");
   c.print_every = j.at("print_every");
   c.stuck_steps = j.at("stuck_steps");
@@ -145,6 +147,7 @@ int train(TrainConfig cfg, bool resume) {
   }
   set_threads(cfg.threads);
   const ArchSpec& arch = arch_by_name(cfg.arch);
+  LrSchedule schedule(cfg.schedule);  // checks the schedule's flags before any data is read
 
   // Data, checked before anything trains.
   auto train_set = open_limited(cfg.data, cfg.data_kind, DatasetSplit::train, cfg.limit);
@@ -189,7 +192,6 @@ int train(TrainConfig cfg, bool resume) {
   Network net(arch, classes);
   net.init(cfg.init == "paper" ? InitKind::paper : InitKind::kaiming, cfg.seed);
   net.set_dropout(cfg.dropout);
-  LrSchedule schedule(cfg.schedule);
 
   int64_t epoch = 0, step = 0, global_step = 0;
   double epoch_loss = 0, best_error = 2;
