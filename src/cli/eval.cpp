@@ -1,5 +1,7 @@
 // alexnet eval: top-1 / top-5 error of weights on a data set; per-class accuracy and the
 // confusion matrix for up to 20 classes.
+#include <unistd.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -40,7 +42,7 @@ void add_eval(CLI::App& app) {
     eo.workers = o->workers;
     eo.ten_crop = o->ten_crop;
     eo.strict = o->strict;
-    eo.progress = !o->json;
+    eo.progress = !o->json && isatty(STDERR_FILENO);
     const TransformConfig tf = test_transform(m.net->arch(), m.info.norm, m.info.mean_image);
     data = take_prefix(std::move(data), o->limit);
     const EvalResult r = evaluate(*m.net, *data, tf, eo);

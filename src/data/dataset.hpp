@@ -36,6 +36,9 @@ enum class DatasetSplit { train, test };
 std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string& kind,
                                       DatasetSplit split);
 
+// Loose image files (label 0 each), for predict, features and similar.
+std::unique_ptr<Dataset> files_dataset(const std::vector<std::string>& files);
+
 // The first n samples of a data set (quick runs, tests); n <= 0 or >= size: the data set itself.
 std::unique_ptr<Dataset> take_prefix(std::unique_ptr<Dataset> data, int64_t n);
 

@@ -113,6 +113,21 @@ bool is_idx_dir(const fs::path& p) {
   return false;
 }
 
+class LooseFiles : public FileDataset {
+ public:
+  explicit LooseFiles(const std::vector<std::string>& files) {
+    path_ = files.empty() ? "" : files.front();
+    kind_ = "files";
+    for (const auto& f : files) {
+      if (!fs::exists(f)) fail(f + ": no such file");
+      files_.push_back(f);
+      labels_.push_back(0);
+    }
+    if (files_.empty()) fail("no input files");
+    class_names_ = {"?"};
+  }
+};
+
 class Prefix : public Dataset {
  public:
   Prefix(std::unique_ptr<Dataset> d, int64_t n) : d_(std::move(d)), n_(n) {
@@ -131,6 +146,10 @@ class Prefix : public Dataset {
 };
 
 }  // namespace
+
+std::unique_ptr<Dataset> files_dataset(const std::vector<std::string>& files) {
+  return std::make_unique<LooseFiles>(files);
+}
 
 std::unique_ptr<Dataset> take_prefix(std::unique_ptr<Dataset> data, int64_t n) {
   if (n <= 0 || n >= data->size()) return data;

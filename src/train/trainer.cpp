@@ -362,7 +362,7 @@ int train(TrainConfig cfg, bool resume) {
       EvalOptions eo;
       eo.batch = 500;
       eo.workers = cfg.workers;
-      eo.progress = tty;
+      eo.progress = tty && isatty(STDERR_FILENO);
       const EvalResult r = evaluate(net, *val_set, test_transform(arch, tf.norm, tf.mean_image), eo);
       val_error = r.top1_error;
       rec["val_loss"] = r.loss;
