@@ -57,7 +57,7 @@ TEST_P(GoldenTest, LogitsLossAndEveryGradientMatchPyTorch) {
   std::vector<int32_t> labels;
   for (float v : g["labels"]) labels.push_back(static_cast<int32_t>(v));
   SoftmaxCrossEntropy xent;
-  const double loss = xent.forward_backward(net.forward(x, Mode::train, 1), labels, &net.d_logits());
+  const double loss = xent.forward_backward(net.forward(x, Mode::train, 1), labels, net.d_logits());
   net.backward();
   expect_close(loss, g["loss"][0], 1e-4, 0, arch + " loss");
 
@@ -103,7 +103,7 @@ TEST(GoldenSgd, ThreeStepsFollowTorchOptimSgdAtConstantLr) {
   SoftmaxCrossEntropy xent;
   const auto& want = g["sgd_losses"];
   for (int step = 0; step < 3; ++step) {
-    const double loss = xent.forward_backward(net.forward(x, Mode::train, 1), labels, &net.d_logits());
+    const double loss = xent.forward_backward(net.forward(x, Mode::train, 1), labels, net.d_logits());
     expect_close(loss, want[step], 1e-4, 0, "loss at step " + std::to_string(step));
     net.backward();
     sgd_step(net.values(), net.grads(), net.momenta(), net.num_params(), SgdConfig{});

@@ -8,6 +8,7 @@ pkgs=(build-essential cmake pkg-config
       nlohmann-json3-dev libcli11-dev               # safetensors headers, the command line
       libgtest-dev libbenchmark-dev                 # tests and micro-benchmarks
       zlib1g-dev                                    # gzipped IDX files
+      libopenmpi-dev openmpi-bin                    # data-parallel training over MPI
       dataset-fashion-mnist)                        # the embedded default data set
 [ "${WITH_TORCH:-0}" = 1 ] && pkgs+=(python3-torch python3-numpy)
 missing=()

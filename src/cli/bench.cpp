@@ -52,7 +52,7 @@ void add_bench(CLI::App& app) {
     auto step = [&](int64_t i) {
       const Tensor& logits = net.forward(x, train ? Mode::train : Mode::eval, static_cast<uint64_t>(i));
       if (!train) return;
-      xent.forward_backward(logits, labels, &net.d_logits());
+      xent.forward_backward(logits, labels, net.d_logits());
       net.backward();
       sgd_step(net.values(), net.grads(), net.momenta(), net.num_params(), sgd);
       net.params_changed();

@@ -6,13 +6,23 @@
 
 #include "cli/commands.hpp"
 #include "data/image.hpp"
+#include "dist/comm.hpp"
 #include "util/error.hpp"
 
 namespace alexnet::cli {
 int exit_code = 0;
 }
 
+namespace {
+// Under mpirun an error on one rank must end them all, not leave them waiting in a collective.
+int finish(int code) {
+  if (code != 0 && alexnet::comm().distributed()) alexnet::comm().abort(code);
+  return code;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
+  alexnet::comm();  // MPI_Init, when started by mpirun, before any thread exists
   alexnet::init_image_decoding();
   CLI::App app{"AlexNet (Krizhevsky, Sutskever, Hinton 2012) on oneDNN: train, evaluate, predict"};
   app.require_subcommand(1);
@@ -35,19 +45,19 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "error: %s (see %s --help)\n", e.what(), argv[0]);
-    return 2;
+    return finish(2);
   } catch (const alexnet::UserError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
+    return finish(2);
   } catch (const dnnl::error& e) {
     std::fprintf(stderr, "error: oneDNN: %s\n", e.what());
-    return 1;
+    return finish(1);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "error: out of memory (try a smaller --batch)\n");
-    return 1;
+    return finish(1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return finish(1);
   }
-  return alexnet::cli::exit_code;
+  return finish(alexnet::cli::exit_code);
 }

@@ -23,8 +23,9 @@ namespace fs = std::filesystem;
 void add_prepare(CLI::App& app) {
   auto* c = app.add_subcommand("prepare", "copy an image data set resized to side S, centre-cropped");
   struct Opts {
-    std::string src, dst, arch = "alexnet", kind = "auto";
+    std::string src, dst, arch = "alexnet", kind = "auto", split = "train";
     int size = 0, workers = 2, quality = 95;
+    int64_t limit = 0;
   };
   auto o = std::make_shared<Opts>();
   c->add_option("src", o->src, "image folder (root/<class>/<image>) or list file")->required();
@@ -34,19 +35,27 @@ void add_prepare(CLI::App& app) {
   c->add_option("--data-kind", o->kind, "auto | folder | list")->capture_default_str();
   c->add_option("--workers", o->workers, "threads")->capture_default_str();
   c->add_option("--quality", o->quality, "JPEG quality")->capture_default_str();
+  c->add_option("--split", o->split, "IDX: train | test")->capture_default_str();
+  c->add_option("--limit", o->limit, "only the first N images");
   c->callback([o] {
-    const int s = o->size > 0 ? o->size : arch_by_name(o->arch).resize;
-    auto data = open_dataset(o->src, o->kind, DatasetSplit::train);
-    if (data->kind() == "idx") fail(o->src + ": IDX data sets are small already; prepare is for image files");
+    if (o->split != "train" && o->split != "test") fail("--split: expected train or test, got '" + o->split + "'");
+    auto data = take_prefix(open_dataset(o->src, o->kind, o->split == "train" ? DatasetSplit::train : DatasetSplit::test),
+                            o->limit);
+    // IDX sets become lossless PNG folders at their own size unless --size asks otherwise.
+    const bool idx = data->kind() == "idx";
+    const int s = o->size > 0 ? o->size : idx ? 0 : arch_by_name(o->arch).resize;
     fs::create_directories(o->dst);
-    const auto& names = data->class_names();
+    std::vector<std::string> names = data->class_names();
+    for (auto& n : names)  // a class name becomes a folder name: no separators
+      for (char& ch : n)
+        if (ch == '/' || ch == '\\') ch = '-';
     for (const auto& n : names) fs::create_directories(fs::path(o->dst) / n);
     std::atomic<int64_t> next{0}, written{0}, kept{0};
     std::mutex mu;
     std::vector<std::string> failed;
     auto out_path = [&](int64_t i) {
-      const fs::path src(data->name_of(i));
-      return (fs::path(o->dst) / names[data->label(i)] / (src.stem().string() + ".jpg")).string();
+      const std::string stem = idx ? std::to_string(i) : fs::path(data->name_of(i)).stem().string();
+      return (fs::path(o->dst) / names[data->label(i)] / (stem + (idx ? ".png" : ".jpg"))).string();
     };
     std::vector<std::thread> threads;
     for (int w = 0; w < std::max(1, o->workers); ++w)
@@ -55,11 +64,12 @@ void add_prepare(CLI::App& app) {
           const std::string dst = out_path(i);
           if (fs::exists(dst)) { ++kept; continue; }
           try {
-            const Image img = resize_shorter_center(data->read(i), s);
+            const Image img = s > 0 ? resize_shorter_center(data->read(i), s) : data->read(i);
             cv::Mat rgb(img.height, img.width, CV_8UC3, const_cast<uint8_t*>(img.rgb.data())), bgr;
             cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
             std::vector<uint8_t> buf;
-            cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, o->quality});
+            if (idx) cv::imencode(".png", bgr, buf);
+            else cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, o->quality});
             write_file_atomic(dst, std::string(buf.begin(), buf.end()));
             ++written;
           } catch (const DecodeError& e) {
@@ -75,8 +85,9 @@ void add_prepare(CLI::App& app) {
     for (const auto& f : failed) list += f + "\n";
     write_file_atomic((fs::path(o->dst) / "failed.txt").string(), list);
     std::fprintf(stderr, "\r");
-    std::printf("%s -> %s at %dx%d: %lld written, %lld already there, %zu skipped (listed in %s/failed.txt)\n",
-                o->src.c_str(), o->dst.c_str(), s, s, static_cast<long long>(written.load()),
+    std::printf("%s -> %s at %s: %lld written, %lld already there, %zu skipped (listed in %s/failed.txt)\n",
+                o->src.c_str(), o->dst.c_str(),
+                s > 0 ? (std::to_string(s) + "x" + std::to_string(s)).c_str() : "their own size", static_cast<long long>(written.load()),
                 static_cast<long long>(kept.load()), failed.size(), o->dst.c_str());
   });
 }

@@ -88,8 +88,12 @@ Batch Loader::make(int64_t number) {
   Batch b;
   b.number = number;
   b.views = (!cfg_.train && cfg_.ten_crop) ? 10 : 1;
-  const int64_t begin = number * cfg_.batch;
-  const int64_t end = std::min<int64_t>(begin + cfg_.batch, data_.size());
+  const int64_t global_begin = number * cfg_.batch;
+  const int64_t global_end = std::min<int64_t>(global_begin + cfg_.batch, data_.size());
+  const int64_t len = global_end - global_begin;
+  const int64_t begin = global_begin + len * cfg_.shard / cfg_.shards;
+  const int64_t end = global_begin + len * (cfg_.shard + 1) / cfg_.shards;
+  b.first_row = begin - global_begin;
   const size_t per = static_cast<size_t>(b.views) * 3 * tf_.crop * tf_.crop;
   b.images.resize(per * (end - begin));
   int n = 0;

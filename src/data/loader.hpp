@@ -27,6 +27,8 @@ struct LoaderConfig {
   bool drop_last = true;  // training drops the last partial batch (every step is a full batch)
   bool strict = false;    // a file that does not decode stops the run
   uint64_t seed = 0;
+  // Data parallelism: this process takes part `shard` of `shards` of every global batch.
+  int shard = 0, shards = 1;
 };
 
 struct Batch {
@@ -36,6 +38,7 @@ struct Batch {
   std::vector<int32_t> labels;   // per sample
   std::vector<int64_t> indices;  // data set indices of the samples
   std::vector<std::string> failed;  // files that did not decode (skipped)
+  int64_t first_row = 0;         // the position of this shard's first sample in the global batch
   int samples() const { return static_cast<int>(labels.size()); }
 };
 

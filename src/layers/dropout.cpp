@@ -26,9 +26,10 @@ void Dropout::forward(const Tensor& in, const Tensor& out) {
   const float scale = 1.f / (1.f - p_);
   float* m = mask_.data();
   const uint64_t key = mix64(key_);
+  const int64_t offset = first_row_ * (n / in.shape()[0]);
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {
-    const uint32_t r = static_cast<uint32_t>(mix64(key ^ static_cast<uint64_t>(i)) >> 40);
+    const uint32_t r = static_cast<uint32_t>(mix64(key ^ static_cast<uint64_t>(i + offset)) >> 40);
     m[i] = r >= threshold ? scale : 0.f;
     y[i] = x[i] * m[i];
   }

@@ -18,7 +18,7 @@ class Dropout : public Layer {
   void forward(const Tensor& in, const Tensor& out) override;
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out,
                 const Tensor& d_in) override;
-  void set_rng_key(uint64_t key) override { key_ = key; }
+  void set_rng_key(uint64_t key, int64_t first_row) override { key_ = key, first_row_ = first_row; }
   const std::vector<float>& mask() const { return mask_; }  // for tests
   void set_p(float p) { p_ = p; }
 
@@ -26,6 +26,7 @@ class Dropout : public Layer {
   float p_;
   Mode mode_ = Mode::eval;
   uint64_t key_ = 0;
+  int64_t first_row_ = 0;
   std::vector<float> mask_;  // 0 or 1/(1-p) per unit
 };
 

@@ -43,8 +43,9 @@ class Layer {
   virtual std::vector<Param*> params() { return {}; }
   // Called after the optimizer changed the parameters (layers cache reordered weights).
   virtual void params_changed() {}
-  // Random streams (dropout) are keyed by the training step, so runs are reproducible.
-  virtual void set_rng_key(uint64_t) {}
+  // Random streams (dropout) are keyed by the training step and by each sample's row in the
+  // global batch, so runs are reproducible and do not depend on how the batch is split.
+  virtual void set_rng_key(uint64_t /*key*/, int64_t /*first_row*/) {}
 
  private:
   std::string name_;

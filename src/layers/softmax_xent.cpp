@@ -9,9 +9,7 @@ namespace alexnet {
 
 using namespace dnnl;
 
-double SoftmaxCrossEntropy::forward_backward(const Tensor& logits,
-                                             const std::vector<int32_t>& labels,
-                                             const Tensor* d_logits) {
+double SoftmaxCrossEntropy::forward(const Tensor& logits, const std::vector<int32_t>& labels) {
   const dims d = logits.shape();
   const int64_t n = d[0], k = d[1];
   if (static_cast<int64_t>(labels.size()) != n)
@@ -33,14 +31,18 @@ double SoftmaxCrossEntropy::forward_backward(const Tensor& logits,
       fail("loss: label " + std::to_string(y) + " out of range for " + std::to_string(k) + " classes");
     loss -= lp[i * k + y];
   }
-  if (d_logits) {
-    float* g = d_logits->data();
-    const float inv_n = 1.f / static_cast<float>(n);
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < k; ++j)
-        g[i * k + j] = (std::exp(lp[i * k + j]) - (j == labels[i] ? 1.f : 0.f)) * inv_n;
-  }
   return loss / static_cast<double>(n);
+}
+
+void SoftmaxCrossEntropy::backward(const std::vector<int32_t>& labels, const Tensor& d_logits,
+                                   double grad_scale) {
+  const int64_t n = shape_[0], k = shape_[1];
+  const float* lp = log_probs_.data();
+  float* g = d_logits.data();
+  const float inv_n = static_cast<float>(grad_scale / static_cast<double>(n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < k; ++j)
+      g[i * k + j] = (std::exp(lp[i * k + j]) - (j == labels[i] ? 1.f : 0.f)) * inv_n;
 }
 
 Tensor softmax(const Tensor& logits) {

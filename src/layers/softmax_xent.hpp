@@ -11,10 +11,17 @@ namespace alexnet {
 
 class SoftmaxCrossEntropy {
  public:
-  // logits: plain [N, K]. Returns the mean loss; writes d_logits (plain [N, K]) when given.
-  // Labels outside [0, K) are a UserError.
-  double forward_backward(const Tensor& logits, const std::vector<int32_t>& labels,
-                          const Tensor* d_logits);
+  // logits: plain [N, K]. Returns the mean loss and keeps the log-probabilities for the
+  // backward. Labels outside [0, K) are a UserError.
+  double forward(const Tensor& logits, const std::vector<int32_t>& labels);
+  // d_logits (plain [N, K]) = grad_scale * (softmax - onehot) / N, for the last forward.
+  // grad_scale: data parallelism's local samples / global samples.
+  void backward(const std::vector<int32_t>& labels, const Tensor& d_logits, double grad_scale = 1.0);
+  double forward_backward(const Tensor& logits, const std::vector<int32_t>& labels, const Tensor& d_logits) {
+    const double loss = forward(logits, labels);
+    backward(labels, d_logits);
+    return loss;
+  }
   const Tensor& log_probs() const { return log_probs_; }
 
  private:

@@ -135,7 +135,7 @@ void Network::prepare(const md& input, Mode mode) {
   prepared_ = true;
 }
 
-const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key) {
+const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key, int64_t first_row) {
   const dims want = input_shape(static_cast<int>(input.shape()[0]));
   if (input.shape() != want)
     fail("input " + shape_str(input.shape()) + " does not fit " + arch_.name + ", which takes " +
@@ -143,7 +143,7 @@ const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key)
   prepare(input.desc(), mode);
   acts_[0] = input;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->set_rng_key(hash3(rng_key, 0xD0, i));
+    layers_[i]->set_rng_key(hash3(rng_key, 0xD0, i), first_row);
     const double t0 = profiling_ ? now_ms() : 0;
     layers_[i]->forward(acts_[i], acts_[i + 1]);
     if (profiling_) timing_[i].forward_ms += now_ms() - t0, timing_[i].calls++;
@@ -151,7 +151,7 @@ const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key)
   return acts_.back();
 }
 
-void Network::backward() {
+void Network::backward(const std::function<void(const std::vector<Param*>&)>& after_layer) {
   if (!prepared_ || prepared_mode_ != Mode::train) fail("backward() needs a forward in train mode");
   for (size_t i = layers_.size(); i-- > 0;) {
     const Tensor d_out(act_mds_[i + 1], diff_buf_[(i + 1) % 2].get());
@@ -159,6 +159,10 @@ void Network::backward() {
     const double t0 = profiling_ ? now_ms() : 0;
     layers_[i]->backward(acts_[i], acts_[i + 1], d_out, d_in);
     if (profiling_) timing_[i].backward_ms += now_ms() - t0;
+    if (after_layer) {
+      const auto ps = layers_[i]->params();
+      if (!ps.empty()) after_layer(ps);
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 // picked, and the backward's gradients ping-pong between two buffers sized for the largest.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,9 +37,12 @@ class Network {
   dims input_shape(int batch) const { return {batch, 3, arch_.crop, arch_.crop}; }
 
   void init(InitKind kind, uint64_t seed);
-  const Tensor& forward(const Tensor& input, Mode mode, uint64_t rng_key = 0);
+  // first_row: the position of this input's first sample in the global batch (data parallelism).
+  const Tensor& forward(const Tensor& input, Mode mode, uint64_t rng_key = 0, int64_t first_row = 0);
   const Tensor& d_logits() const { return d_logits_; }  // the loss writes here
-  void backward();
+  // after_layer(params) is called as soon as a layer's parameter gradients are final (in
+  // reverse order), so their allreduce can overlap the rest of the backward pass.
+  void backward(const std::function<void(const std::vector<Param*>&)>& after_layer = {});
 
   std::vector<Param*>& params() { return params_; }
   Param* find_param(const std::string& file_name);

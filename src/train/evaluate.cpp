@@ -21,12 +21,12 @@ EvalResult evaluate(Network& net, const Dataset& data, const TransformConfig& tf
   lc.ten_crop = opt.ten_crop;
   lc.drop_last = false;
   lc.strict = opt.strict;
+  lc.shard = opt.shard;
+  lc.shards = opt.shards;
   Loader loader(data, tf, lc);
   loader.start_epoch(0);
   EvalResult r;
   r.confusion = Confusion(k);
-  int64_t top1 = 0, top5 = 0;
-  double loss = 0;
   Batch b;
   const int64_t batches = loader.batches_per_epoch();
   while (loader.next(b)) {
@@ -39,9 +39,9 @@ EvalResult evaluate(Network& net, const Dataset& data, const TransformConfig& tf
     for (int i = 0; i < n; ++i) {
       const float* row = p.data() + static_cast<size_t>(i) * k;
       const int32_t y = b.labels[i];
-      loss -= std::log(std::max(row[y], 1e-30f));
-      top1 += in_top_k(row, k, y, 1);
-      top5 += in_top_k(row, k, y, std::min(5, k));
+      r.loss_sum -= std::log(std::max(row[y], 1e-30f));
+      r.top1_correct += in_top_k(row, k, y, 1);
+      r.top5_correct += in_top_k(row, k, y, std::min(5, k));
       r.confusion.add(y, argmax(row, k));
     }
     r.samples += n;
@@ -50,11 +50,15 @@ EvalResult evaluate(Network& net, const Dataset& data, const TransformConfig& tf
                    static_cast<long long>(batches));
   }
   if (opt.progress) std::fprintf(stderr, "\r%40s\r", "");
-  if (r.samples == 0) fail(data.path() + ": no sample could be evaluated");
-  r.loss = loss / r.samples;
-  r.top1_error = 1.0 - static_cast<double>(top1) / r.samples;
-  r.top5_error = 1.0 - static_cast<double>(top5) / r.samples;
+  if (opt.shards == 1) r.finish();
   return r;
+}
+
+void EvalResult::finish() {
+  if (samples == 0) fail("no sample could be evaluated (none decodes)");
+  loss = loss_sum / samples;
+  top1_error = 1.0 - top1_correct / samples;
+  top5_error = 1.0 - top5_correct / samples;
 }
 
 }  // namespace alexnet

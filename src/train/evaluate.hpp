@@ -12,9 +12,11 @@ namespace alexnet {
 
 struct EvalResult {
   int64_t samples = 0;
-  double loss = 0, top1_error = 0, top5_error = 0;
+  double loss_sum = 0, top1_correct = 0, top5_correct = 0;  // sums: shards add up
+  double loss = 0, top1_error = 0, top5_error = 0;           // from the sums, by finish()
   Confusion confusion{0};
   std::vector<std::string> failed;  // files that did not decode
+  void finish();
 };
 
 struct EvalOptions {
@@ -23,6 +25,7 @@ struct EvalOptions {
   bool ten_crop = false;
   bool strict = false;
   bool progress = false;  // a line on stderr while it runs
+  int shard = 0, shards = 1;  // data parallelism: this process evaluates one shard
 };
 
 EvalResult evaluate(Network& net, const Dataset& data, const TransformConfig& tf,

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "data/loader.hpp"
+#include "dist/comm.hpp"
 #include "data/stats.hpp"
 #include "layers/softmax_xent.hpp"
 #include "model/weights.hpp"
@@ -146,6 +147,8 @@ int train(TrainConfig cfg, bool resume) {
     apply_arch_defaults(cfg);
   }
   set_threads(cfg.threads);
+  Comm& cm = comm();
+  const bool leader = cm.leader();  // rank 0 alone writes files and prints progress
   const ArchSpec& arch = arch_by_name(cfg.arch);
   LrSchedule schedule(cfg.schedule);  // checks the schedule's flags before any data is read
 
@@ -158,6 +161,9 @@ int train(TrainConfig cfg, bool resume) {
   if (val_set && val_set->classes() > classes)
     fail(val_set->path() + ": has labels up to " + std::to_string(val_set->classes() - 1) +
          ", the training set only " + std::to_string(classes) + " classes");
+  if (cfg.batch < cm.size())
+    fail("--batch " + std::to_string(cfg.batch) + " is smaller than the " + std::to_string(cm.size()) +
+         " ranks it is split across");
   if (train_set->size() < cfg.batch)
     fail(cfg.data + ": " + std::to_string(train_set->size()) + " samples, fewer than one batch of " +
          std::to_string(cfg.batch));
@@ -214,9 +220,10 @@ int train(TrainConfig cfg, bool resume) {
     } catch (const json::exception& e) {
       fail(ckpt_path + ": train_state is incomplete (" + e.what() + ")");
     }
-    std::printf("resuming %s at epoch %lld, step %lld\n", cfg.out.c_str(), static_cast<long long>(epoch + 1),
-                static_cast<long long>(step));
-  } else {
+    if (leader)
+      std::printf("resuming %s at epoch %lld, step %lld\n", cfg.out.c_str(), static_cast<long long>(epoch + 1),
+                  static_cast<long long>(step));
+  } else if (leader) {
     fs::create_directories(cfg.out);
     write_file_atomic(cfg_path, to_json(cfg).dump(2) + "\n");
     write_file_atomic(log_path, "");
@@ -228,19 +235,23 @@ int train(TrainConfig cfg, bool resume) {
   lc.train = true;
   lc.strict = cfg.strict;
   lc.seed = cfg.seed;
+  lc.shard = cm.rank();
+  lc.shards = cm.size();
   Loader loader(*train_set, tf, lc);
   const int64_t steps = loader.batches_per_epoch();
-  const bool tty = isatty(STDOUT_FILENO);
+  const bool tty = leader && isatty(STDOUT_FILENO);
   const double ln_k = std::log(static_cast<double>(classes));
+  if (leader)
   std::printf("training %s (%lld parameters, %s init) on %s: %lld images, %d classes, %lld steps/epoch, "
-              "%d epochs, %s lr %.4g, %d threads\n",
+              "%d epochs, %s lr %.4g, %d threads x %d processes\n",
               arch.name.c_str(), static_cast<long long>(net.num_params()), cfg.init.c_str(),
               cfg.data.c_str(), static_cast<long long>(train_set->size()), classes,
               static_cast<long long>(steps), cfg.epochs, cfg.schedule.kind.c_str(), cfg.sgd.lr,
-              num_threads());
+              num_threads(), cm.size());
   std::fflush(stdout);
 
   auto save = [&](int64_t e, int64_t s) {
+    if (!leader) return;
     const json st = {{"epoch", e}, {"step", s}, {"global_step", global_step},
                      {"epoch_loss", epoch_loss}, {"epoch_correct", epoch_correct},
                      {"epoch_seen", epoch_seen}, {"best_error", best_error},
@@ -260,6 +271,7 @@ int train(TrainConfig cfg, bool resume) {
     const double epoch_start = now_s();
     double wait = 0, t_last = now_s();
     int64_t steps_this_epoch = 0;  // by this process (a resumed epoch starts midway)
+    cm.reset_counters();
     int64_t failed = 0;
     std::vector<std::string> failed_names;
     for (;;) {
@@ -270,15 +282,25 @@ int train(TrainConfig cfg, bool resume) {
       for (auto& f : b.failed)
         if (failed_names.size() < 20) failed_names.push_back(f);
       const int n = b.samples();
-      if (n == 0) { ++step; continue; }
       const float lr = cfg.schedule.kind == "cosine" || cfg.schedule.kind == "step"
                            ? schedule.lr_at(static_cast<int>(epoch), static_cast<double>(step) / steps)
                            : schedule.lr();
-      Tensor x(plain_md(net.input_shape(n)), b.images.data());
-      const Tensor& logits = net.forward(x, Mode::train, hash3(cfg.seed, 0xD809, global_step));
-      const double loss = xent.forward_backward(logits, b.labels, &net.d_logits());
-      if (!std::isfinite(loss)) {
-        std::printf("\n");
+      // Every rank's share of the global batch; the loss and gradient are means over all of it.
+      double local_loss = 0, local_correct = 0;
+      if (n > 0) {
+        Tensor x(plain_md(net.input_shape(n)), b.images.data());
+        const Tensor& logits = net.forward(x, Mode::train, hash3(cfg.seed, 0xD809, global_step), b.first_row);
+        local_loss = xent.forward(logits, b.labels) * n;
+        for (int i = 0; i < n; ++i)
+          local_correct += argmax(logits.data() + static_cast<size_t>(i) * classes, classes) == b.labels[i];
+      }
+      double sums[3] = {static_cast<double>(n), local_loss, local_correct};
+      cm.allreduce_sum(sums, 3);
+      const int64_t n_global = static_cast<int64_t>(sums[0]);
+      if (n_global == 0) { ++step; continue; }  // every file of this batch failed to decode
+      const double loss = sums[1] / n_global;
+      if (!std::isfinite(loss)) {  // every rank sees the same global loss and stops
+        if (leader) std::printf("\n");
         std::fprintf(stderr,
                      "error: the loss became %s at epoch %lld step %lld (lr %.4g): the run diverged. "
                      "The last good checkpoint is %s; resume with a lower --lr.\n",
@@ -286,15 +308,24 @@ int train(TrainConfig cfg, bool resume) {
                      static_cast<long long>(step), lr, ckpt_path.c_str());
         return 1;
       }
-      for (int i = 0; i < n; ++i)
-        epoch_correct += argmax(logits.data() + static_cast<size_t>(i) * classes, classes) == b.labels[i];
-      net.backward();
+      epoch_correct += static_cast<int64_t>(sums[2]);
+      if (n > 0) {
+        // d_logits = (softmax - onehot) / n_global: the local share of the global mean
+        xent.backward(b.labels, net.d_logits(), static_cast<double>(n) / n_global);
+        net.backward([&](const std::vector<Param*>& ps) {
+          for (Param* p : ps) cm.start_allreduce_sum(p->grad, p->size());
+        });
+      } else {
+        std::fill(net.grads(), net.grads() + net.num_params(), 0.f);
+        for (Param* p : net.params()) cm.start_allreduce_sum(p->grad, p->size());
+      }
+      cm.wait_all();
       SgdConfig sgd = cfg.sgd;
       sgd.lr = lr;
       sgd_step(net.values(), net.grads(), net.momenta(), net.num_params(), sgd);
       net.params_changed();
-      epoch_loss += loss * n;
-      epoch_seen += n;
+      epoch_loss += loss * n_global;
+      epoch_seen += n_global;
       ++step;
       ++steps_this_epoch;
       ++global_step;
@@ -302,7 +333,7 @@ int train(TrainConfig cfg, bool resume) {
 
       recent.push_back(loss);
       if (recent.size() > 50) recent.erase(recent.begin());
-      if (!warned_stuck && cfg.stuck_steps > 0 && global_step >= cfg.stuck_steps && recent.size() == 50) {
+      if (leader && !warned_stuck && cfg.stuck_steps > 0 && global_step >= cfg.stuck_steps && recent.size() == 50) {
         double m = 0;
         for (double v : recent) m += v / 50;
         if (m > 0.97 * ln_k) {
@@ -315,9 +346,9 @@ int train(TrainConfig cfg, bool resume) {
         }
       }
 
-      const bool print = tty ? (now_s() - t_last > 0.25 || step == steps)
-                             : (cfg.print_every > 0 && step % cfg.print_every == 0);
-      if (print || step == steps) {
+      const bool print = leader && (tty ? (now_s() - t_last > 0.25 || step == steps)
+                                        : (cfg.print_every > 0 && step % cfg.print_every == 0));
+      if (leader && (print || step == steps)) {
         t_last = now_s();
         const double el = now_s() - epoch_start;
         const double rate = static_cast<double>(steps_this_epoch) * cfg.batch / std::max(el, 1e-9);
@@ -333,7 +364,7 @@ int train(TrainConfig cfg, bool resume) {
         if (tty) std::printf("\r%s\033[K", line);
         else if (print) std::printf("%s\n", line);
         std::fflush(stdout);
-        if (cfg.print_every > 0 && step % cfg.print_every == 0)
+        if (cfg.print_every > 0 && step % cfg.print_every == 0 && leader)
           append_line(log_path, {{"type", "step"}, {"epoch", epoch + 1}, {"step", step},
                                  {"global_step", global_step}, {"loss", loss}, {"lr", lr},
                                  {"images_per_s", rate}});
@@ -344,13 +375,23 @@ int train(TrainConfig cfg, bool resume) {
     }
     if (tty) std::printf("\n");
     const double train_time = now_s() - epoch_start;
+    if (cm.distributed()) {  // every rank's share of the skipped files
+      double f = static_cast<double>(failed);
+      cm.allreduce_sum(&f, 1);
+      failed = static_cast<int64_t>(f);
+    }
     json rec = {{"type", "epoch"}, {"epoch", epoch + 1},
                 {"train_loss", epoch_loss / std::max<int64_t>(1, epoch_seen)},
                 {"train_top1_error", 1.0 - static_cast<double>(epoch_correct) / std::max<int64_t>(1, epoch_seen)},
                 {"lr", schedule.lr_at(static_cast<int>(epoch), 0.999)}, {"train_seconds", train_time},
                 {"images_per_s", steps_this_epoch * cfg.batch / std::max(train_time, 1e-9)},
-                {"data_wait_share", wait / std::max(train_time, 1e-9)}, {"skipped_files", failed}};
-    if (failed > 0) {
+                {"data_wait_share", wait / std::max(train_time, 1e-9)}, {"skipped_files", failed},
+                {"processes", cm.size()}};
+    if (cm.distributed()) {
+      rec["allreduce_seconds"] = cm.allreduce_seconds();
+      rec["allreduce_bytes_per_step"] = cm.bytes_reduced() / std::max<int64_t>(1, steps_this_epoch);
+    }
+    if (failed > 0 && leader) {
       std::fprintf(stderr, "epoch %lld: skipped %lld files that do not decode:", static_cast<long long>(epoch + 1),
                    static_cast<long long>(failed));
       for (auto& f : failed_names) std::fprintf(stderr, "\n  %s", f.c_str());
@@ -363,18 +404,29 @@ int train(TrainConfig cfg, bool resume) {
       eo.batch = 500;
       eo.workers = cfg.workers;
       eo.progress = tty && isatty(STDERR_FILENO);
-      const EvalResult r = evaluate(net, *val_set, test_transform(arch, tf.norm, tf.mean_image), eo);
+      eo.shard = cm.rank();
+      eo.shards = cm.size();
+      EvalResult r = evaluate(net, *val_set, test_transform(arch, tf.norm, tf.mean_image), eo);
+      if (cm.distributed()) {  // add up the shards
+        std::vector<double> s = {static_cast<double>(r.samples), r.loss_sum, r.top1_correct, r.top5_correct};
+        for (int64_t c : r.confusion.counts) s.push_back(static_cast<double>(c));
+        cm.allreduce_sum(s.data(), static_cast<int64_t>(s.size()));
+        r.samples = static_cast<int64_t>(s[0]), r.loss_sum = s[1], r.top1_correct = s[2], r.top5_correct = s[3];
+        for (size_t i = 0; i < r.confusion.counts.size(); ++i) r.confusion.counts[i] = static_cast<int64_t>(s[4 + i]);
+      }
+      r.finish();
       val_error = r.top1_error;
       rec["val_loss"] = r.loss;
       rec["val_top1_error"] = r.top1_error;
       rec["val_top5_error"] = r.top5_error;
       rec["val_top1"] = 1.0 - r.top1_error;
+      if (leader)
       std::printf("epoch %lld/%d: train loss %.4f top-1 err %.2f%% | val loss %.4f top-1 err %.2f%% top-5 err %.2f%% "
                   "| %.0f img/s, %s\n",
                   static_cast<long long>(epoch + 1), cfg.epochs, rec["train_loss"].get<double>(),
                   100 * rec["train_top1_error"].get<double>(), r.loss, 100 * r.top1_error,
                   100 * r.top5_error, rec["images_per_s"].get<double>(), fmt_time(now_s() - run_start).c_str());
-    } else {
+    } else if (leader) {
       std::printf("epoch %lld/%d: train loss %.4f top-1 err %.2f%% (no validation set)\n",
                   static_cast<long long>(epoch + 1), cfg.epochs, rec["train_loss"].get<double>(),
                   100 * rec["train_top1_error"].get<double>());
@@ -382,15 +434,16 @@ int train(TrainConfig cfg, bool resume) {
     std::fflush(stdout);
     if (val_error < best_error) {
       best_error = val_error;
-      save_weights(net, info, best_path);
+      if (leader) save_weights(net, info, best_path);
     }
-    if (schedule.end_epoch(static_cast<int>(epoch), val_error))
+    if (schedule.end_epoch(static_cast<int>(epoch), val_error) && leader)
       std::printf("validation error stopped improving: lr divided by 10, now %.4g\n", schedule.lr());
-    append_line(log_path, rec);
+    if (leader) append_line(log_path, rec);
     epoch_loss = 0;
     epoch_correct = epoch_seen = 0;
     save(epoch + 1, 0);
   }
+  if (leader)
   std::printf("done: best %s top-1 error %.2f%%, weights in %s\n", val_set ? "validation" : "training",
               100 * best_error, best_path.c_str());
   return 0;

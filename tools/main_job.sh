@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: train alexnet-mini on Fashion-MNIST (Debian's
+# dataset-fashion-mnist) with the default recipe, evaluate it on the 10,000 test images,
+# predict a few test images, and draw the pictures. Re-running it resumes or reuses the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+A=build/alexnet
+DATA=/usr/share/datasets/fashion-mnist
+RUN=${RUN:-runs/fashion-mnist}
+
+if [ -f "$RUN/checkpoint.safetensors" ]; then
+  $A train --resume "$RUN"          # finishes an interrupted run; a finished one returns at once
+else
+  $A train --arch alexnet-mini --data "$DATA" --out "$RUN"
+fi
+$A eval --weights "$RUN/best.safetensors" --data "$DATA"
+$A prepare "$DATA" "$RUN/samples" --split test --limit 6 >/dev/null
+$A predict --weights "$RUN/best.safetensors" --topk 3 "$RUN"/samples/*/*.png
+$A plot "$RUN" --out "$RUN/curves.png" >/dev/null
+$A filters --weights "$RUN/best.safetensors" --out "$RUN/filters.png" >/dev/null
+echo
+echo "pictures: $RUN/curves.png (training curves), $RUN/filters.png (conv1 kernels)"
+echo "weights:  $RUN/best.safetensors   log: $RUN/metrics.jsonl"
