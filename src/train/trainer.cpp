@@ -116,6 +116,24 @@ std::unique_ptr<Dataset> open_limited(const std::string& path, const std::string
   return take_prefix(open_dataset(path, kind, split), limit);
 }
 
+// Compares a hash of the buffer across ranks: its 16-bit pieces have zero variance over the
+// ranks exactly when every rank holds the same bytes (sums of squares stay exact in doubles).
+bool same_on_all_ranks(Comm& cm, const float* v, int64_t n) {
+  uint64_t h = 1469598103934665603ull;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(v);
+  for (int64_t i = 0; i < n * 4; ++i) h = (h ^ bytes[i]) * 1099511628211ull;
+  double s[8];
+  for (int k = 0; k < 4; ++k) {
+    const double piece = static_cast<double>((h >> (16 * k)) & 0xffff);
+    s[k] = piece;
+    s[4 + k] = piece * piece;
+  }
+  cm.allreduce_sum(s, 8);
+  for (int k = 0; k < 4; ++k)
+    if (s[4 + k] * cm.size() != s[k] * s[k]) return false;
+  return true;
+}
+
 void append_line(const std::string& path, const json& j) {
   std::ofstream f(path, std::ios::app);
   f << j.dump() << "\n";
@@ -371,7 +389,9 @@ int train(TrainConfig cfg, bool resume) {
       }
       if (cfg.checkpoint_every > 0 && global_step % cfg.checkpoint_every == 0 && step < steps)
         save(epoch, step);
-      if (cfg.kill_after_steps > 0 && global_step == cfg.kill_after_steps) raise(SIGKILL);
+      // Test hook: the last rank (the only one without MPI) dies as a crashed machine would.
+      if (cfg.kill_after_steps > 0 && global_step == cfg.kill_after_steps && cm.rank() == cm.size() - 1)
+        raise(SIGKILL);
     }
     if (tty) std::printf("\n");
     const double train_time = now_s() - epoch_start;
@@ -438,6 +458,12 @@ int train(TrainConfig cfg, bool resume) {
     }
     if (schedule.end_epoch(static_cast<int>(epoch), val_error) && leader)
       std::printf("validation error stopped improving: lr divided by 10, now %.4g\n", schedule.lr());
+    if (cm.distributed()) {  // the ranks must still hold the same weights
+      if (!same_on_all_ranks(cm, net.values(), net.num_params()))
+        fail("the ranks' weights diverged at epoch " + std::to_string(epoch + 1) +
+             " (different binaries or libraries on the machines?)");
+      if (leader) std::printf("weights identical on %d ranks\n", cm.size());
+    }
     if (leader) append_line(log_path, rec);
     epoch_loss = 0;
     epoch_correct = epoch_seen = 0;

@@ -40,7 +40,7 @@ struct TrainConfig {
   bool pca = true, flip = true;
   int64_t limit = 0;          // use only the first N training samples (quick runs, tests)
   int64_t val_limit = 0;
-  int64_t kill_after_steps = 0;  // tests: SIGKILL itself after this global step
+  int64_t kill_after_steps = 0;  // tests: the last rank SIGKILLs itself after this global step
 };
 
 nlohmann::json to_json(const TrainConfig& c);
