@@ -2,14 +2,10 @@
 // uninterrupted one; broken checkpoints, missing and contradictory flags are one-line errors
 // with exit code 2.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <zlib.h>
-
-#include <array>
-#include <cstdio>
 #include <filesystem>
 
 #include "io/safetensors.hpp"
+#include "test_util.hpp"
 #include "util/atomic_file.hpp"
 
 namespace alexnet {
@@ -17,40 +13,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code;
-  std::string out;
-};
+using test::Result;
 
-Result run(const std::string& args) {
-  const std::string cmd = std::string(ALEXNET_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (fgets(buf.data(), buf.size(), p)) out += buf.data();
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
-}
-
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
+Result run(const std::string& args) { return test::run_shell(std::string(ALEXNET_BINARY) + " " + args); }
 
 // 320 textured 28x28 images in 10 classes, as an IDX directory.
 fs::path make_data() {
-  const fs::path d = fs::temp_directory_path() / "alexnet_cli_test" / "data";
-  fs::create_directories(d);
-  const int n = 320;
-  std::string img = be32(0x803) + be32(n) + be32(28) + be32(28), lab = be32(0x801) + be32(n);
-  for (int i = 0; i < n; ++i) {
-    for (int p = 0; p < 28 * 28; ++p) img += static_cast<char>(((p % 28) * (i % 10 + 1) + p / 28 * 3 + i) & 0xff);
-    lab += static_cast<char>(i % 10);
-  }
-  for (const char* split : {"train", "t10k"}) {
-    write_file_atomic((d / (std::string(split) + "-images-idx3-ubyte")).string(), img);
-    write_file_atomic((d / (std::string(split) + "-labels-idx1-ubyte")).string(), lab);
-  }
-  return d;
+  return test::write_idx_dir(fs::temp_directory_path() / "alexnet_cli_test" / "data", 320, [](int i, int p) {
+    return static_cast<uint8_t>(((p % 28) * (i % 10 + 1) + p / 28 * 3 + i) & 0xff);
+  });
 }
 
 fs::path fresh(const std::string& name) {

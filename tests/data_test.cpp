@@ -12,6 +12,7 @@
 #include "data/loader.hpp"
 #include "data/stats.hpp"
 #include "data/transform.hpp"
+#include "test_util.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
@@ -147,22 +148,14 @@ void write_gz(const std::string& path, const std::string& bytes) {
   gzclose(f);
 }
 
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-// A small IDX set: n images of 28x28 whose pixels are all equal to their label * 20.
+// A small IDX set: n images of 28x28 whose pixels are all equal to their label * 20; the train
+// split gzipped, the test split not.
 fs::path make_idx(const std::string& name, int n) {
-  const fs::path d = tmpdir(name);
-  std::string img = be32(0x803) + be32(n) + be32(28) + be32(28), lab = be32(0x801) + be32(n);
-  for (int i = 0; i < n; ++i) {
-    img += std::string(28 * 28, static_cast<char>((i % 10) * 20));
-    lab += static_cast<char>(i % 10);
+  const fs::path d = test::write_idx_dir(tmpdir(name), n, [](int i, int) { return static_cast<uint8_t>((i % 10) * 20); });
+  for (const char* f : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte"}) {
+    write_gz((d / (std::string(f) + ".gz")).string(), read_file((d / f).string()));
+    fs::remove(d / f);
   }
-  write_gz((d / "train-images-idx3-ubyte.gz").string(), img);
-  write_gz((d / "train-labels-idx1-ubyte.gz").string(), lab);
-  write_file_atomic((d / "t10k-images-idx3-ubyte").string(), img);  // not gzipped
-  write_file_atomic((d / "t10k-labels-idx1-ubyte").string(), lab);
   return d;
 }
 

@@ -2,9 +2,6 @@
 // steps, equal within float tolerance to one process with the same global batch; a rank that
 // is killed ends the whole job, quickly, and the last checkpoint stays good.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -12,45 +9,20 @@
 
 #include "dist/comm.hpp"
 #include "io/safetensors.hpp"
-#include "util/atomic_file.hpp"
+#include "test_util.hpp"
 
 namespace alexnet {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Out {
-  int code;
-  std::string text;
-};
-
-Out sh(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (fgets(buf.data(), buf.size(), p)) out += buf.data();
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
-}
-
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
+using Out = test::Result;
+Out sh(const std::string& cmd) { return test::run_shell(cmd); }
 
 fs::path data_dir() {
-  const fs::path d = fs::temp_directory_path() / "alexnet_mpi_test" / "data";
-  fs::create_directories(d);
-  const int n = 256;
-  std::string img = be32(0x803) + be32(n) + be32(28) + be32(28), lab = be32(0x801) + be32(n);
-  for (int i = 0; i < n; ++i) {
-    for (int p = 0; p < 28 * 28; ++p) img += static_cast<char>(((p % 28) * (i % 10 + 1) + p / 28 * 5 + 3 * i) & 0xff);
-    lab += static_cast<char>(i % 10);
-  }
-  for (const char* s : {"train", "t10k"}) {
-    write_file_atomic((d / (std::string(s) + "-images-idx3-ubyte")).string(), img);
-    write_file_atomic((d / (std::string(s) + "-labels-idx1-ubyte")).string(), lab);
-  }
-  return d;
+  return test::write_idx_dir(fs::temp_directory_path() / "alexnet_mpi_test" / "data", 256, [](int i, int p) {
+    return static_cast<uint8_t>(((p % 28) * (i % 10 + 1) + p / 28 * 5 + 3 * i) & 0xff);
+  });
 }
 
 // CI runs as root, which Open MPI refuses unless told.
@@ -72,10 +44,10 @@ TEST_F(Mpi, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   // 2 epochs of 8 steps of 32; dropout, crops, flips and colour noise all on.
   const std::string args = " train --arch alexnet-mini --batch 32 --epochs 2 --print-every 0 --val-limit 64 --data " + data.string();
   const Out a = sh(std::string(ALEXNET_BINARY) + args + " --threads 1 --out " + one.string());
-  ASSERT_EQ(a.code, 0) << a.text;
+  ASSERT_EQ(a.code, 0) << a.out;
   const Out b = sh(kMpirun + std::string(ALEXNET_BINARY) + args + " --threads 1 --out " + two.string());
-  ASSERT_EQ(b.code, 0) << b.text;
-  EXPECT_NE(b.text.find("weights identical on 2 ranks"), std::string::npos) << b.text;
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("weights identical on 2 ranks"), std::string::npos) << b.out;
   const SafetensorsFile x = read_safetensors((one / "checkpoint.safetensors").string());
   const SafetensorsFile y = read_safetensors((two / "checkpoint.safetensors").string());
   for (const auto& [name, t] : x.tensors) {
@@ -100,14 +72,14 @@ TEST_F(Mpi, AKilledRankEndsTheJobAndTheCheckpointStaysGood) {
                    " train --arch alexnet-mini --batch 32 --epochs 3 --threads 1 --print-every 0 --val-limit 64"
                    " --checkpoint-every 4 --kill-after-steps 11 --data " + data.string() + " --out " + run.string());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_NE(r.code, 0) << r.text;
-  EXPECT_NE(r.code, 124) << "the job hung until timeout: " << r.text;
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.code, 124) << "the job hung until timeout: " << r.out;
   EXPECT_LT(seconds, 60);
-  EXPECT_NE(r.text.find("signal 9"), std::string::npos) << r.text;  // mpirun names the cause
+  EXPECT_NE(r.out.find("signal 9"), std::string::npos) << r.out;  // mpirun names the cause
   // The checkpoint of step 8 is complete, and resuming (as one process) finishes the run.
   const Out resumed = sh(std::string(ALEXNET_BINARY) + " train --resume " + run.string());
-  EXPECT_EQ(resumed.code, 0) << resumed.text;
-  EXPECT_NE(resumed.text.find("resuming"), std::string::npos) << resumed.text;
+  EXPECT_EQ(resumed.code, 0) << resumed.out;
+  EXPECT_NE(resumed.out.find("resuming"), std::string::npos) << resumed.out;
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ void add_train(CLI::App& app) {
   c->add_option("--out", cfg->out, "run directory (checkpoints, logs, best weights)");
   c->add_option("--resume", *resume, "continue the run in RUN_DIR from its last checkpoint");
   c->add_option("--stats", cfg->stats, "statistics file from `alexnet stats` (mean, std, PCA)");
-  c->add_option("--epochs", cfg->epochs, "epochs (default: 12 for alexnet-mini, 90 otherwise)");
+  c->add_option("--epochs", cfg->epochs, "epochs (default: 30 for alexnet-mini, 90 otherwise)");
   c->add_option("--batch", cfg->batch, "batch size")->capture_default_str();
   c->add_option("--lr", cfg->sgd.lr, "initial learning rate (default: 0.01; 0.05 for alexnet-mini)");
   c->add_option("--momentum", cfg->sgd.momentum, "momentum")->capture_default_str();

@@ -1,5 +1,6 @@
 #include "layers/conv.hpp"
 
+#include "layers/fused_relu.hpp"
 #include "tensor/engine.hpp"
 #include "util/error.hpp"
 
@@ -38,12 +39,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   const dims out{d[0], s_.out, oh, ow}, strides{s_.stride, s_.stride}, pad{s_.pad, s_.pad};
   const md bias_md({s_.out}, dt::f32, tag::x);
 
-  primitive_attr attr;
-  if (s_.relu) {
-    post_ops ops;
-    ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
-    attr.set_post_ops(ops);
-  }
+  const primitive_attr attr = relu_post_op(s_.relu);
   const prop_kind prop = mode == Mode::train ? prop_kind::forward_training
                                              : prop_kind::forward_inference;
   convolution_forward::desc fd(prop, algorithm::convolution_direct, in, any_md(weight_dims()),
@@ -75,16 +71,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
     dw_ = wpd.diff_weights_desc() == dw_plain_.get_desc() ? dw_plain_
                                                           : memory(wpd.diff_weights_desc(), cpu_engine());
     dbias_mem_ = memory(bias_md, cpu_engine(), bias_.grad);
-    if (s_.relu) {
-      eltwise_forward::primitive_desc hint(
-          eltwise_forward::desc(prop_kind::forward_training,
-                                algorithm::eltwise_relu_use_dst_for_bwd, fpd.dst_desc(), 0.f, 0.f),
-          cpu_engine());
-      relu_bwd_ = eltwise_backward(eltwise_backward::primitive_desc(
-          eltwise_backward::desc(algorithm::eltwise_relu_use_dst_for_bwd, fpd.dst_desc(),
-                                 fpd.dst_desc(), 0.f, 0.f),
-          cpu_engine(), hint));
-    }
+    if (s_.relu) relu_bwd_ = relu_backward_for(fpd.dst_desc());
   }
   return fpd.dst_desc();
 }
@@ -107,11 +94,7 @@ void Conv::forward(const Tensor& in, const Tensor& out) {
 
 void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) {
   auto& st = cpu_stream();
-  if (s_.relu) {  // d_out <- d_out * (out > 0), in place
-    relu_bwd_.execute(st, {{DNNL_ARG_DST, out.mem()},
-                           {DNNL_ARG_DIFF_DST, d_out.mem()},
-                           {DNNL_ARG_DIFF_SRC, d_out.mem()}});
-  }
+  if (s_.relu) run_relu_backward(relu_bwd_, out, d_out);
   bwd_weights_.execute(st, {{DNNL_ARG_SRC, in.mem()},
                             {DNNL_ARG_DIFF_DST, d_out.mem()},
                             {DNNL_ARG_DIFF_WEIGHTS, dw_},

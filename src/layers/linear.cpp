@@ -1,5 +1,6 @@
 #include "layers/linear.hpp"
 
+#include "layers/fused_relu.hpp"
 #include "tensor/engine.hpp"
 #include "util/error.hpp"
 
@@ -24,12 +25,7 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
          " (is the input image the size this architecture expects?)");
   const md src = plain_md(d), w = plain_md({out_, in_}), b = plain_md({out_}),
            dst = plain_md({d[0], out_});
-  primitive_attr attr;
-  if (relu_) {
-    post_ops ops;
-    ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
-    attr.set_post_ops(ops);
-  }
+  const primitive_attr attr = relu_post_op(relu_);
   const prop_kind prop = mode == Mode::train ? prop_kind::forward_training
                                              : prop_kind::forward_inference;
   inner_product_forward::primitive_desc fpd(inner_product_forward::desc(prop, src, w, b, dst), attr,
@@ -45,15 +41,7 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
         inner_product_backward_weights::desc(src, w, b, dst), cpu_engine(), fpd));
     dw_ = memory(w, cpu_engine(), weight_.grad);
     db_ = memory(b, cpu_engine(), bias_.grad);
-    if (relu_) {
-      eltwise_forward::primitive_desc hint(
-          eltwise_forward::desc(prop_kind::forward_training,
-                                algorithm::eltwise_relu_use_dst_for_bwd, dst, 0.f, 0.f),
-          cpu_engine());
-      relu_bwd_ = eltwise_backward(eltwise_backward::primitive_desc(
-          eltwise_backward::desc(algorithm::eltwise_relu_use_dst_for_bwd, dst, dst, 0.f, 0.f),
-          cpu_engine(), hint));
-    }
+    if (relu_) relu_bwd_ = relu_backward_for(dst);
   }
   return dst;
 }
@@ -68,10 +56,7 @@ void Linear::forward(const Tensor& in, const Tensor& out) {
 
 void Linear::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) {
   auto& st = cpu_stream();
-  if (relu_)
-    relu_bwd_.execute(st, {{DNNL_ARG_DST, out.mem()},
-                           {DNNL_ARG_DIFF_DST, d_out.mem()},
-                           {DNNL_ARG_DIFF_SRC, d_out.mem()}});
+  if (relu_) run_relu_backward(relu_bwd_, out, d_out);
   bwd_weights_.execute(st, {{DNNL_ARG_SRC, in.mem()},
                             {DNNL_ARG_DIFF_DST, d_out.mem()},
                             {DNNL_ARG_DIFF_WEIGHTS, dw_},

@@ -1,0 +1,50 @@
+// Helpers shared by the tests that run the command line and need small data sets on disk.
+#pragma once
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "util/atomic_file.hpp"
+
+namespace alexnet::test {
+
+struct Result {
+  int code;          // the exit code, or 128 + the signal that ended it
+  std::string out;   // stdout and stderr together
+};
+
+inline Result run_shell(const std::string& cmd) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (fgets(buf.data(), buf.size(), p)) out += buf.data();
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+inline std::string be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+// An IDX directory (train and t10k splits, identical, not gzipped) of n 28x28 images with
+// label i % 10 and pixels pixel(i, p).
+inline std::filesystem::path write_idx_dir(const std::filesystem::path& dir, int n,
+                                           const std::function<uint8_t(int, int)>& pixel) {
+  std::filesystem::create_directories(dir);
+  std::string img = be32(0x803) + be32(n) + be32(28) + be32(28), lab = be32(0x801) + be32(n);
+  for (int i = 0; i < n; ++i) {
+    for (int p = 0; p < 28 * 28; ++p) img += static_cast<char>(pixel(i, p));
+    lab += static_cast<char>(i % 10);
+  }
+  for (const char* split : {"train", "t10k"}) {
+    write_file_atomic((dir / (std::string(split) + "-images-idx3-ubyte")).string(), img);
+    write_file_atomic((dir / (std::string(split) + "-labels-idx1-ubyte")).string(), lab);
+  }
+  return dir;
+}
+
+}  // namespace alexnet::test
