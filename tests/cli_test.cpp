@@ -114,5 +114,64 @@ TEST(Cli, MissingAndContradictoryFlags) {
   }
 }
 
+TEST(Cli, DivergedRunStopsWithAClearMessageAndKeepsTheLastCheckpoint) {
+  const fs::path data = make_data(), r = fresh("nan");
+  Result x = run(kTrain + "--epochs 2 --lr 1e9 --schedule fixed --data " + data.string() + " --out " + r.string());
+  EXPECT_EQ(x.code, 1) << x.out;
+  EXPECT_TRUE(x.out.find("NaN") != std::string::npos || x.out.find("infinite") != std::string::npos) << x.out;
+  EXPECT_NE(x.out.find("lower --lr"), std::string::npos) << x.out;
+}
+
+TEST(Cli, ALossStuckAtLnClassesIsWarnedAbout) {
+  // The paper's init with a tiny lr cannot move the loss within 40 steps.
+  const fs::path data = make_data(), r = fresh("stuck");
+  Result x = run(kTrain + "--epochs 4 --init paper --lr 1e-6 --schedule fixed --stuck-steps 36 --data " + data.string() +
+                 " --out " + r.string());
+  EXPECT_EQ(x.code, 0) << x.out;
+  EXPECT_NE(x.out.find("not learning"), std::string::npos) << x.out;
+  EXPECT_NE(x.out.find("--init kaiming"), std::string::npos) << x.out;
+}
+
+TEST(Cli, EvalPredictPicturesAndFeatures) {
+  const fs::path data = make_data(), r = fresh("use");
+  ASSERT_EQ(run(kTrain + "--epochs 1 --data " + data.string() + " --out " + r.string()).code, 0);
+  const std::string w = (r / "best.safetensors").string();
+  // IDX to PNG files, then predict on them with class names from the weights.
+  Result p = run(" prepare " + data.string() + " " + (r / "png").string() + " --split test --limit 4");
+  ASSERT_EQ(p.code, 0) << p.out;
+  const std::string img = (r / "png" / "3" / "3.png").string();
+  ASSERT_TRUE(fs::exists(img)) << p.out;
+  Result pj = run(" predict --weights " + w + " --json --topk 3 " + img);
+  ASSERT_EQ(pj.code, 0) << pj.out;
+  EXPECT_NE(pj.out.find("\"input\":\"" + img + "\""), std::string::npos) << pj.out;
+  EXPECT_EQ(std::count(pj.out.begin(), pj.out.end(), '{'), 4) << pj.out;  // the line and its 3 classes
+  // .npy: a wrong shape is a clear error.
+  write_file_atomic((r / "bad.npy").string(), std::string("\x93NUMPY\x01\x00\x46\x00", 10) +
+                    "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 32, 32), }" + std::string(5, ' ') + "\n" +
+                    std::string(3 * 32 * 32 * 4, '\0'));
+  Result bad = run(" predict --weights " + w + " " + (r / "bad.npy").string());
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("does not fit alexnet-mini"), std::string::npos) << bad.out;
+  // Pictures and features.
+  EXPECT_EQ(run(" plot " + r.string()).code, 0);
+  EXPECT_TRUE(fs::file_size(r / "curves.png") > 1000);
+  EXPECT_EQ(run(" filters --weights " + w + " --out " + (r / "f.png").string()).code, 0);
+  EXPECT_TRUE(fs::file_size(r / "f.png") > 1000);
+  Result f = run(" features --weights " + w + " --layer fc7 --data " + data.string() + " --limit 20 --out " +
+                 (r / "f.npy").string());
+  ASSERT_EQ(f.code, 0) << f.out;
+  EXPECT_NE(f.out.find("20 x 512"), std::string::npos) << f.out;
+  Result s = run(" similar --weights " + w + " --query " + img + " --data " + data.string() + " --limit 40 --topk 3 --png " +
+                 (r / "s.png").string());
+  ASSERT_EQ(s.code, 0) << s.out;
+  // The query itself is in the collection (test sample 3): its own nearest, at distance 0.
+  EXPECT_NE(s.out.find("0.0000  " + data.string() + "#3"), std::string::npos) << s.out;
+  EXPECT_TRUE(fs::file_size(r / "s.png") > 1000);
+  Result e = run(" eval --weights " + w + " --data " + data.string() + " --ten-crop --limit 50");
+  ASSERT_EQ(e.code, 0) << e.out;
+  EXPECT_NE(e.out.find("confusion matrix"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("10 crops"), std::string::npos) << e.out;
+}
+
 }  // namespace
 }  // namespace alexnet

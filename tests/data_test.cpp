@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
@@ -293,6 +294,26 @@ TEST(Stats, ConstantImagesHaveTheirValueAsMeanAndZeroVariance) {
   EXPECT_NEAR(std::abs(s.pca.vectors[0][0]), 1 / std::sqrt(3.0), 1e-4);
   EXPECT_NEAR(s.pca.values[1], 0, 1e-6);
   EXPECT_NEAR(s.mean_image[0], 90.0, 1e-3);
+}
+
+}  // namespace
+}  // namespace alexnet
+
+namespace alexnet {
+namespace {
+
+// A PNG whose header claims 100000 x 100000 pixels: refused from the header, at once.
+TEST(Image, DecompressionBombIsRefusedFromTheHeader) {
+  auto chunk = [](const std::string& type, const std::string& data) {
+    std::string c = test::be32(static_cast<uint32_t>(data.size())) + type + data;
+    const uLong crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(c.data() + 4), static_cast<uInt>(c.size() - 4));
+    return c + test::be32(static_cast<uint32_t>(crc));
+  };
+  const std::string ihdr = test::be32(100000) + test::be32(100000) + std::string("\x08\x02\x00\x00\x00", 5);
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", std::string(16, '\0')) + chunk("IEND", "");
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THROW(decode_image_bytes(png, "bomb.png"), DecodeError);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
 }
 
 }  // namespace

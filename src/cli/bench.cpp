@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "data/loader.hpp"
 #include "layers/softmax_xent.hpp"
 #include "model/network.hpp"
 #include "tensor/engine.hpp"
@@ -24,6 +25,8 @@ void add_bench(CLI::App& app) {
     std::string arch = "alexnet", mode = "infer";
     int batch = 64, threads = 0, reps = 5, warmup = 2, classes = 1000;
     bool layers = false, json = false;
+    std::string data;
+    int workers = 1, batches = 20;
   };
   auto o = std::make_shared<Opts>();
   c->add_option("--arch", o->arch, "alexnet | alexnet-torchvision | alexnet-mini")->capture_default_str();
@@ -35,7 +38,38 @@ void add_bench(CLI::App& app) {
   c->add_option("--classes", o->classes, "classes")->capture_default_str();
   c->add_flag("--layers", o->layers, "per-layer forward and backward times");
   c->add_flag("--json", o->json, "print one JSON object");
+  c->add_option("--data", o->data, "measure the input pipeline instead: images/s from this data set to training crops");
+  c->add_option("--workers", o->workers, "with --data: loader threads")->capture_default_str();
+  c->add_option("--batches", o->batches, "with --data: batches to time (after one of warm-up)")->capture_default_str();
   c->callback([o] {
+    if (!o->data.empty()) {  // the input pipeline alone: decode, resize, crop, flip, colour noise
+      const ArchSpec& a = arch_by_name(o->arch);
+      auto data = open_dataset(o->data, "auto", DatasetSplit::train);
+      TransformConfig tf;
+      tf.resize = a.resize;
+      tf.crop = a.crop;
+      LoaderConfig lc;
+      lc.batch = o->batch;
+      lc.workers = o->workers;
+      lc.queue = 2 * o->workers + 2;
+      Loader loader(*data, tf, lc);
+      loader.start_epoch(0);
+      Batch b;
+      int64_t images = 0, batches = 0;
+      loader.next(b);  // warm-up: the first batch includes thread start
+      const auto t0 = std::chrono::steady_clock::now();
+      while (batches < o->batches && loader.next(b)) images += b.samples(), ++batches;
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (batches == 0) fail(o->data + ": fewer than two batches of " + std::to_string(o->batch));
+      const double ips = images / s;
+      if (o->json)
+        std::printf("%s\n", nlohmann::json({{"data", o->data}, {"arch", o->arch}, {"workers", o->workers},
+                                             {"images_per_s", ips}, {"per_worker", ips / o->workers}}).dump().c_str());
+      else
+        std::printf("%s -> %s training crops: %.0f images/s with %d workers (%.0f per worker)\n", o->data.c_str(),
+                    o->arch.c_str(), ips, o->workers, ips / o->workers);
+      return;
+    }
     if (o->mode != "infer" && o->mode != "train") fail("--mode: expected infer or train, got '" + o->mode + "'");
     if (o->batch < 1 || o->reps < 1 || o->warmup < 0) fail("--batch and --reps must be at least 1");
     set_threads(o->threads);
@@ -81,7 +115,8 @@ void add_bench(CLI::App& app) {
       if (o->layers) {
         nlohmann::json ls = nlohmann::json::array();
         for (const LayerTiming& t : net.timings())
-          ls.push_back({{"layer", t.name}, {"forward_ms", t.forward_ms / o->reps}, {"backward_ms", t.backward_ms / o->reps}});
+          ls.push_back({{"layer", t.name}, {"forward_ms", t.forward_ms / o->reps}, {"backward_ms", t.backward_ms / o->reps},
+                        {"forward_gflops", t.forward_flops / 1e9}, {"backward_gflops", t.backward_flops / 1e9}});
         j["layers"] = ls;
       }
       std::printf("%s\n", j.dump().c_str());
@@ -91,14 +126,21 @@ void add_bench(CLI::App& app) {
                 o->arch.c_str(), o->mode.c_str(), o->batch, num_threads(), ips, o->reps,
                 o->batch / sorted.back(), o->batch / sorted.front(), 1000 * median, peak_mb);
     if (o->layers) {
-      std::printf("\n  %-10s %12s %12s\n", "layer", "forward ms", "backward ms");
-      double f = 0, b = 0;
+      // GFLOP/s where the layer counts its operations (conv, inner product)
+      auto rate = [](double flops, double ms) {
+        char s[32] = "";
+        if (flops > 0 && ms > 0) std::snprintf(s, sizeof s, "%.1f", flops / ms / 1e6);
+        return std::string(s);
+      };
+      std::printf("\n  %-10s %12s %10s %12s %10s\n", "layer", "forward ms", "GFLOP/s", "backward ms", "GFLOP/s");
+      double f = 0, b = 0, ff = 0, bf = 0;
       for (const LayerTiming& t : net.timings()) {
-        std::printf("  %-10s %12.2f %12.2f\n", t.name.c_str(), t.forward_ms / o->reps, t.backward_ms / o->reps);
-        f += t.forward_ms / o->reps;
-        b += t.backward_ms / o->reps;
+        const double fm = t.forward_ms / o->reps, bm = t.backward_ms / o->reps;
+        std::printf("  %-10s %12.2f %10s %12.2f %10s\n", t.name.c_str(), fm, rate(t.forward_flops, fm).c_str(), bm,
+                    rate(t.backward_flops, bm).c_str());
+        f += fm, b += bm, ff += t.forward_flops, bf += t.backward_flops;
       }
-      std::printf("  %-10s %12.2f %12.2f\n", "total", f, b);
+      std::printf("  %-10s %12.2f %10s %12.2f %10s\n", "total", f, rate(ff, f).c_str(), b, rate(bf, b).c_str());
     }
   });
 }

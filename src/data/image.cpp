@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -13,11 +14,14 @@
 namespace alexnet {
 
 void init_image_decoding() {
-  // OpenCV checks these right after reading an image's header, before decoding pixels.
-  setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(kMaxImagePixels).c_str(), 0);
-  setenv("OPENCV_IO_MAX_IMAGE_WIDTH", "65536", 0);
-  setenv("OPENCV_IO_MAX_IMAGE_HEIGHT", "65536", 0);
-  cv::setNumThreads(1);  // loader workers are the parallelism; OpenCV must not add its own
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // OpenCV checks these right after reading an image's header, before decoding pixels.
+    setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(kMaxImagePixels).c_str(), 0);
+    setenv("OPENCV_IO_MAX_IMAGE_WIDTH", "65536", 0);
+    setenv("OPENCV_IO_MAX_IMAGE_HEIGHT", "65536", 0);
+    cv::setNumThreads(1);  // loader workers are the parallelism; OpenCV must not add its own
+  });
 }
 
 namespace {
@@ -42,6 +46,7 @@ Image from_mat(cv::Mat m, const std::string& name) {
 }  // namespace
 
 Image decode_image_bytes(const std::string& bytes, const std::string& name) {
+  init_image_decoding();
   if (bytes.empty()) throw DecodeError(name + ": empty file");
   cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
   cv::Mat m;

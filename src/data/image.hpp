@@ -25,7 +25,7 @@ struct DecodeError : std::runtime_error {
 
 constexpr int64_t kMaxImagePixels = 100'000'000;  // refuse anything larger (decompression bombs)
 
-// Call once before any decoding (sets OpenCV's header-time size limits).
+// Sets OpenCV's header-time size limits; decode_image does it on first use, main does it early.
 void init_image_decoding();
 Image decode_image(const std::string& path);
 Image decode_image_bytes(const std::string& bytes, const std::string& name_for_errors);

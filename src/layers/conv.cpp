@@ -37,6 +37,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   const int64_t ow = (d[3] + 2 * s_.pad - s_.kernel) / s_.stride + 1;
   if (oh <= 0 || ow <= 0) fail(name() + ": input " + shape_str(d) + " is smaller than the kernel");
   const dims out{d[0], s_.out, oh, ow}, strides{s_.stride, s_.stride}, pad{s_.pad, s_.pad};
+  flops_ = 2.0 * numel(out) * (s_.in / s_.groups) * s_.kernel * s_.kernel;
   const md bias_md({s_.out}, dt::f32, tag::x);
 
   const primitive_attr attr = relu_post_op(s_.relu);

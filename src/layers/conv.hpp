@@ -23,6 +23,8 @@ class Conv : public Layer {
   std::vector<Param*> params() override { return {&weight_, &bias_}; }
   void params_changed() override { fresh_fwd_ = fresh_bwd_ = false; }
   const ConvShape& shape() const { return s_; }
+  double forward_flops() const override { return flops_; }
+  double backward_flops() const override { return mode_ == Mode::train ? flops_ * (need_d_in_ ? 2 : 1) : 0; }
 
  private:
   dims weight_dims() const;  // {g, O/g, I/g, k, k} with groups, {O, I, k, k} without
@@ -31,6 +33,7 @@ class Conv : public Layer {
   ConvShape s_;
   Param weight_, bias_;
   Mode mode_ = Mode::eval;
+  double flops_ = 0;
   bool need_d_in_ = false;
 
   dnnl::convolution_forward fwd_;

@@ -41,6 +41,10 @@ class Layer {
                         const Tensor& d_in) = 0;
 
   virtual std::vector<Param*> params() { return {}; }
+  // Floating-point operations of one forward and one backward at the set-up shape (the
+  // multiply-adds of conv and inner product, x2); 0 for the layers that do not count.
+  virtual double forward_flops() const { return 0; }
+  virtual double backward_flops() const { return 0; }
   // Called after the optimizer changed the parameters (layers cache reordered weights).
   virtual void params_changed() {}
   // Random streams (dropout) are keyed by the training step and by each sample's row in the

@@ -23,6 +23,9 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
   if (d.size() != 2 || d[1] != in_)
     fail(name() + ": expected " + std::to_string(in_) + " input features, got " + shape_str(d) +
          " (is the input image the size this architecture expects?)");
+  flops_ = 2.0 * d[0] * in_ * out_;
+  train_ = mode == Mode::train;
+  need_d_in_ = need_d_in;
   const md src = plain_md(d), w = plain_md({out_, in_}), b = plain_md({out_}),
            dst = plain_md({d[0], out_});
   const primitive_attr attr = relu_post_op(relu_);

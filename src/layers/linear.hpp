@@ -17,10 +17,14 @@ class Linear : public Layer {
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out,
                 const Tensor& d_in) override;
   std::vector<Param*> params() override { return {&weight_, &bias_}; }
+  double forward_flops() const override { return flops_; }
+  double backward_flops() const override { return train_ ? flops_ * (need_d_in_ ? 2 : 1) : 0; }
 
  private:
   int in_, out_;
   bool relu_;
+  bool train_ = false, need_d_in_ = false;
+  double flops_ = 0;
   Param weight_, bias_;
   dnnl::inner_product_forward fwd_;
   dnnl::inner_product_backward_data bwd_data_;

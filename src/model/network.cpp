@@ -58,11 +58,19 @@ Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(clas
       total_ += p->size();
     }
   values_.reset(new float[total_]());
+  int64_t off = 0;
+  for (Param* p : params_) {
+    p->value = values_.get() + off;
+    off += p->size();
+  }
+}
+
+void Network::ensure_training_state() {
+  if (grads_) return;
   grads_.reset(new float[total_]());
   momenta_.reset(new float[total_]());
   int64_t off = 0;
   for (Param* p : params_) {
-    p->value = values_.get() + off;
     p->grad = grads_.get() + off;
     p->momentum = momenta_.get() + off;
     off += p->size();
@@ -92,7 +100,7 @@ void Network::init(InitKind kind, uint64_t seed) {
     Rng rng(hash3(seed, 0x1417, i));
     for (int64_t j = 0; j < p->size(); ++j) p->value[j] = static_cast<float>(rng.normal() * stddev);
   }
-  std::memset(momenta_.get(), 0, sizeof(float) * total_);
+  if (momenta_) std::memset(momenta_.get(), 0, sizeof(float) * total_);
   params_changed();
 }
 
@@ -108,6 +116,7 @@ void Network::params_changed() {
 
 void Network::prepare(const md& input, Mode mode) {
   if (prepared_ && input == prepared_input_ && mode == prepared_mode_) return;
+  if (mode == Mode::train) ensure_training_state();
   acts_.clear();
   act_mds_.clear();
   md cur = input;
@@ -129,7 +138,11 @@ void Network::prepare(const md& input, Mode mode) {
     d_logits_ = Tensor();
   }
   timing_.assign(layers_.size(), {});
-  for (size_t i = 0; i < layers_.size(); ++i) timing_[i].name = layers_[i]->name();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    timing_[i].name = layers_[i]->name();
+    timing_[i].forward_flops = layers_[i]->forward_flops();
+    timing_[i].backward_flops = layers_[i]->backward_flops();
+  }
   prepared_input_ = input;
   prepared_mode_ = mode;
   prepared_ = true;

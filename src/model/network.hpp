@@ -21,7 +21,8 @@ namespace alexnet {
 
 struct LayerTiming {
   std::string name;
-  double forward_ms = 0, backward_ms = 0;
+  double forward_ms = 0, backward_ms = 0;  // summed over calls
+  double forward_flops = 0, backward_flops = 0;  // per call
   int64_t calls = 0;
 };
 
@@ -48,8 +49,10 @@ class Network {
   Param* find_param(const std::string& file_name);
   int64_t num_params() const { return total_; }
   float* values() { return values_.get(); }
-  float* grads() { return grads_.get(); }
-  float* momenta() { return momenta_.get(); }
+  // Gradients and momenta exist only once something trains (inference needs neither: two
+  // thirds of the parameter memory).
+  float* grads() { return ensure_training_state(), grads_.get(); }
+  float* momenta() { return ensure_training_state(), momenta_.get(); }
   void params_changed();  // after the optimizer or a load changed values
 
   // The output of a named layer (after its ReLU) from the last forward, as a plain tensor.
@@ -64,6 +67,7 @@ class Network {
 
  private:
   void prepare(const md& input, Mode mode);
+  void ensure_training_state();
 
   const ArchSpec& arch_;
   int classes_;

@@ -8,6 +8,7 @@ void save_checkpoint(const std::string& path, Network& net, const ModelInfo& inf
                      const nlohmann::json& state) {
   SafetensorsFile f;
   export_params(net, f);
+  net.momenta();
   for (Param* p : net.params()) {
     NamedTensor t;
     t.shape.assign(p->shape.begin(), p->shape.end());
@@ -42,6 +43,7 @@ nlohmann::json load_checkpoint(const std::string& path, Network& net) {
   SafetensorsFile f = read_safetensors(path);
   nlohmann::json state = parse_state(f, path);
   import_params(net, f, path);
+  net.momenta();  // allocates them
   for (Param* p : net.params()) {
     auto it = f.tensors.find("momentum/" + p->name);
     if (it == f.tensors.end()) fail(path + ": tensor 'momentum/" + p->name + "' is missing");

@@ -349,11 +349,13 @@ int train(TrainConfig cfg, bool resume) {
       ++global_step;
       ++steps_done_this_run;
 
+      // The mean of the last (up to) 50 losses, against ln(classes).
+      const size_t window = static_cast<size_t>(std::clamp<int64_t>(cfg.stuck_steps, 1, 50));
       recent.push_back(loss);
-      if (recent.size() > 50) recent.erase(recent.begin());
-      if (leader && !warned_stuck && cfg.stuck_steps > 0 && global_step >= cfg.stuck_steps && recent.size() == 50) {
+      if (recent.size() > window) recent.erase(recent.begin());
+      if (leader && !warned_stuck && cfg.stuck_steps > 0 && global_step >= cfg.stuck_steps && recent.size() == window) {
         double m = 0;
-        for (double v : recent) m += v / 50;
+        for (double v : recent) m += v / static_cast<double>(window);
         if (m > 0.97 * ln_k) {
           warned_stuck = true;
           std::fprintf(stderr,
