@@ -17,6 +17,7 @@ class Linear : public Layer {
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out,
                 const Tensor& d_in) override;
   std::vector<Param*> params() override { return {&weight_, &bias_}; }
+  void params_changed() override { fresh_ = false; }
   double forward_flops() const override { return flops_; }
   double backward_flops() const override { return train_ ? flops_ * (need_d_in_ ? 2 : 1) : 0; }
 
@@ -30,7 +31,8 @@ class Linear : public Layer {
   dnnl::inner_product_backward_data bwd_data_;
   dnnl::inner_product_backward_weights bwd_weights_;
   dnnl::eltwise_backward relu_bwd_;
-  dnnl::memory w_, b_, dw_, db_;
+  dnnl::memory w_plain_, w_, b_, dw_, db_;  // w_: the forward's layout (may be w_plain_)
+  bool fresh_ = false;
 };
 
 }  // namespace alexnet
