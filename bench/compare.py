@@ -1,8 +1,12 @@
 #!/usr/bin/python3
-"""Side by side: `alexnet bench` against PyTorch (bench/torch_peer.py) on the same networks,
-batches, modes and threads, alternating runs (ours, PyTorch, ours, ...) so that both see the
-same machine, each in a fresh process. Prints a Markdown table of images/s (median and min-max
-over the rounds) and the ratio of the medians.
+"""Side by side: `alexnet bench` against PyTorch (bench/torch_peer.py) and, for inference when
+it is installed, ONNX Runtime (bench/ort_peer.js), on the same networks, batches, modes and
+threads, alternating runs (ours, PyTorch, ONNX Runtime, ours, ...) so that all see the same
+machine, each in a fresh process. Prints a Markdown table of images/s (median and min-max over
+the rounds) and the ratios of the medians.
+
+ONNX Runtime: `cd bench && ONNXRUNTIME_NODE_INSTALL_CUDA=skip ONNXRUNTIME_NODE_INSTALL=skip npm install`
+and `/usr/bin/python3 bench/export_onnx.py` once.
 
     /usr/bin/python3 bench/compare.py                 # the README's table (about 25 minutes)
     /usr/bin/python3 bench/compare.py --quick         # a few configurations, one round
@@ -39,6 +43,8 @@ def main():
     args = ap.parse_args()
     configs = args.configs or (QUICK if args.quick else DEFAULT)
     rounds = 1 if args.quick else args.rounds
+    have_ort = (os.path.isdir(os.path.join(HERE, "node_modules", "onnxruntime-node"))
+                and os.path.isdir(os.path.join(HERE, "onnx")))
     rows = []
     for cfg in configs:
         arch, mode, batch = cfg.split(":")
@@ -46,15 +52,21 @@ def main():
         common = ["--arch", arch, "--mode", mode, "--batch", batch, "--threads", str(args.threads),
                   "--reps", str(reps), "--warmup", str(warm)]
         classes = ["--classes", "10"] if arch == "alexnet-mini" else []
-        ours, peer, ours_mem, peer_mem = [], [], [], []
+        ours, peer, ort, ours_mem, peer_mem = [], [], [], [], []
+        use_ort = have_ort and mode == "infer"
         for _ in range(rounds):
             o = run_json([args.binary, "bench", "--json"] + common + classes)
             p = run_json(["/usr/bin/python3", os.path.join(HERE, "torch_peer.py")] + common)
             ours.append(o["images_per_s"]); ours_mem.append(o["peak_rss_mb"])
             peer.append(p["images_per_s"]); peer_mem.append(p["peak_rss_mb"])
-            print(f"  {cfg}: ours {o['images_per_s']:.1f} img/s, PyTorch {p['images_per_s']:.1f} img/s",
-                  file=sys.stderr, flush=True)
-        rows.append((arch, mode, batch, ours, peer, max(ours_mem), max(peer_mem)))
+            line = f"  {cfg}: ours {o['images_per_s']:.1f} img/s, PyTorch {p['images_per_s']:.1f} img/s"
+            if use_ort:
+                r = run_json(["node", os.path.join(HERE, "ort_peer.js"), "--arch", arch, "--batch", batch,
+                              "--threads", str(args.threads), "--reps", str(reps), "--warmup", str(warm)])
+                ort.append(r["images_per_s"])
+                line += f", ONNX Runtime {r['images_per_s']:.1f} img/s"
+            print(line, file=sys.stderr, flush=True)
+        rows.append((arch, mode, batch, ours, peer, ort, max(ours_mem), max(peer_mem)))
 
     cpu = "?"
     try:
@@ -63,12 +75,15 @@ def main():
         pass
     print(f"{datetime.date.today()}, {cpu}, {os.cpu_count()} cores, {args.threads} threads, "
           f"{rounds} alternating rounds; PyTorch {run_json(['/usr/bin/python3', os.path.join(HERE, 'torch_peer.py'), '--arch', 'alexnet-mini', '--reps', '1', '--warmup', '0', '--batch', '1'])['torch']}\n")
-    print("| network | mode | batch | alexnet img/s (min-max) | PyTorch img/s (min-max) | ratio | peak RSS MB ours / PyTorch |")
-    print("|---|---|---|---|---|---|---|")
-    for arch, mode, batch, o, p, om, pm in rows:
+    print("| network | mode | batch | alexnet img/s (min-max) | PyTorch img/s (min-max) | ratio | "
+          "ONNX Runtime img/s (min-max) | ratio | peak RSS MB ours / PyTorch |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for arch, mode, batch, o, p, r, om, pm in rows:
         mo, mp = statistics.median(o), statistics.median(p)
+        ort_cells = (f"{statistics.median(r):.1f} ({min(r):.1f}-{max(r):.1f}) | **{mo / statistics.median(r):.2f}x**"
+                     if r else "– | –")
         print(f"| {arch} | {mode} | {batch} | {mo:.1f} ({min(o):.1f}-{max(o):.1f}) | {mp:.1f} ({min(p):.1f}-{max(p):.1f}) "
-              f"| **{mo / mp:.2f}x** | {om:.0f} / {pm:.0f} |")
+              f"| **{mo / mp:.2f}x** | {ort_cells} | {om:.0f} / {pm:.0f} |")
 
 
 if __name__ == "__main__":

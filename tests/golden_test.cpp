@@ -90,6 +90,29 @@ INSTANTIATE_TEST_SUITE_P(AllArchs, GoldenTest,
                            return s;
                          });
 
+// At batch 16 oneDNN runs the 3x3 convolutions with Winograd in inference: the logits of 8
+// copies of the golden batch still equal PyTorch's.
+TEST(GoldenWinograd, LargeBatchInferenceMatchesPyTorch) {
+  for (const std::string arch : {"alexnet-torchvision", "alexnet"}) {
+    Golden g = load(arch);
+    Network net(arch_by_name(arch), 1000);
+    test::fill_golden_weights(net);
+    const int copies = 8;
+    Tensor two = Tensor::plain(net.input_shape(2));
+    test::pattern(two.data(), two.size(), 1, 4.0);
+    Tensor x = Tensor::plain(net.input_shape(2 * copies));
+    for (int c = 0; c < copies; ++c) std::copy(two.data(), two.data() + two.size(), x.data() + c * two.size());
+    const Tensor& logits = net.forward(x, Mode::eval);
+    const auto& want = g["logits"];
+    double max_logit = 0;
+    for (float v : want) max_logit = std::max(max_logit, static_cast<double>(std::abs(v)));
+    for (int c = 0; c < copies; ++c)
+      for (size_t i = 0; i < want.size(); ++i)
+        expect_close(logits.data()[c * want.size() + i], want[i], 1e-4, max_logit,
+                     arch + " copy " + std::to_string(c) + " logit " + std::to_string(i));
+  }
+}
+
 // Three steps of the paper's rule at constant lr give torch.optim.SGD's losses.
 TEST(GoldenSgd, ThreeStepsFollowTorchOptimSgdAtConstantLr) {
   Golden g = load("alexnet-mini");

@@ -51,6 +51,12 @@ void Comm::start_allreduce_sum(float* data, int64_t n) {
   MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, req);
   requests_.push_back(req);
   bytes_ += n * 4;
+  // Open MPI advances non-blocking collectives only inside MPI calls: poke the ones in flight,
+  // so that they move while the next layers' backward runs.
+  for (void* r : requests_) {
+    int done = 0;
+    MPI_Test(static_cast<MPI_Request*>(r), &done, MPI_STATUS_IGNORE);
+  }
 }
 
 void Comm::wait_all() {

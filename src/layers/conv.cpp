@@ -43,7 +43,12 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   const primitive_attr attr = relu_post_op(s_.relu);
   const prop_kind prop = mode == Mode::train ? prop_kind::forward_training
                                              : prop_kind::forward_inference;
-  convolution_forward::desc fd(prop, algorithm::convolution_direct, in, any_md(weight_dims()),
+  // Inference lets oneDNN choose the algorithm: it takes Winograd F(4x4, 3x3) for the 3x3
+  // convolutions at batch >= 16 on AVX-512 (conv3-5 1.9x faster, alexnet-torchvision 165 ->
+  // 211 images/s at batch 64; outputs equal PyTorch's within 1e-4, GoldenWinograd.*).
+  // Training stays direct: Winograd's buffers took peak memory from 2.28 to 2.49 GB for 10%.
+  const algorithm algo = mode == Mode::train ? algorithm::convolution_direct : algorithm::convolution_auto;
+  convolution_forward::desc fd(prop, algo, in, any_md(weight_dims()),
                                bias_md, any_md(out), strides, pad, pad);
   convolution_forward::primitive_desc fpd(fd, attr, cpu_engine());
   fwd_ = convolution_forward(fpd);
