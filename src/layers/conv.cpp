@@ -56,6 +56,8 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   w_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.value);
   w_fwd_ = fpd.weights_desc() == w_plain_.get_desc() ? w_plain_ : memory(fpd.weights_desc(), cpu_engine());
   bias_mem_ = memory(bias_md, cpu_engine(), bias_.value);
+  to_fwd_ = w_fwd_ != w_plain_ ? dnnl::reorder(w_plain_, w_fwd_) : dnnl::reorder();
+  to_bwd_ = from_dw_ = dnnl::reorder();
   fresh_fwd_ = fresh_bwd_ = false;
 
   if (mode == Mode::train) {
@@ -67,6 +69,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
       w_bwd_ = bpd.weights_desc() == w_plain_.get_desc()   ? w_plain_
                : bpd.weights_desc() == fpd.weights_desc() ? w_fwd_
                                                            : memory(bpd.weights_desc(), cpu_engine());
+      if (w_bwd_ != w_plain_ && w_bwd_ != w_fwd_) to_bwd_ = dnnl::reorder(w_plain_, w_bwd_);
     }
     convolution_backward_weights::desc wd(algorithm::convolution_direct, in,
                                           any_md(weight_dims()), bias_md, fpd.dst_desc(), strides,
@@ -76,21 +79,19 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
     dw_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.grad);
     dw_ = wpd.diff_weights_desc() == dw_plain_.get_desc() ? dw_plain_
                                                           : memory(wpd.diff_weights_desc(), cpu_engine());
+    if (dw_ != dw_plain_) from_dw_ = dnnl::reorder(dw_, dw_plain_);
     dbias_mem_ = memory(bias_md, cpu_engine(), bias_.grad);
     if (s_.relu) relu_bwd_ = relu_backward_for(fpd.dst_desc());
   }
   return fpd.dst_desc();
 }
 
-// Brings a cached copy of the weights up to date with the plain values (once per SGD step).
-void Conv::refresh(const memory& dst, bool& fresh) {
-  if (!fresh && dst != w_plain_) reorder(w_plain_, dst);
-  fresh = true;
-}
-
 void Conv::forward(const Tensor& in, const Tensor& out) {
   auto& st = cpu_stream();
-  refresh(w_fwd_, fresh_fwd_);
+  // The weights in the forward's layout, brought up to date once per SGD step (once in all,
+  // in inference).
+  if (!fresh_fwd_ && to_fwd_) to_fwd_.execute(st, w_plain_, w_fwd_);
+  fresh_fwd_ = true;
   fwd_.execute(st, {{DNNL_ARG_SRC, in.mem()},
                     {DNNL_ARG_WEIGHTS, w_fwd_},
                     {DNNL_ARG_BIAS, bias_mem_},
@@ -105,10 +106,15 @@ void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, co
                             {DNNL_ARG_DIFF_DST, d_out.mem()},
                             {DNNL_ARG_DIFF_WEIGHTS, dw_},
                             {DNNL_ARG_DIFF_BIAS, dbias_mem_}});
-  st.wait();
-  if (dw_ != dw_plain_) reorder(dw_, dw_plain_);
+  if (from_dw_) from_dw_.execute(st, dw_, dw_plain_);
   if (!d_in.empty()) {
-    refresh(w_bwd_, w_bwd_ == w_fwd_ ? fresh_fwd_ : fresh_bwd_);
+    if (w_bwd_ == w_fwd_) {
+      if (!fresh_fwd_ && to_fwd_) to_fwd_.execute(st, w_plain_, w_fwd_);
+      fresh_fwd_ = true;
+    } else {
+      if (!fresh_bwd_ && to_bwd_) to_bwd_.execute(st, w_plain_, w_bwd_);
+      fresh_bwd_ = true;
+    }
     bwd_data_.execute(st, {{DNNL_ARG_DIFF_DST, d_out.mem()},
                            {DNNL_ARG_WEIGHTS, w_bwd_},
                            {DNNL_ARG_DIFF_SRC, d_in.mem()}});

@@ -43,8 +43,8 @@ class Conv : public Layer {
   // Weights in the layouts each primitive prefers; refreshed from the plain values only
   // after the optimizer changed them.
   dnnl::memory w_plain_, w_fwd_, w_bwd_, dw_, dw_plain_;
+  dnnl::reorder to_fwd_, to_bwd_, from_dw_;  // made in setup, used every step
   bool fresh_fwd_ = false, fresh_bwd_ = false;
-  void refresh(const dnnl::memory& dst, bool& fresh);
   dnnl::memory bias_mem_, dbias_mem_;
 };
 

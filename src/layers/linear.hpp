@@ -32,6 +32,7 @@ class Linear : public Layer {
   dnnl::inner_product_backward_weights bwd_weights_;
   dnnl::eltwise_backward relu_bwd_;
   dnnl::memory w_plain_, w_, b_, dw_, db_;  // w_: the forward's layout (may be w_plain_)
+  dnnl::reorder to_fwd_;
   bool fresh_ = false;
 };
 
