@@ -25,54 +25,24 @@ namespace alexnet {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+// config.json: every field a run needs to continue exactly (the test hook and the "was this
+// set by the user" flags are not part of a run's configuration).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SgdConfig, lr, momentum, weight_decay)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ScheduleConfig, kind, base_lr, factor, patience, max_drops, threshold, steps,
+                                   epochs, min_lr)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainConfig, arch, data, val, out, data_kind, stats, epochs, batch, sgd, dropout,
+                                   init, seed, threads, workers, schedule, checkpoint_every, print_every,
+                                   stuck_steps, strict, pca, flip, limit, val_limit)
+
 json to_json(const TrainConfig& c) {
-  return {{"arch", c.arch}, {"data", c.data}, {"val", c.val}, {"out", c.out},
-          {"data_kind", c.data_kind}, {"stats", c.stats}, {"epochs", c.epochs}, {"batch", c.batch},
-          {"lr", c.sgd.lr}, {"momentum", c.sgd.momentum}, {"weight_decay", c.sgd.weight_decay},
-          {"dropout", c.dropout}, {"init", c.init}, {"seed", c.seed}, {"threads", c.threads},
-          {"workers", c.workers},
-          {"schedule", {{"kind", c.schedule.kind}, {"factor", c.schedule.factor},
-                        {"patience", c.schedule.patience}, {"max_drops", c.schedule.max_drops},
-                        {"steps", c.schedule.steps}, {"min_lr", c.schedule.min_lr}}},
-          {"checkpoint_every", c.checkpoint_every}, {"print_every", c.print_every},
-          {"stuck_steps", c.stuck_steps}, {"strict", c.strict}, {"pca", c.pca}, {"flip", c.flip},
-          {"limit", c.limit}, {"val_limit", c.val_limit}};
+  json j;
+  to_json(j, c);
+  return j;
 }
 
 TrainConfig train_config_from_json(const json& j) {
-  TrainConfig c;
-  c.arch = j.at("arch");
-  c.data = j.at("data");
-  c.val = j.at("val");
-  c.out = j.at("out");
-  c.data_kind = j.at("data_kind");
-  c.stats = j.at("stats");
-  c.epochs = j.at("epochs");
-  c.batch = j.at("batch");
-  c.sgd = {j.at("lr"), j.at("momentum"), j.at("weight_decay")};
-  c.dropout = j.at("dropout");
-  c.init = j.at("init");
-  c.seed = j.at("seed");
-  c.threads = j.at("threads");
-  c.workers = j.at("workers");
-  const json& s = j.at("schedule");
-  c.schedule.kind = s.at("kind");
-  c.schedule.factor = s.at("factor");
-  c.schedule.patience = s.at("patience");
-  c.schedule.max_drops = s.at("max_drops");
-  c.schedule.steps = s.at("steps").get<std::vector<int>>();
-  c.schedule.min_lr = s.at("min_lr");
-  c.schedule.base_lr = c.sgd.lr;
-  c.schedule.epochs = c.epochs;
-  c.schedule_set = c.lr_set = true;
-  c.checkpoint_every = j.at("checkpoint_every");
-  c.print_every = j.at("print_every");
-  c.stuck_steps = j.at("stuck_steps");
-  c.strict = j.at("strict");
-  c.pca = j.at("pca");
-  c.flip = j.at("flip");
-  c.limit = j.at("limit");
-  c.val_limit = j.at("val_limit");
+  TrainConfig c = j.get<TrainConfig>();
+  c.schedule_set = c.lr_set = true;  // the saved run's choices, defaults included
   return c;
 }
 
