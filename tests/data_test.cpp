@@ -318,3 +318,23 @@ TEST(Image, DecompressionBombIsRefusedFromTheHeader) {
 
 }  // namespace
 }  // namespace alexnet
+
+namespace alexnet {
+namespace {
+
+TEST(Datasets, AValidationFolderWithFewerClassesKeepsTheTrainingLabels) {
+  const fs::path root = tmpdir("align");
+  for (const char* c : {"cat", "dog"}) {
+    fs::create_directories(root / c);
+    write_png_file(root / c / "a.png", 8, 8, 10);
+  }
+  const std::vector<std::string> train{"ant", "cat", "dog"};
+  auto d = align_classes(open_dataset(root.string(), "folder", DatasetSplit::test), train);
+  EXPECT_EQ(d->label(0), 1);  // cat: its own index 0, the training set's 1
+  EXPECT_EQ(d->label(1), 2);
+  EXPECT_EQ(d->class_names(), train);
+  EXPECT_THROW(align_classes(open_dataset(root.string(), "folder", DatasetSplit::test), {"cat", "emu"}), UserError);
+}
+
+}  // namespace
+}  // namespace alexnet

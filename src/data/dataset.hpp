@@ -39,6 +39,12 @@ std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string
 // Loose image files (label 0 each), for predict, features and similar.
 std::unique_ptr<Dataset> files_dataset(const std::vector<std::string>& files);
 
+// An image folder's labels are its class folders' positions among its own classes; to be
+// evaluated against a network trained on other data, they must be the training classes'
+// positions. For a folder data set this maps each class by name (a class the training set does
+// not have is a UserError naming it); other kinds (list, IDX: numeric labels) are returned as is.
+std::unique_ptr<Dataset> align_classes(std::unique_ptr<Dataset> data, const std::vector<std::string>& train_classes);
+
 // The first n samples of a data set (quick runs, tests); n <= 0 or >= size: the data set itself.
 std::unique_ptr<Dataset> take_prefix(std::unique_ptr<Dataset> data, int64_t n);
 

@@ -128,6 +128,24 @@ class LooseFiles : public FileDataset {
   }
 };
 
+class Relabeled : public Dataset {
+ public:
+  Relabeled(std::unique_ptr<Dataset> d, std::vector<int32_t> map, std::vector<std::string> names)
+      : d_(std::move(d)), map_(std::move(map)) {
+    path_ = d_->path();
+    kind_ = d_->kind();
+    class_names_ = std::move(names);
+  }
+  int64_t size() const override { return d_->size(); }
+  int32_t label(int64_t i) const override { return map_[d_->label(i)]; }
+  Image read(int64_t i) const override { return d_->read(i); }
+  std::string name_of(int64_t i) const override { return d_->name_of(i); }
+
+ private:
+  std::unique_ptr<Dataset> d_;
+  std::vector<int32_t> map_;
+};
+
 class Prefix : public Dataset {
  public:
   Prefix(std::unique_ptr<Dataset> d, int64_t n) : d_(std::move(d)), n_(n) {
@@ -149,6 +167,19 @@ class Prefix : public Dataset {
 
 std::unique_ptr<Dataset> files_dataset(const std::vector<std::string>& files) {
   return std::make_unique<LooseFiles>(files);
+}
+
+std::unique_ptr<Dataset> align_classes(std::unique_ptr<Dataset> data, const std::vector<std::string>& train) {
+  if (data->kind() != "folder" || data->class_names() == train || train.empty()) return data;
+  std::vector<int32_t> map;
+  for (const std::string& c : data->class_names()) {
+    const auto it = std::find(train.begin(), train.end(), c);
+    if (it == train.end())
+      fail(data->path() + ": class '" + c + "' is not one of the " + std::to_string(train.size()) +
+           " classes the network knows");
+    map.push_back(static_cast<int32_t>(it - train.begin()));
+  }
+  return std::make_unique<Relabeled>(std::move(data), std::move(map), train);
 }
 
 std::unique_ptr<Dataset> take_prefix(std::unique_ptr<Dataset> data, int64_t n) {

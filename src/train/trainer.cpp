@@ -146,6 +146,7 @@ int train(TrainConfig cfg, bool resume) {
   if (!cfg.val.empty()) val_set = open_limited(cfg.val, "auto", DatasetSplit::test, cfg.val_limit);
   else if (train_set->kind() == "idx") val_set = open_limited(cfg.data, "idx", DatasetSplit::test, cfg.val_limit);
   const int classes = train_set->classes();
+  if (val_set) val_set = align_classes(std::move(val_set), train_set->class_names());
   if (val_set && val_set->classes() > classes)
     fail(val_set->path() + ": has labels up to " + std::to_string(val_set->classes() - 1) +
          ", the training set only " + std::to_string(classes) + " classes");
