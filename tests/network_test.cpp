@@ -20,9 +20,13 @@ TEST(Network, PaperInitHasUnitBiasesInConv245Fc67) {
   net.init(InitKind::paper, 3);
   for (Param* p : net.params()) {
     if (!p->is_bias) {
-      double s = 0, s2 = 0;
-      for (int64_t i = 0; i < p->size(); ++i) s += p->value[i], s2 += p->value[i] * p->value[i];
-      if (p->size() > 10000) EXPECT_NEAR(std::sqrt(s2 / p->size()), 0.01, 0.0005) << p->name;
+      double mean = 0, s2 = 0;
+      for (int64_t i = 0; i < p->size(); ++i) mean += p->value[i], s2 += p->value[i] * p->value[i];
+      mean /= static_cast<double>(p->size());
+      if (p->size() > 10000) {  // N(0, 0.01^2)
+        EXPECT_NEAR(mean, 0.0, 0.0005) << p->name;
+        EXPECT_NEAR(std::sqrt(s2 / p->size()), 0.01, 0.0005) << p->name;
+      }
       continue;
     }
     const bool one = p->name == "conv2.bias" || p->name == "conv4.bias" || p->name == "conv5.bias" ||
