@@ -6,8 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 #include <thread>
 
 #include "cli/commands.hpp"
@@ -65,12 +63,7 @@ void add_prepare(CLI::App& app) {
           if (fs::exists(dst)) { ++kept; continue; }
           try {
             const Image img = s > 0 ? resize_shorter_center(data->read(i), s) : data->read(i);
-            cv::Mat rgb(img.height, img.width, CV_8UC3, const_cast<uint8_t*>(img.rgb.data())), bgr;
-            cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-            std::vector<uint8_t> buf;
-            if (idx) cv::imencode(".png", bgr, buf);
-            else cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, o->quality});
-            write_file_atomic(dst, std::string(buf.begin(), buf.end()));
+            write_file_atomic(dst, encode_image(img, idx ? ".png" : ".jpg", o->quality, dst));
             ++written;
           } catch (const DecodeError& e) {
             std::lock_guard<std::mutex> lock(mu);

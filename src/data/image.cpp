@@ -87,13 +87,17 @@ Image resize_shorter_center(const Image& img, int s) {
   return out;
 }
 
-void write_png(const std::string& path, const Image& img) {
+std::string encode_image(const Image& img, const std::string& ext, int jpeg_quality, const std::string& name) {
   cv::Mat m(img.height, img.width, CV_8UC3, const_cast<uint8_t*>(img.rgb.data()));
   cv::Mat bgr;
   cv::cvtColor(m, bgr, cv::COLOR_RGB2BGR);
   std::vector<uint8_t> out;
-  if (!cv::imencode(".png", bgr, out)) fail(path + ": PNG encoding failed");
-  write_file_atomic(path, std::string(out.begin(), out.end()));
+  if (!cv::imencode(ext, bgr, out, {cv::IMWRITE_JPEG_QUALITY, jpeg_quality})) fail(name + ": " + ext + " encoding failed");
+  return std::string(out.begin(), out.end());
+}
+
+void write_png(const std::string& path, const Image& img) {
+  write_file_atomic(path, encode_image(img, ".png", 95, path));
 }
 
 }  // namespace alexnet

@@ -34,6 +34,8 @@ Image decode_image_bytes(const std::string& bytes, const std::string& name_for_e
 // centre s x s square.
 Image resize_shorter_center(const Image& img, int s);
 
+// Encodes as ".png" or ".jpg" (with the JPEG quality); UserError naming `name` on failure.
+std::string encode_image(const Image& img, const std::string& ext, int jpeg_quality, const std::string& name);
 void write_png(const std::string& path, const Image& img);  // atomic
 
 }  // namespace alexnet

@@ -86,12 +86,14 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   return fpd.dst_desc();
 }
 
+void Conv::refresh(const dnnl::reorder& r, const memory& copy, bool& fresh) {
+  if (!fresh && r) r.execute(cpu_stream(), const_cast<memory&>(w_plain_), const_cast<memory&>(copy));
+  fresh = true;
+}
+
 void Conv::forward(const Tensor& in, const Tensor& out) {
   auto& st = cpu_stream();
-  // The weights in the forward's layout, brought up to date once per SGD step (once in all,
-  // in inference).
-  if (!fresh_fwd_ && to_fwd_) to_fwd_.execute(st, w_plain_, w_fwd_);
-  fresh_fwd_ = true;
+  refresh(to_fwd_, w_fwd_, fresh_fwd_);
   fwd_.execute(st, {{DNNL_ARG_SRC, in.mem()},
                     {DNNL_ARG_WEIGHTS, w_fwd_},
                     {DNNL_ARG_BIAS, bias_mem_},
@@ -108,13 +110,8 @@ void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, co
                             {DNNL_ARG_DIFF_BIAS, dbias_mem_}});
   if (from_dw_) from_dw_.execute(st, dw_, dw_plain_);
   if (!d_in.empty()) {
-    if (w_bwd_ == w_fwd_) {
-      if (!fresh_fwd_ && to_fwd_) to_fwd_.execute(st, w_plain_, w_fwd_);
-      fresh_fwd_ = true;
-    } else {
-      if (!fresh_bwd_ && to_bwd_) to_bwd_.execute(st, w_plain_, w_bwd_);
-      fresh_bwd_ = true;
-    }
+    if (w_bwd_ == w_fwd_) refresh(to_fwd_, w_fwd_, fresh_fwd_);
+    else refresh(to_bwd_, w_bwd_, fresh_bwd_);
     bwd_data_.execute(st, {{DNNL_ARG_DIFF_DST, d_out.mem()},
                            {DNNL_ARG_WEIGHTS, w_bwd_},
                            {DNNL_ARG_DIFF_SRC, d_in.mem()}});

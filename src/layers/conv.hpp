@@ -45,6 +45,9 @@ class Conv : public Layer {
   dnnl::memory w_plain_, w_fwd_, w_bwd_, dw_, dw_plain_;
   dnnl::reorder to_fwd_, to_bwd_, from_dw_;  // made in setup, used every step
   bool fresh_fwd_ = false, fresh_bwd_ = false;
+  // Brings a cached copy of the weights up to date with the plain values, once per SGD step
+  // (once in all, in inference); a null reorder means the copy is the plain buffer itself.
+  void refresh(const dnnl::reorder& r, const dnnl::memory& copy, bool& fresh);
   dnnl::memory bias_mem_, dbias_mem_;
 };
 

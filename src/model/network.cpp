@@ -159,7 +159,7 @@ const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key,
     layers_[i]->set_rng_key(hash3(rng_key, 0xD0, i), first_row);
     const double t0 = profiling_ ? now_ms() : 0;
     layers_[i]->forward(acts_[i], acts_[i + 1]);
-    if (profiling_) timing_[i].forward_ms += now_ms() - t0, timing_[i].calls++;
+    if (profiling_) timing_[i].forward_ms += now_ms() - t0;
   }
   return acts_.back();
 }

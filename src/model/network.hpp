@@ -23,7 +23,6 @@ struct LayerTiming {
   std::string name;
   double forward_ms = 0, backward_ms = 0;  // summed over calls
   double forward_flops = 0, backward_flops = 0;  // per call
-  int64_t calls = 0;
 };
 
 class Network {

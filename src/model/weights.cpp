@@ -39,34 +39,29 @@ ModelInfo get_model_info(const std::map<std::string, std::string>& md, const std
   return info;
 }
 
-void export_params(Network& net, SafetensorsFile& file, const std::string& prefix) {
+void export_params(Network& net, SafetensorsFile& file) {
   for (Param* p : net.params()) {
     NamedTensor t;
     t.shape.assign(p->shape.begin(), p->shape.end());
     t.data.assign(p->value, p->value + p->size());
-    file.tensors[prefix + p->name] = std::move(t);
+    file.tensors[p->name] = std::move(t);
   }
 }
 
-void import_params(Network& net, const SafetensorsFile& file, const std::string& path,
-                   const std::string& prefix) {
+void import_params(Network& net, const SafetensorsFile& file, const std::string& path) {
   for (Param* p : net.params()) {
-    auto it = file.tensors.find(prefix + p->name);
+    auto it = file.tensors.find(p->name);
     if (it == file.tensors.end())
-      fail(path + ": tensor '" + prefix + p->name + "' is missing (" + net.arch().name + " needs it)");
+      fail(path + ": tensor '" + p->name + "' is missing (" + net.arch().name + " needs it)");
     const std::vector<int64_t> want(p->shape.begin(), p->shape.end());
     if (it->second.shape != want)
-      fail(path + ": tensor '" + prefix + p->name + "' has shape " + shape_str(it->second.shape) +
-           ", " + net.arch().name + " needs " + shape_str(p->shape));
+      fail(path + ": tensor '" + p->name + "' has shape " + shape_str(it->second.shape) + ", " +
+           net.arch().name + " needs " + shape_str(p->shape));
     std::copy(it->second.data.begin(), it->second.data.end(), p->value);
   }
-  for (const auto& [name, t] : file.tensors) {
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    if (prefix.empty() && rest.find('/') != std::string::npos) continue;  // other sections
-    if (!net.find_param(rest))
+  for (const auto& [name, t] : file.tensors)
+    if (name.find('/') == std::string::npos && !net.find_param(name))
       fail(path + ": unknown tensor '" + name + "' (not a parameter of " + net.arch().name + ")");
-  }
   net.params_changed();
 }
 

@@ -22,11 +22,11 @@ void put_model_info(const ModelInfo& info, std::map<std::string, std::string>& m
 ModelInfo get_model_info(const std::map<std::string, std::string>& metadata, const std::string& path);
 
 // Copies every parameter into `file` (PyTorch layout).
-void export_params(Network& net, SafetensorsFile& file, const std::string& prefix = "");
+void export_params(Network& net, SafetensorsFile& file);
 // Copies tensors named like the network's parameters into it; missing, unknown or misshapen
-// tensors are UserErrors naming the file and the tensor. Other prefixes are ignored.
-void import_params(Network& net, const SafetensorsFile& file, const std::string& path,
-                   const std::string& prefix = "");
+// tensors are UserErrors naming the file and the tensor. Names with a '/' (a checkpoint's
+// "momentum/...", "input/mean_image") belong to other sections and are left alone.
+void import_params(Network& net, const SafetensorsFile& file, const std::string& path);
 
 void put_mean_image(const ModelInfo& info, SafetensorsFile& f, int resize);
 void get_mean_image(ModelInfo& info, const SafetensorsFile& f, int resize, const std::string& path);

@@ -271,9 +271,7 @@ int train(TrainConfig cfg, bool resume) {
       for (auto& f : b.failed)
         if (failed_names.size() < 20) failed_names.push_back(f);
       const int n = b.samples();
-      const float lr = cfg.schedule.kind == "cosine" || cfg.schedule.kind == "step"
-                           ? schedule.lr_at(static_cast<int>(epoch), static_cast<double>(step) / steps)
-                           : schedule.lr();
+      const float lr = schedule.lr_at(static_cast<int>(epoch), static_cast<double>(step) / steps);
       // Every rank's share of the global batch; the loss and gradient are means over all of it.
       double local_loss = 0, local_correct = 0;
       if (n > 0) {
