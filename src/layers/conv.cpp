@@ -1,6 +1,9 @@
 #include "layers/conv.hpp"
 
+#include <cstring>
+
 #include "layers/fused_relu.hpp"
+#include "tensor/layout.hpp"
 #include "tensor/engine.hpp"
 #include "util/error.hpp"
 
@@ -26,6 +29,22 @@ md Conv::plain_weight_md() const {
   return md(weight_dims(), dt::f32, s_.groups == 1 ? tag::oihw : tag::goihw);
 }
 
+// The forward primitive for src (plain or blocked) -> dst in the activation layout, with
+// `pad` zeros on each side. Inference lets oneDNN choose the algorithm: it takes Winograd
+// F(4x4, 3x3) for the 3x3 convolutions at batch >= 16 on AVX-512 (conv3-5 1.9x faster,
+// outputs equal PyTorch's within 1e-4, GoldenWinograd.*). Training stays direct: Winograd's
+// buffers took peak memory from 2.28 to 2.49 GB for 10%.
+convolution_forward::primitive_desc Conv::forward_pd(const md& src, const md& dst, int64_t pad,
+                                                     Mode mode) const {
+  const dims strides{s_.stride, s_.stride}, p{pad, pad};
+  const prop_kind prop = mode == Mode::train ? prop_kind::forward_training
+                                             : prop_kind::forward_inference;
+  const algorithm algo = mode == Mode::train ? algorithm::convolution_direct : algorithm::convolution_auto;
+  convolution_forward::desc fd(prop, algo, src, any_md(weight_dims()), md({s_.out}, dt::f32, tag::x),
+                               dst, strides, p, p);
+  return convolution_forward::primitive_desc(fd, relu_post_op(s_.relu), cpu_engine());
+}
+
 md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   mode_ = mode;
   need_d_in_ = need_d_in;
@@ -36,22 +55,35 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   const int64_t oh = (d[2] + 2 * s_.pad - s_.kernel) / s_.stride + 1;
   const int64_t ow = (d[3] + 2 * s_.pad - s_.kernel) / s_.stride + 1;
   if (oh <= 0 || ow <= 0) fail(name() + ": input " + shape_str(d) + " is smaller than the kernel");
-  const dims out{d[0], s_.out, oh, ow}, strides{s_.stride, s_.stride}, pad{s_.pad, s_.pad};
+  const dims out{d[0], s_.out, oh, ow}, strides{s_.stride, s_.stride};
   flops_ = 2.0 * numel(out) * (s_.in / s_.groups) * s_.kernel * s_.kernel;
   const md bias_md({s_.out}, dt::f32, tag::x);
 
-  const primitive_attr attr = relu_post_op(s_.relu);
-  const prop_kind prop = mode == Mode::train ? prop_kind::forward_training
-                                             : prop_kind::forward_inference;
-  // Inference lets oneDNN choose the algorithm: it takes Winograd F(4x4, 3x3) for the 3x3
-  // convolutions at batch >= 16 on AVX-512 (conv3-5 1.9x faster, alexnet-torchvision 165 ->
-  // 211 images/s at batch 64; outputs equal PyTorch's within 1e-4, GoldenWinograd.*).
-  // Training stays direct: Winograd's buffers took peak memory from 2.28 to 2.49 GB for 10%.
-  const algorithm algo = mode == Mode::train ? algorithm::convolution_direct : algorithm::convolution_auto;
-  convolution_forward::desc fd(prop, algo, in, any_md(weight_dims()),
-                               bias_md, any_md(out), strides, pad, pad);
-  convolution_forward::primitive_desc fpd(fd, attr, cpu_engine());
+  // The direct kernel, writing the CPU's blocked layout. oneDNN's AVX2 kernel refuses
+  // torchvision's conv1 (11x11/4 with pad 2) on a plain input and would fall back to gemm
+  // (160 against 258 GFLOP/s); the same convolution on an input padded beforehand, pad 0, it
+  // takes. So a plain first-layer input is copied into a zero-bordered buffer then.
+  md src = in;
+  int64_t pad = s_.pad;
+  auto fpd = forward_pd(src, activation_md(out), pad, mode);
+  pad_src_ = memory();
+  pad_in_ = dnnl::reorder();
+  if (!impl_is_direct(fpd.impl_info_str()) && pad > 0 && !need_d_in && in == plain_md(d)) {
+    const md padded = plain_md({d[0], d[1], d[2] + 2 * pad, d[3] + 2 * pad});
+    auto alt = forward_pd(padded, activation_md(out), 0, mode);
+    if (impl_is_direct(alt.impl_info_str())) {
+      pad_src_ = memory(padded, cpu_engine());
+      std::memset(pad_src_.get_data_handle(), 0, padded.get_size());
+      pad_view_ = memory(padded.submemory_desc(d, {0, 0, pad, pad}), cpu_engine(),
+                         pad_src_.get_data_handle());
+      pad_in_ = dnnl::reorder(reorder::primitive_desc(cpu_engine(), in, cpu_engine(), pad_view_.get_desc()));
+      fpd = alt, src = padded, pad = 0;
+    }
+  }
+  // No direct kernel at all (a CPU without AVX2, an odd shape): whatever oneDNN prefers.
+  if (!impl_is_direct(fpd.impl_info_str())) fpd = forward_pd(src, any_md(out), pad, mode);
   fwd_ = convolution_forward(fpd);
+  const dims p{pad, pad};
 
   w_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.value);
   w_fwd_ = fpd.weights_desc() == w_plain_.get_desc() ? w_plain_ : memory(fpd.weights_desc(), cpu_engine());
@@ -62,8 +94,8 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
 
   if (mode == Mode::train) {
     if (need_d_in) {
-      convolution_backward_data::desc bd(algorithm::convolution_direct, in,
-                                         any_md(weight_dims()), fpd.dst_desc(), strides, pad, pad);
+      convolution_backward_data::desc bd(algorithm::convolution_direct, src,
+                                         any_md(weight_dims()), fpd.dst_desc(), strides, p, p);
       convolution_backward_data::primitive_desc bpd(bd, cpu_engine(), fpd);
       bwd_data_ = convolution_backward_data(bpd);
       w_bwd_ = bpd.weights_desc() == w_plain_.get_desc()   ? w_plain_
@@ -71,9 +103,9 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
                                                            : memory(bpd.weights_desc(), cpu_engine());
       if (w_bwd_ != w_plain_ && w_bwd_ != w_fwd_) to_bwd_ = dnnl::reorder(w_plain_, w_bwd_);
     }
-    convolution_backward_weights::desc wd(algorithm::convolution_direct, in,
+    convolution_backward_weights::desc wd(algorithm::convolution_direct, src,
                                           any_md(weight_dims()), bias_md, fpd.dst_desc(), strides,
-                                          pad, pad);
+                                          p, p);
     convolution_backward_weights::primitive_desc wpd(wd, cpu_engine(), fpd);
     bwd_weights_ = convolution_backward_weights(wpd);
     dw_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.grad);
@@ -94,7 +126,8 @@ void Conv::refresh(const dnnl::reorder& r, const memory& copy, bool& fresh) {
 void Conv::forward(const Tensor& in, const Tensor& out) {
   auto& st = cpu_stream();
   refresh(to_fwd_, w_fwd_, fresh_fwd_);
-  fwd_.execute(st, {{DNNL_ARG_SRC, in.mem()},
+  if (pad_in_) pad_in_.execute(st, const_cast<memory&>(in.mem()), pad_view_);
+  fwd_.execute(st, {{DNNL_ARG_SRC, pad_src_ ? pad_src_ : in.mem()},
                     {DNNL_ARG_WEIGHTS, w_fwd_},
                     {DNNL_ARG_BIAS, bias_mem_},
                     {DNNL_ARG_DST, out.mem()}});
@@ -104,7 +137,7 @@ void Conv::forward(const Tensor& in, const Tensor& out) {
 void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) {
   auto& st = cpu_stream();
   if (s_.relu) run_relu_backward(relu_bwd_, out, d_out);
-  bwd_weights_.execute(st, {{DNNL_ARG_SRC, in.mem()},
+  bwd_weights_.execute(st, {{DNNL_ARG_SRC, pad_src_ ? pad_src_ : in.mem()},
                             {DNNL_ARG_DIFF_DST, d_out.mem()},
                             {DNNL_ARG_DIFF_WEIGHTS, dw_},
                             {DNNL_ARG_DIFF_BIAS, dbias_mem_}});

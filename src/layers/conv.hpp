@@ -29,6 +29,8 @@ class Conv : public Layer {
  private:
   dims weight_dims() const;  // {g, O/g, I/g, k, k} with groups, {O, I, k, k} without
   md plain_weight_md() const;
+  dnnl::convolution_forward::primitive_desc forward_pd(const md& src, const md& dst, int64_t pad,
+                                                       Mode mode) const;
 
   ConvShape s_;
   Param weight_, bias_;
@@ -49,6 +51,9 @@ class Conv : public Layer {
   // (once in all, in inference); a null reorder means the copy is the plain buffer itself.
   void refresh(const dnnl::reorder& r, const dnnl::memory& copy, bool& fresh);
   dnnl::memory bias_mem_, dbias_mem_;
+  // Explicit padding (first layer only): the input copied into the middle of a zeroed buffer.
+  dnnl::memory pad_src_, pad_view_;
+  dnnl::reorder pad_in_;
 };
 
 }  // namespace alexnet

@@ -1,0 +1,21 @@
+// The activation layout of the CPU at hand. oneDNN's direct convolution, pooling and LRN
+// kernels want channels in blocks of the vector width: nChw16c where it dispatches AVX-512,
+// nChw8c where it dispatches AVX2 (ONEDNN_MAX_CPU_ISA included). Leaving the layout to
+// `any` is not enough: on AVX2 a convolution whose kernel refuses the shape (torchvision's
+// conv1) falls back to gemm on plain nchw, and `any` then keeps every later layer plain and
+// on gemm or reference kernels (pooling 30x slower). So the network asks for this layout
+// explicitly, and layers check what oneDNN gave them (impl_is_fast).
+#pragma once
+#include <string>
+
+#include "tensor/tensor.hpp"
+
+namespace alexnet {
+
+tag activation_tag();               // nChw16c, nChw8c, or any (no AVX2: let oneDNN choose)
+md activation_md(const dims& shape);  // 4-D f32 in activation_tag()
+const char* cpu_isa_name();         // "avx512_core", "avx2", ... as oneDNN dispatches
+// False for oneDNN's reference and gemm-based convolution implementations (impl_info_str).
+bool impl_is_direct(const std::string& impl);
+
+}  // namespace alexnet
