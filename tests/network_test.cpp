@@ -40,9 +40,30 @@ TEST(Network, OutputShapesFollowTheTables) {
     Network net(arch_by_name(arch), 7);
     Tensor x = Tensor::plain(net.input_shape(1));
     std::fill(x.data(), x.data() + x.size(), 0.5f);
+    net.keep_output("pool5");
     EXPECT_EQ(net.forward(x, Mode::eval).shape(), (dims{1, 7}));
     EXPECT_EQ(net.output_of("pool5").shape()[2], size);
   }
+}
+
+// Inference shares two buffers among the activations: the logits must not change with what
+// is kept, a kept output must equal the training-mode one, and an overwritten output must be
+// refused, not returned.
+TEST(Network, InferenceSharesActivationBuffersWithoutChangingResults) {
+  Network net(arch_by_name("alexnet-mini"), 10);
+  net.init(InitKind::kaiming, 5);
+  net.set_dropout(0.f);
+  Tensor x = Tensor::plain(net.input_shape(4));
+  for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>((i * 7919) % 1000) / 1000.f;
+  const Tensor shared = to_plain(net.forward(x, Mode::eval));
+  EXPECT_ANY_THROW(net.output_of("conv3"));
+  net.keep_output("conv3");
+  const Tensor kept = to_plain(net.forward(x, Mode::eval));
+  const Tensor conv3 = net.output_of("conv3");
+  net.forward(x, Mode::train);
+  const Tensor conv3_train = net.output_of("conv3");
+  for (int64_t i = 0; i < shared.size(); ++i) ASSERT_EQ(shared.data()[i], kept.data()[i]);
+  for (int64_t i = 0; i < conv3.size(); ++i) ASSERT_NEAR(conv3.data()[i], conv3_train.data()[i], 1e-5f);
 }
 
 TEST(Network, WrongInputShapeIsAUserError) {

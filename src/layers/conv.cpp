@@ -83,6 +83,8 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   // No direct kernel at all (a CPU without AVX2, an odd shape): whatever oneDNN prefers.
   if (!impl_is_direct(fpd.impl_info_str())) fpd = forward_pd(src, any_md(out), pad, mode);
   fwd_ = convolution_forward(fpd);
+  impl_ = fpd.impl_info_str();
+  if (pad_src_) impl_ += " (input padded)";
   const dims p{pad, pad};
 
   w_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.value);
@@ -98,6 +100,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
                                          any_md(weight_dims()), fpd.dst_desc(), strides, p, p);
       convolution_backward_data::primitive_desc bpd(bd, cpu_engine(), fpd);
       bwd_data_ = convolution_backward_data(bpd);
+      impl_ += std::string(" / ") + bpd.impl_info_str();
       w_bwd_ = bpd.weights_desc() == w_plain_.get_desc()   ? w_plain_
                : bpd.weights_desc() == fpd.weights_desc() ? w_fwd_
                                                            : memory(bpd.weights_desc(), cpu_engine());
@@ -108,6 +111,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
                                           p, p);
     convolution_backward_weights::primitive_desc wpd(wd, cpu_engine(), fpd);
     bwd_weights_ = convolution_backward_weights(wpd);
+    impl_ += std::string(" / ") + wpd.impl_info_str();
     dw_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.grad);
     dw_ = wpd.diff_weights_desc() == dw_plain_.get_desc() ? dw_plain_
                                                           : memory(wpd.diff_weights_desc(), cpu_engine());

@@ -50,6 +50,12 @@ class Layer {
   // Random streams (dropout) are keyed by the training step and by each sample's row in the
   // global batch, so runs are reproducible and do not depend on how the batch is split.
   virtual void set_rng_key(uint64_t /*key*/, int64_t /*first_row*/) {}
+  // The oneDNN implementations setup() got, e.g. "jit:avx2 / jit:avx2 / jit:avx2" (forward /
+  // backward data / backward weights): what `bench --layers` prints and the tests check.
+  const std::string& kernel() const { return impl_; }
+
+ protected:
+  std::string impl_;
 
  private:
   std::string name_;

@@ -2,6 +2,7 @@
 
 #include "layers/fused_relu.hpp"
 #include "tensor/engine.hpp"
+#include "tensor/layout.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
@@ -31,15 +32,24 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
   const primitive_attr attr = relu_post_op(relu_);
   const prop_kind prop = mode == Mode::train ? prop_kind::forward_training
                                              : prop_kind::forward_inference;
+  auto forward_pd = [&](const md& weights) {
+    return inner_product_forward::primitive_desc(inner_product_forward::desc(prop, src, weights, b, dst), attr,
+                                                 cpu_engine());
+  };
   // Inference on batches of 8 and more lets oneDNN pick a blocked weight layout (reordered
-  // once, then cached): fc6-fc8 run 2.5x faster at batch 64. Below 8 the product is a
-  // matrix-vector one, bound by memory, where the plain layout was faster (77 against 66
-  // images/s at batch 1). Training keeps the plain layout, which its backward reads and the
-  // optimizer updates.
-  const md fwd_w = mode == Mode::eval && d[0] >= 8 ? any_md({out_, in_}) : w;
-  inner_product_forward::primitive_desc fpd(inner_product_forward::desc(prop, src, fwd_w, b, dst), attr,
-                                            cpu_engine());
+  // once, then cached): on AVX-512 brgemm then runs fc6-fc8 2.5x faster at batch 64. Below 8
+  // the product is a matrix-vector one, bound by memory, where the plain layout was faster (77
+  // against 66 images/s at batch 1). Where oneDNN would run gemm anyway (AVX2), gemm reads the
+  // plain weights as fast as its transposed copy, so no second copy is held (fc6-fc8 of
+  // alexnet-torchvision: 234 MB). Training keeps the plain layout, which its backward reads
+  // and the optimizer updates.
+  inner_product_forward::primitive_desc fpd = forward_pd(w);
+  if (mode == Mode::eval && d[0] >= 8) {
+    auto blocked = forward_pd(any_md({out_, in_}));
+    if (!impl_is_gemm(blocked.impl_info_str())) fpd = blocked;
+  }
   fwd_ = inner_product_forward(fpd);
+  impl_ = fpd.impl_info_str();
   w_plain_ = memory(w, cpu_engine(), weight_.value);
   w_ = fpd.weights_desc() == w ? w_plain_ : memory(fpd.weights_desc(), cpu_engine());
   to_fwd_ = w_ != w_plain_ ? dnnl::reorder(w_plain_, w_) : dnnl::reorder();

@@ -13,13 +13,16 @@ md Lrn::setup(const md& in, Mode mode, bool /*need_d_in*/) {
       lrn_forward::desc(prop, algorithm::lrn_across_channels, in, p_.size, p_.alpha, p_.beta, p_.k),
       cpu_engine());
   fwd_ = lrn_forward(fpd);
+  impl_ = fpd.impl_info_str();
   workspace_ = memory();
   if (mode == Mode::train) {
     workspace_ = memory(fpd.workspace_desc(), cpu_engine());
-    bwd_ = lrn_backward(lrn_backward::primitive_desc(
+    lrn_backward::primitive_desc bpd(
         lrn_backward::desc(algorithm::lrn_across_channels, in, fpd.dst_desc(), p_.size, p_.alpha,
                            p_.beta, p_.k),
-        cpu_engine(), fpd));
+        cpu_engine(), fpd);
+    bwd_ = lrn_backward(bpd);
+    impl_ += std::string(" / ") + bpd.impl_info_str();
   }
   return fpd.dst_desc();
 }

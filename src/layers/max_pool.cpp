@@ -20,12 +20,14 @@ md MaxPool::setup(const md& in, Mode mode, bool /*need_d_in*/) {
       pooling_forward::desc(prop, algorithm::pooling_max, in, any_md(out), s, k, p, p),
       cpu_engine());
   fwd_ = pooling_forward(fpd);
+  impl_ = fpd.impl_info_str();
   workspace_ = memory();
   if (mode == Mode::train) {
     workspace_ = memory(fpd.workspace_desc(), cpu_engine());
-    bwd_ = pooling_backward(pooling_backward::primitive_desc(
-        pooling_backward::desc(algorithm::pooling_max, in, fpd.dst_desc(), s, k, p, p),
-        cpu_engine(), fpd));
+    pooling_backward::primitive_desc bpd(
+        pooling_backward::desc(algorithm::pooling_max, in, fpd.dst_desc(), s, k, p, p), cpu_engine(), fpd);
+    bwd_ = pooling_backward(bpd);
+    impl_ += std::string(" / ") + bpd.impl_info_str();
   }
   return fpd.dst_desc();
 }

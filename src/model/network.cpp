@@ -1,5 +1,6 @@
 #include "model/network.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -125,10 +126,9 @@ void Network::prepare(const md& input, Mode mode) {
     cur = layers_[i]->setup(cur, mode, /*need_d_in=*/i > 0);
     act_mds_.push_back(cur);
   }
-  acts_.emplace_back();  // the input: bound to the caller's tensor on each forward
-  for (size_t i = 1; i < act_mds_.size(); ++i) acts_.emplace_back(act_mds_[i]);
   size_t biggest = 0;
   for (const md& m : act_mds_) biggest = std::max(biggest, m.get_size());
+  allocate_activations(mode, biggest);
   if (mode == Mode::train) {
     for (auto& b : diff_buf_) b.reset(new char[biggest]);
     const size_t last = act_mds_.size() - 1;
@@ -146,6 +146,38 @@ void Network::prepare(const md& input, Mode mode) {
   prepared_input_ = input;
   prepared_mode_ = mode;
   prepared_ = true;
+}
+
+// Training keeps every activation for the backward. Inference needs only a layer's input and
+// output at a time: the activations alternate between two buffers sized for the largest
+// (alexnet-torchvision batch 64: 98 MB instead of 185), except the logits and the outputs
+// asked for with keep_output().
+void Network::allocate_activations(Mode mode, size_t biggest) {
+  acts_.assign(1, Tensor());  // the input: bound to the caller's tensor on each forward
+  act_valid_.assign(act_mds_.size(), true);
+  for (auto& b : act_buf_) b.reset();
+  const size_t last = act_mds_.size() - 1;
+  if (mode == Mode::eval)
+    for (auto& b : act_buf_) b.reset(new char[biggest]);
+  int shared = 0;
+  std::vector<size_t> holder(2, 0);  // the activation each shared buffer holds
+  for (size_t i = 1; i <= last; ++i) {
+    const bool kept = std::find(kept_.begin(), kept_.end(), layers_[i - 1]->name()) != kept_.end();
+    if (mode == Mode::train || i == last || kept) {
+      acts_.emplace_back(act_mds_[i]);
+      continue;
+    }
+    const int b = shared++ % 2;
+    if (holder[b]) act_valid_[holder[b]] = false;
+    holder[b] = i;
+    acts_.emplace_back(act_mds_[i], act_buf_[b].get());
+  }
+}
+
+void Network::keep_output(const std::string& layer) {
+  if (std::find(kept_.begin(), kept_.end(), layer) != kept_.end()) return;
+  kept_.push_back(layer);
+  prepared_ = false;
 }
 
 const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key, int64_t first_row) {
@@ -183,6 +215,7 @@ Tensor Network::output_of(const std::string& layer) const {
   for (size_t i = layers_.size(); i-- > 0;)
     if (layers_[i]->name() == layer) {
       if (acts_.empty()) fail("output_of(" + layer + "): no forward yet");
+      if (!act_valid_[i + 1]) fail("output_of(" + layer + "): not kept in inference (keep_output first)");
       return to_plain(acts_[i + 1]);
     }
   fail("unknown layer '" + layer + "'");

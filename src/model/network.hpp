@@ -55,7 +55,10 @@ class Network {
   void params_changed();  // after the optimizer or a load changed values
 
   // The output of a named layer (after its ReLU) from the last forward, as a plain tensor.
+  // Inference keeps only the last two activations of the large ones (they share two
+  // buffers); keep_output(layer) before the forward keeps that layer's too.
   Tensor output_of(const std::string& layer) const;
+  void keep_output(const std::string& layer);
   std::vector<std::string> layer_names() const;
 
   // Sets every dropout layer's rate (0 turns dropout off; tests compare against PyTorch so).
@@ -67,6 +70,7 @@ class Network {
  private:
   void prepare(const md& input, Mode mode);
   void ensure_training_state();
+  void allocate_activations(Mode mode, size_t biggest);
 
   const ArchSpec& arch_;
   int classes_;
@@ -81,6 +85,9 @@ class Network {
   bool prepared_ = false;
   std::vector<Tensor> acts_;
   std::vector<md> act_mds_;
+  std::vector<bool> act_valid_;  // false: overwritten later in the forward (shared buffer)
+  std::vector<std::string> kept_;
+  std::unique_ptr<char[]> act_buf_[2];  // inference: the activations' two shared buffers
   std::unique_ptr<char[]> diff_buf_[2];
   Tensor d_logits_;
   bool profiling_ = false;

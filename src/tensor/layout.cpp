@@ -30,8 +30,10 @@ const char* cpu_isa_name() {
   return "baseline";
 }
 
-bool impl_is_direct(const std::string& impl) {
-  return impl.rfind("ref", 0) != 0 && impl.find("gemm") == std::string::npos;
+bool impl_is_gemm(const std::string& impl) {
+  return impl.rfind("x64:gemm", 0) == 0 || impl.rfind("gemm", 0) == 0;  // not brgemm
 }
+
+bool impl_is_direct(const std::string& impl) { return impl.rfind("ref", 0) != 0 && !impl_is_gemm(impl); }
 
 }  // namespace alexnet

@@ -15,7 +15,9 @@ namespace alexnet {
 tag activation_tag();               // nChw16c, nChw8c, or any (no AVX2: let oneDNN choose)
 md activation_md(const dims& shape);  // 4-D f32 in activation_tag()
 const char* cpu_isa_name();         // "avx512_core", "avx2", ... as oneDNN dispatches
-// False for oneDNN's reference and gemm-based convolution implementations (impl_info_str).
+// oneDNN's im2col + gemm implementations ("x64:gemm:jit"; brgemm is a direct kernel).
+bool impl_is_gemm(const std::string& impl);
+// False for oneDNN's reference and gemm-based implementations (impl_info_str).
 bool impl_is_direct(const std::string& impl);
 
 }  // namespace alexnet

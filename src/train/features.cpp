@@ -22,6 +22,7 @@ Features extract_features(Network& net, const Dataset& data, const TransformConf
   lc.drop_last = false;
   Loader loader(data, tf, lc);
   loader.start_epoch(0);
+  net.keep_output(layer);
   Features f;
   Batch b;
   while (loader.next(b)) {
