@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path tmpdir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / "alexnet_data_test" / name;
+  const fs::path d = test::temp_root() / "alexnet_data_test" / name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;

@@ -2,6 +2,8 @@
 // the file (and the tensor), never a crash.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -17,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string tmp(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / "alexnet_io_test";
+  const fs::path d = test::temp_root() / "alexnet_io_test";
   fs::create_directories(d);
   return (d / name).string();
 }

@@ -20,7 +20,7 @@ using Out = test::Result;
 Out sh(const std::string& cmd) { return test::run_shell(cmd); }
 
 fs::path data_dir() {
-  return test::write_idx_dir(fs::temp_directory_path() / "alexnet_mpi_test" / "data", 256, [](int i, int p) {
+  return test::write_idx_dir(test::temp_root() / "alexnet_mpi_test" / "data", 256, [](int i, int p) {
     return static_cast<uint8_t>(((p % 28) * (i % 10 + 1) + p / 28 * 5 + 3 * i) & 0xff);
   });
 }
@@ -37,8 +37,8 @@ class Mpi : public ::testing::Test {
 };
 
 TEST_F(Mpi, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
-  const fs::path data = data_dir(), one = fs::temp_directory_path() / "alexnet_mpi_test" / "one",
-                 two = fs::temp_directory_path() / "alexnet_mpi_test" / "two";
+  const fs::path data = data_dir(), one = test::temp_root() / "alexnet_mpi_test" / "one",
+                 two = test::temp_root() / "alexnet_mpi_test" / "two";
   fs::remove_all(one);
   fs::remove_all(two);
   // 2 epochs of 8 steps of 32; dropout, crops, flips and colour noise all on.
@@ -65,7 +65,7 @@ TEST_F(Mpi, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
 }
 
 TEST_F(Mpi, AKilledRankEndsTheJobAndTheCheckpointStaysGood) {
-  const fs::path data = data_dir(), run = fs::temp_directory_path() / "alexnet_mpi_test" / "killed";
+  const fs::path data = data_dir(), run = test::temp_root() / "alexnet_mpi_test" / "killed";
   fs::remove_all(run);
   const auto t0 = std::chrono::steady_clock::now();
   const Out r = sh(std::string("timeout 120 ") + kMpirun + ALEXNET_BINARY +

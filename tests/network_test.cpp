@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "model/network.hpp"
+#include "tensor/layout.hpp"
 #include "train/sgd.hpp"
 #include "util/error.hpp"
 
@@ -85,6 +86,37 @@ TEST(Sgd, IsThePapersRule) {
     EXPECT_NEAR(v[i], ev[i], 1e-7);
     EXPECT_NEAR(w[i], ew[i], 1e-7);
   }
+}
+
+}  // namespace
+}  // namespace alexnet
+
+namespace alexnet {
+namespace {
+
+// Every convolution, pooling and LRN of the three nets, forward and backward, runs a direct
+// JIT kernel in the CPU's blocked layout: none of oneDNN's gemm or reference fallbacks (on
+// AVX2 one refused convolution used to drag every later layer onto plain-layout kernels,
+// pooling 30x slower). CTest runs this under native dispatch and under ONEDNN_MAX_CPU_ISA=AVX2.
+TEST(Network, EveryConvPoolAndLrnGetsADirectKernel) {
+  if (activation_tag() == tag::any) GTEST_SKIP() << "no AVX2 on this CPU: oneDNN chooses freely";
+  for (const char* arch : {"alexnet", "alexnet-torchvision", "alexnet-mini"})
+    for (Mode mode : {Mode::eval, Mode::train})
+      for (int batch : {1, 16}) {
+        Network net(arch_by_name(arch), 10);
+        Tensor x = Tensor::plain(net.input_shape(batch));
+        std::fill(x.data(), x.data() + x.size(), 0.1f);
+        net.forward(x, mode);
+        for (const auto& [layer, kernel] : net.kernels()) {
+          if (layer.rfind("conv", 0) && layer.rfind("pool", 0) && layer.rfind("norm", 0)) continue;
+          SCOPED_TRACE(std::string(arch) + " " + layer + (mode == Mode::train ? " train" : " eval") +
+                       " batch " + std::to_string(batch) + ": " + kernel);
+          EXPECT_EQ(kernel.find("ref"), std::string::npos);
+          EXPECT_EQ(kernel.find("x64:gemm"), std::string::npos);
+          EXPECT_EQ(kernel.find("simple"), std::string::npos);
+          EXPECT_NE(kernel.find(cpu_isa_name()), std::string::npos);  // jit:avx2, jit_wino_4x3:avx512_core
+        }
+      }
 }
 
 }  // namespace

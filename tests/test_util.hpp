@@ -1,6 +1,7 @@
 // Helpers shared by the tests that run the command line and need small data sets on disk.
 #pragma once
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -11,6 +12,14 @@
 #include "util/atomic_file.hpp"
 
 namespace alexnet::test {
+
+// A scratch folder of this test process's own: CTest runs every test twice (native and AVX2
+// dispatch) and in parallel, so two processes must never share run directories.
+inline std::filesystem::path temp_root() {
+  static const std::filesystem::path p =
+      std::filesystem::temp_directory_path() / ("alexnet_test_" + std::to_string(::getpid()));
+  return p;
+}
 
 struct Result {
   int code;          // the exit code, or 128 + the signal that ended it

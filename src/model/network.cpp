@@ -227,6 +227,12 @@ std::vector<std::string> Network::layer_names() const {
   return n;
 }
 
+std::vector<std::pair<std::string, std::string>> Network::kernels() const {
+  std::vector<std::pair<std::string, std::string>> k;
+  for (auto& l : layers_) k.emplace_back(l->name(), l->kernel());
+  return k;
+}
+
 void Network::set_dropout(float p) {
   for (auto& l : layers_)
     if (auto* d = dynamic_cast<Dropout*>(l.get())) d->set_p(p);

@@ -60,6 +60,8 @@ class Network {
   Tensor output_of(const std::string& layer) const;
   void keep_output(const std::string& layer);
   std::vector<std::string> layer_names() const;
+  // Each layer's oneDNN kernels as set up by the last forward ("" for layers without one).
+  std::vector<std::pair<std::string, std::string>> kernels() const;
 
   // Sets every dropout layer's rate (0 turns dropout off; tests compare against PyTorch so).
   void set_dropout(float p);
