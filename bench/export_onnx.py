@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Exports the three networks of tools/torch_alexnet.py to ONNX (opset 13, dynamic batch,
 random weights) for the ONNX Runtime peer: bench/onnx/<arch>.onnx. PyTorch decomposes LRN into
-elementary ops, which ONNX Runtime ran faster than its own LRN kernel (../shared/peers/README.md).
+elementary ops (alexnet.onnx); alexnet-lrnop.onnx has ONNX's LRN node instead, and the
+comparison takes whichever ONNX Runtime runs faster.
 Run with Debian's /usr/bin/python3 (python3-torch)."""
 import os, sys
 import torch
@@ -10,8 +11,29 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 from torch_alexnet import ARCHS, Net  # noqa: E402
 
+import torch_alexnet  # noqa: E402
+
+
+class _LrnOp(torch.autograd.Function):
+    """LocalResponseNorm, exported as ONNX's own LRN node instead of torch 1.13's decomposition."""
+    @staticmethod
+    def forward(ctx, x):
+        return torch.nn.functional.local_response_norm(x, 5, alpha=1e-4, beta=0.75, k=2.0)
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("LRN", x, size_i=5, alpha_f=1e-4, beta_f=0.75, bias_f=2.0)
+
+
+class _NativeLrn(torch.nn.Module):
+    def forward(self, x):
+        return _LrnOp.apply(x)
+
+
 os.makedirs(os.path.join(HERE, "onnx"), exist_ok=True)
-for arch, spec in ARCHS.items():
+exports = list(ARCHS.items()) + [("alexnet-lrnop", ARCHS["alexnet"])]
+for arch, spec in exports:
+    torch_alexnet.lrn = _NativeLrn if arch == "alexnet-lrnop" else torch_alexnet.lrn
     torch.manual_seed(0)
     classes = 10 if arch == "alexnet-mini" else 1000
     net = Net(spec["convs"], spec["fcs"], classes, spec["crop"]).eval()

@@ -11,7 +11,7 @@ const arg = (name, def) => {
 };
 const arch = arg('arch', 'alexnet'), batch = Number(arg('batch', 64)), threads = Number(arg('threads', 2));
 const reps = Number(arg('reps', 5)), warmup = Number(arg('warmup', 2));
-const crop = { 'alexnet': 227, 'alexnet-torchvision': 224, 'alexnet-mini': 28 }[arch];
+const crop = { 'alexnet': 227, 'alexnet-lrnop': 227, 'alexnet-torchvision': 224, 'alexnet-mini': 28 }[arch];
 
 async function main() {
   const sess = await ort.InferenceSession.create(path.join(__dirname, 'onnx', `${arch}.onnx`), {

@@ -12,6 +12,8 @@ ap.add_argument("--batch", type=int, default=64)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--reps", type=int, default=5)
 ap.add_argument("--warmup", type=int, default=2)
+ap.add_argument("--check-blas", action="store_true",
+                help="instead: which BLAS torch runs on, its 1024^3 matmul GFLOP/s and error")
 args = ap.parse_args()
 for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[v] = str(args.threads)
@@ -24,6 +26,22 @@ from torch_alexnet import ARCHS, Net  # noqa: E402
 
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
+
+if args.check_blas:
+    # Debian's torch calls whatever libblas.so.3 points at: the reference BLAS runs ~4x slower
+    # than OpenBLAS. Measured, not assumed; the error guards against OPENBLAS_CORETYPE
+    # settings that compute wrong results on some CPUs.
+    lib = next((l.split()[-1] for l in open("/proc/self/maps") if "libblas.so" in l or "libopenblas" in l), "?")
+    a = torch.randn(1024, 1024)
+    ref = (a.double() @ a.double()).float()
+    err = ((a @ a) - ref).abs().max().item()
+    t0 = time.perf_counter()
+    for _ in range(5):
+        a @ a
+    gflops = 2 * 1024 ** 3 * 5 / (time.perf_counter() - t0) / 1e9
+    print(json.dumps({"blas": os.path.realpath(lib), "gflops": gflops, "max_error": err,
+                      "coretype": os.environ.get("OPENBLAS_CORETYPE", ""), "torch": torch.__version__}))
+    sys.exit(0)
 spec = ARCHS[args.arch]
 classes = 10 if args.arch == "alexnet-mini" else 1000
 net = Net(spec["convs"], spec["fcs"], classes, spec["crop"], dropout=True)

@@ -10,7 +10,9 @@ pkgs=(build-essential cmake pkg-config
       zlib1g-dev                                    # gzipped IDX files
       libopenmpi-dev openmpi-bin                    # data-parallel training over MPI
       dataset-fashion-mnist)                        # the embedded default data set
-[ "${WITH_TORCH:-0}" = 1 ] && pkgs+=(python3-torch python3-numpy)
+# The peers of bench/compare.py: PyTorch on OpenBLAS (on the reference BLAS it runs ~4x
+# slower, no peer at its best), onnx for the ONNX Runtime graphs, node for ONNX Runtime.
+[ "${WITH_TORCH:-0}" = 1 ] && pkgs+=(python3-torch python3-numpy libopenblas0 python3-onnx nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,76 @@
+// The machine's limits, for the speed table: FP32 FMA throughput with 256-bit (AVX2) and, where
+// the CPU has it, 512-bit (AVX-512) vectors on every OpenMP thread, and oneDNN's SGEMM rate
+// (4096^3) under whatever ISA oneDNN dispatches (ONEDNN_MAX_CPU_ISA included). Prints one
+// JSON line: {"fma_avx2_gflops", "fma_avx512_gflops" (0 without AVX-512), "sgemm_gflops",
+// "threads"}. Heavy for a few seconds: run it alone.
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <oneapi/dnnl/dnnl.h>
+#include <vector>
+
+namespace {
+
+double seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// 12 independent accumulators: enough to cover FMA latency x pipes on current x86 cores.
+template <typename V, V (*Fma)(V, V, V), V (*Set)(float)>
+float fma_chain(long iters) {
+  V a = Set(0.999999f), b = Set(1e-7f), c[12];
+  for (int j = 0; j < 12; ++j) c[j] = Set(1.f + 0.1f * j);
+  for (long i = 0; i < iters; ++i)
+    for (int j = 0; j < 12; ++j) c[j] = Fma(c[j], a, b);
+  float sink = 0;
+  for (int j = 0; j < 12; ++j) sink += reinterpret_cast<float*>(&c[j])[0];
+  return sink;
+}
+
+__attribute__((target("avx2,fma"))) __m256 fma256(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+__attribute__((target("avx2,fma"))) __m256 set256(float x) { return _mm256_set1_ps(x); }
+__attribute__((target("avx512f"))) __m512 fma512(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
+__attribute__((target("avx512f"))) __m512 set512(float x) { return _mm512_set1_ps(x); }
+
+__attribute__((target("avx2,fma"))) float run256(long n) { return fma_chain<__m256, fma256, set256>(n); }
+__attribute__((target("avx512f"))) float run512(long n) { return fma_chain<__m512, fma512, set512>(n); }
+
+// GFLOP/s of all threads together, the best of 5.
+double fma_peak(float (*run)(long), int lanes) {
+  const long iters = 20'000'000;
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    volatile float sink = 0;
+    const double t0 = seconds();
+#pragma omp parallel
+    { sink = sink + run(iters); }
+    const double s = seconds() - t0;
+    best = std::max(best, 2.0 * lanes * 12 * iters * omp_get_max_threads() / s / 1e9);
+  }
+  return best;
+}
+
+double sgemm_rate(int n) {
+  std::vector<float> a(size_t(n) * n, 0.5f), b(size_t(n) * n, 0.25f), c(size_t(n) * n, 0.f);
+  double best = 0;
+  for (int rep = 0; rep < 4; ++rep) {
+    const double t0 = seconds();
+    dnnl_sgemm('N', 'N', n, n, n, 1.f, a.data(), n, b.data(), n, 0.f, c.data(), n);
+    const double s = seconds() - t0;
+    if (rep > 0) best = std::max(best, 2.0 * n * n * n / s / 1e9);
+  }
+  return best;
+}
+
+}  // namespace
+
+int main() {
+  const double avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? fma_peak(run256, 8) : 0;
+  const double avx512 = __builtin_cpu_supports("avx512f") ? fma_peak(run512, 16) : 0;
+  const double sgemm = sgemm_rate(4096);
+  std::printf("{\"fma_avx2_gflops\": %.1f, \"fma_avx512_gflops\": %.1f, \"sgemm_gflops\": %.1f, \"threads\": %d}\n",
+              avx2, avx512, sgemm, omp_get_max_threads());
+}
