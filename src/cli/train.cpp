@@ -12,7 +12,10 @@ void add_train(CLI::App& app) {
   auto schedule = std::make_shared<std::string>();
   c->add_option("--arch", cfg->arch, "alexnet | alexnet-torchvision | alexnet-mini")->capture_default_str();
   c->add_option("--data", cfg->data, "training data: image folder, list file or IDX directory");
-  c->add_option("--val", cfg->val, "validation data (default for IDX: its test split)");
+  c->add_option("--val", cfg->val, "validation data (default: --val-split of the training data, held out)");
+  c->add_option("--val-split", cfg->val_split,
+                "without --val: share of the training data held out for validation, stratified by class "
+                "(0: none)")->capture_default_str();
   c->add_option("--data-kind", cfg->data_kind, "auto | folder | list | idx")->capture_default_str();
   c->add_option("--out", cfg->out, "run directory (checkpoints, logs, best weights)");
   c->add_option("--resume", *resume, "continue the run in RUN_DIR from its last checkpoint");

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "data/loader.hpp"
+#include "data/split.hpp"
 #include "dist/comm.hpp"
 #include "data/stats.hpp"
 #include "layers/softmax_xent.hpp"
@@ -32,7 +33,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ScheduleConfig, kind, base_lr, factor, patien
                                    epochs, min_lr)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainConfig, arch, data, val, out, data_kind, stats, epochs, batch, sgd, dropout,
                                    init, seed, threads, workers, schedule, checkpoint_every, print_every,
-                                   stuck_steps, strict, pca, flip, limit, val_limit)
+                                   stuck_steps, strict, pca, flip, limit, val_limit, val_split)
 
 json to_json(const TrainConfig& c) {
   json j;
@@ -141,11 +142,22 @@ int train(TrainConfig cfg, bool resume) {
   LrSchedule schedule(cfg.schedule);  // checks the schedule's flags before any data is read
 
   // Data, checked before anything trains.
+  // Validation is --val, else a share of the training data held out (never the test split:
+  // choosing weights and lr drops on it would make the test number a best of many looks).
   auto train_set = open_limited(cfg.data, cfg.data_kind, DatasetSplit::train, cfg.limit);
-  std::unique_ptr<Dataset> val_set;
-  if (!cfg.val.empty()) val_set = open_limited(cfg.val, "auto", DatasetSplit::test, cfg.val_limit);
-  else if (train_set->kind() == "idx") val_set = open_limited(cfg.data, "idx", DatasetSplit::test, cfg.val_limit);
   const int classes = train_set->classes();
+  std::unique_ptr<Dataset> val_set;
+  if (!cfg.val.empty()) {
+    val_set = open_limited(cfg.val, "auto", DatasetSplit::test, cfg.val_limit);
+  } else if (cfg.val_split > 0) {
+    HeldOut h = hold_out(std::move(train_set), cfg.val_split, cfg.seed);
+    train_set = std::move(h.train);
+    val_set = take_prefix(std::move(h.val), cfg.val_limit);
+    if (leader)
+      std::printf("validation: %lld of the training samples held out (--val-split %.4g, seed %llu), %lld left to train on\n",
+                  static_cast<long long>(val_set->size()), cfg.val_split,
+                  static_cast<unsigned long long>(cfg.seed), static_cast<long long>(train_set->size()));
+  }
   if (val_set) val_set = align_classes(std::move(val_set), train_set->class_names());
   if (val_set && val_set->classes() > classes)
     fail(val_set->path() + ": has labels up to " + std::to_string(val_set->classes() - 1) +
