@@ -8,6 +8,7 @@ pkgs=(build-essential cmake pkg-config
       nlohmann-json3-dev libcli11-dev               # safetensors headers, the command line
       libgtest-dev libbenchmark-dev                 # tests and micro-benchmarks
       zlib1g-dev                                    # gzipped IDX files
+      libprotobuf-dev protobuf-compiler             # TensorBoard event files (and ONNX)
       libopenmpi-dev openmpi-bin                    # data-parallel training over MPI
       dataset-fashion-mnist)                        # the embedded default data set
 # The peers of bench/compare.py: PyTorch on OpenBLAS (on the reference BLAS it runs ~4x

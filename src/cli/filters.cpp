@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "io/plot.hpp"
+#include "train/filter_grid.hpp"
 #include "model/weights.hpp"
 #include "util/error.hpp"
 
@@ -20,25 +21,9 @@ void add_filters(CLI::App& app) {
   c->add_option("--out", *out, "PNG file")->capture_default_str();
   c->callback([weights, arch, out] {
     LoadedModel m = load_model(*weights, *arch);
-    Param* w = m.net->params().front();  // conv1.weight: [O, 3, k, k]
+    const Param* w = m.net->params().front();  // conv1.weight: [O, 3, k, k]
     const int o = static_cast<int>(w->shape[0]), k = static_cast<int>(w->shape[2]);
-    std::vector<Image> tiles;
-    for (int f = 0; f < o; ++f) {
-      const float* v = w->value + static_cast<size_t>(f) * 3 * k * k;
-      const auto [lo, hi] = std::minmax_element(v, v + 3 * k * k);
-      const float scale = *hi > *lo ? 255.f / (*hi - *lo) : 0.f;
-      Image t;
-      t.height = t.width = k;
-      t.rgb.resize(static_cast<size_t>(k) * k * 3);
-      for (int y = 0; y < k; ++y)
-        for (int x = 0; x < k; ++x)
-          for (int ch = 0; ch < 3; ++ch)
-            t.rgb[(y * k + x) * 3 + ch] = static_cast<uint8_t>((v[(ch * k + y) * k + x] - *lo) * scale + 0.5f);
-      tiles.push_back(std::move(t));
-    }
-    const int columns = o % 12 == 0 ? 12 : 8;
-    const int zoom = std::max(1, 48 / k);
-    write_png(*out, caption(grid(tiles, columns, zoom, 2),
+    write_png(*out, caption(filter_grid(*w),
                             std::to_string(o) + " conv1 kernels " + std::to_string(k) + "x" + std::to_string(k) + "x3 of " + *weights));
     std::printf("%s\n", out->c_str());
   });

@@ -5,6 +5,24 @@
 
 namespace alexnet::cli {
 
+namespace {
+
+// "12m", "90s", "1.5h" or plain seconds.
+double parse_duration(const std::string& s, const std::string& flag) {
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+  }
+  const std::string unit = s.substr(used);
+  const double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
+  if (!(v > 0) || scale < 0) throw UserError(flag + ": expected a duration such as 12m, 90s or 1h, got '" + s + "'");
+  return v * scale;
+}
+
+}  // namespace
+
 void add_train(CLI::App& app) {
   auto* c = app.add_subcommand("train", "train a network (SGD, momentum 0.9, weight decay 5e-4, batch 128)");
   auto cfg = std::make_shared<TrainConfig>();
@@ -44,10 +62,15 @@ void add_train(CLI::App& app) {
   c->add_flag("!--no-flip", cfg->flip, "no horizontal flips");
   c->add_option("--limit", cfg->limit, "use only the first N training samples");
   c->add_option("--val-limit", cfg->val_limit, "use only the first N validation samples");
+  auto budget = std::make_shared<std::string>();
+  c->add_option("--time-budget", *budget,
+                "train for at most this wall time (e.g. 12m, 90s, 1h): the epochs that fit are planned "
+                "from the step time measured first (at most --epochs)");
   c->add_option("--kill-after-steps", cfg->kill_after_steps, "testing: SIGKILL itself after N steps")->group("");
-  c->callback([c, cfg, resume, schedule] {
+  c->callback([c, cfg, resume, schedule, budget] {
     if (!resume->empty()) {
-      for (const char* f : {"--data", "--arch", "--out", "--epochs", "--lr", "--batch", "--schedule", "--init", "--seed"})
+      for (const char* f : {"--data", "--arch", "--out", "--epochs", "--lr", "--batch", "--schedule", "--init", "--seed",
+                            "--time-budget", "--val-split"})
         if (c->count(f) > 0)
           throw UserError(std::string(f) + " contradicts --resume: a resumed run keeps its configuration");
       TrainConfig r;
@@ -64,6 +87,7 @@ void add_train(CLI::App& app) {
     if (c->count("--lr-steps") > 0 && cfg->schedule.kind != "step")
       throw UserError("--lr-steps needs --schedule step");
     cfg->lr_set = c->count("--lr") > 0;
+    if (!budget->empty()) cfg->time_budget_s = parse_duration(*budget, "--time-budget");
     exit_code = train(*cfg, false);
   });
 }

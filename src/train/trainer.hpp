@@ -1,9 +1,6 @@
-// The training loop (SPEC §3), in one place, as llm.c keeps it:
-//   for each epoch: for each batch: forward, loss, backward, SGD step; then validate, adjust
-//   the lr, checkpoint, keep the best weights.
-// Everything a run needs to continue exactly after a kill lives in RUN_DIR: config.json (the
-// full configuration), checkpoint.safetensors (weights, momenta, position, schedule),
-// best.safetensors (plain weights, best validation top-1), metrics.jsonl (the log).
+// A training run's configuration (config.json) and its entry point. The loop itself is
+// TrainingRun (training_run.hpp); the validation split (data/split.hpp), the time budget
+// (time_budget.hpp) and TensorBoard's events file (io/event_file.hpp) have files of their own.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -43,6 +40,10 @@ struct TrainConfig {
   // Without --val: this share of the training set, stratified, is held out for validation
   // (5,000 of Fashion-MNIST's 60,000); 0 validates on nothing (best = lowest training error).
   double val_split = 1.0 / 12;
+  // --time-budget: wall seconds the training may take (0: none); the epochs that fit are planned
+  // once, before the first step, and kept in planned_epochs (so a resumed run keeps the plan).
+  double time_budget_s = 0;
+  int planned_epochs = 0;
   int64_t kill_after_steps = 0;  // tests: the last rank SIGKILLs itself after this global step
 };
 
@@ -53,7 +54,8 @@ TrainConfig train_config_from_json(const nlohmann::json& j);
 void apply_arch_defaults(TrainConfig& c);
 
 // Trains (or resumes, when RUN_DIR holds a checkpoint and `resume` is set). Returns the exit
-// code: 0, or 1 when the run diverged (NaN/inf loss).
+// code: 0, or 1 when the run diverged (NaN/inf loss). Everything a run needs to continue
+// exactly after a kill lives in RUN_DIR (training_run.hpp says what).
 int train(TrainConfig cfg, bool resume);
 
 }  // namespace alexnet

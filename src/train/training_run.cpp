@@ -1,0 +1,475 @@
+#include "train/training_run.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "data/loader.hpp"
+#include "data/split.hpp"
+#include "data/stats.hpp"
+#include "dist/comm.hpp"
+#include "io/event_file.hpp"
+#include "tensor/engine.hpp"
+#include "train/checkpoint.hpp"
+#include "train/evaluate.hpp"
+#include "train/filter_grid.hpp"
+#include "train/metrics.hpp"
+#include "train/time_budget.hpp"
+#include "util/atomic_file.hpp"
+#include "util/error.hpp"
+#include "util/rng.hpp"
+
+namespace alexnet {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string fmt_time(double s) {
+  char b[32];
+  const int t = static_cast<int>(s);
+  if (t >= 3600) std::snprintf(b, sizeof b, "%dh%02dm", t / 3600, t / 60 % 60);
+  else std::snprintf(b, sizeof b, "%dm%02ds", t / 60, t % 60);
+  return b;
+}
+
+std::unique_ptr<Dataset> open_limited(const std::string& path, const std::string& kind,
+                                      DatasetSplit split, int64_t limit) {
+  return take_prefix(open_dataset(path, kind, split), limit);
+}
+
+// Compares a hash of the buffer across ranks: its 16-bit pieces have zero variance over the
+// ranks exactly when every rank holds the same bytes (sums of squares stay exact in doubles).
+bool same_on_all_ranks(Comm& cm, const float* v, int64_t n) {
+  uint64_t h = 1469598103934665603ull;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(v);
+  for (int64_t i = 0; i < n * 4; ++i) h = (h ^ bytes[i]) * 1099511628211ull;
+  double s[8];
+  for (int k = 0; k < 4; ++k) {
+    const double piece = static_cast<double>((h >> (16 * k)) & 0xffff);
+    s[k] = piece;
+    s[4 + k] = piece * piece;
+  }
+  cm.allreduce_sum(s, 8);
+  for (int k = 0; k < 4; ++k)
+    if (s[4 + k] * cm.size() != s[k] * s[k]) return false;
+  return true;
+}
+
+void append_line(const std::string& path, const json& j) {
+  std::ofstream f(path, std::ios::app);
+  f << j.dump() << "\n";
+  f.flush();
+  if (!f) fail(path + ": cannot append to the metrics log");
+}
+
+}  // namespace
+
+// ---- setup -------------------------------------------------------------------------------
+
+TrainingRun::TrainingRun(TrainConfig cfg, bool resume)
+    : cfg_(std::move(cfg)), resume_(resume), cm_(comm()), leader_(cm_.leader()),
+      arch_(arch_by_name(cfg_.arch)), schedule_(cfg_.schedule) {  // checks the schedule's flags
+  cfg_path_ = cfg_.out + "/config.json", ckpt_path_ = cfg_.out + "/checkpoint.safetensors";
+  log_path_ = cfg_.out + "/metrics.jsonl", best_path_ = cfg_.out + "/best.safetensors";
+  set_threads(cfg_.threads);
+  open_data();
+  make_transform();
+  net_ = std::make_unique<Network>(arch_, classes_);
+  net_->init(cfg_.init == "paper" ? InitKind::paper : InitKind::kaiming, cfg_.seed);
+  net_->set_dropout(cfg_.dropout);
+  LoaderConfig lc;
+  lc.batch = cfg_.batch;
+  lc.workers = cfg_.workers;
+  lc.train = true;
+  lc.strict = cfg_.strict;
+  lc.seed = cfg_.seed;
+  lc.shard = cm_.rank();
+  lc.shards = cm_.size();
+  loader_ = std::make_unique<Loader>(*train_set_, tf_, lc);
+  steps_per_epoch_ = loader_->batches_per_epoch();
+  if (!resume_ && cfg_.time_budget_s > 0 && cfg_.planned_epochs == 0) plan_time_budget();
+  start_or_resume();
+}
+
+TrainingRun::~TrainingRun() = default;
+
+// Data, checked before anything trains. Validation is --val, else a share of the training data
+// held out (never the test split: choosing weights and lr drops on it would make the test
+// number the best of many looks).
+void TrainingRun::open_data() {
+  train_set_ = open_limited(cfg_.data, cfg_.data_kind, DatasetSplit::train, cfg_.limit);
+  classes_ = train_set_->classes();
+  if (!cfg_.val.empty()) {
+    val_set_ = open_limited(cfg_.val, "auto", DatasetSplit::test, cfg_.val_limit);
+  } else if (cfg_.val_split > 0) {
+    HeldOut h = hold_out(std::move(train_set_), cfg_.val_split, cfg_.seed);
+    train_set_ = std::move(h.train);
+    val_set_ = take_prefix(std::move(h.val), cfg_.val_limit);
+    if (leader_)
+      std::printf("validation: %lld of the training samples held out (--val-split %.4g, seed %llu), %lld left to train on\n",
+                  static_cast<long long>(val_set_->size()), cfg_.val_split,
+                  static_cast<unsigned long long>(cfg_.seed), static_cast<long long>(train_set_->size()));
+  }
+  if (val_set_) val_set_ = align_classes(std::move(val_set_), train_set_->class_names());
+  if (val_set_ && val_set_->classes() > classes_)
+    fail(val_set_->path() + ": has labels up to " + std::to_string(val_set_->classes() - 1) +
+         ", the training set only " + std::to_string(classes_) + " classes");
+  if (cfg_.batch < cm_.size())
+    fail("--batch " + std::to_string(cfg_.batch) + " is smaller than the " + std::to_string(cm_.size()) +
+         " ranks it is split across");
+  if (train_set_->size() < cfg_.batch)
+    fail(cfg_.data + ": " + std::to_string(train_set_->size()) + " samples, fewer than one batch of " +
+         std::to_string(cfg_.batch));
+}
+
+// The input transform: statistics from --stats, else the data set's own (alexnet-mini) or the
+// architecture's defaults (ImageNet's, SPEC §2).
+void TrainingRun::make_transform() {
+  tf_.resize = arch_.resize;
+  tf_.crop = arch_.crop;
+  tf_.flip = cfg_.flip;
+  tf_.pca_std = cfg_.pca ? 0.1f : 0.f;
+  tf_.norm = arch_.default_norm;
+  info_.arch = arch_.name;
+  info_.class_names = train_set_->class_names();
+  if (!cfg_.stats.empty() || arch_.default_norm_from_data) {
+    const DataStats st = !cfg_.stats.empty() ? load_stats(cfg_.stats)
+                                             : compute_stats(*train_set_, arch_.resize, 10000, 2);
+    if (st.resize != arch_.resize)
+      fail(cfg_.stats + ": statistics for side " + std::to_string(st.resize) + ", " + arch_.name + " needs " +
+           std::to_string(arch_.resize));
+    tf_.pca = st.pca;
+    if (arch_.name == "alexnet") {
+      tf_.mean_image = st.mean_image;  // the paper: subtract the mean image, no scaling
+      info_.mean_image = st.mean_image;
+    } else {
+      tf_.norm = st.norm;
+    }
+  }
+  info_.norm = tf_.norm;
+}
+
+// --time-budget: the epochs that fit, from the training step's speed measured here, now, on a
+// copy of the network. Planned once and written to config.json, so that the run itself stays
+// deterministic and a resumed run keeps the plan.
+void TrainingRun::plan_time_budget() {
+  const BudgetPlan plan = plan_epochs(arch_, classes_, cfg_, train_set_->size(), val_set_ ? val_set_->size() : 0);
+  cfg_.epochs = cfg_.planned_epochs = plan.epochs;
+  cfg_.schedule.epochs = plan.epochs;
+  schedule_ = LrSchedule(cfg_.schedule);
+  if (leader_)
+    std::printf("time budget %s: a training step takes %.1f ms (%.0f images/s), validation %.1f s: %d epochs "
+                "planned (about %s)\n",
+                fmt_time(cfg_.time_budget_s).c_str(), 1000 * plan.step_seconds, cfg_.batch / plan.step_seconds,
+                plan.val_seconds, plan.epochs, fmt_time(plan.expected_seconds).c_str());
+}
+
+void TrainingRun::start_or_resume() {
+  if (!resume_) {
+    if (leader_) {
+      fs::create_directories(cfg_.out);
+      write_file_atomic(cfg_path_, to_json(cfg_).dump(2) + "\n");
+      write_file_atomic(log_path_, "");
+      events_ = std::make_unique<EventWriter>(cfg_.out, 0);
+    }
+    return;
+  }
+  json state;
+  ModelInfo saved = peek_checkpoint(ckpt_path_, &state);
+  if (saved.arch != arch_.name) fail(ckpt_path_ + ": checkpoint of " + saved.arch + ", config says " + arch_.name);
+  state = load_checkpoint(ckpt_path_, *net_);
+  try {
+    epoch_ = state.at("epoch");
+    step_ = state.at("step");
+    global_step_ = state.at("global_step");
+    epoch_loss_ = state.at("epoch_loss");
+    epoch_correct_ = state.at("epoch_correct");
+    epoch_seen_ = state.at("epoch_seen");
+    best_error_ = state.at("best_error");
+    schedule_.restore(state.at("schedule"));
+    // Forget log lines written after this checkpoint by the run that was killed.
+    if (fs::exists(log_path_)) fs::resize_file(log_path_, state.at("log_bytes").get<uintmax_t>());
+  } catch (const json::exception& e) {
+    fail(ckpt_path_ + ": train_state is incomplete (" + e.what() + ")");
+  }
+  if (leader_) {
+    // TensorBoard reads every events file in the folder; the new one starts where the
+    // checkpoint does, and its readers keep the latest value of a step.
+    events_ = std::make_unique<EventWriter>(cfg_.out, global_step_);
+    std::printf("resuming %s at epoch %lld, step %lld\n", cfg_.out.c_str(), static_cast<long long>(epoch_ + 1),
+                static_cast<long long>(step_));
+  }
+}
+
+// ---- the loop ----------------------------------------------------------------------------
+
+int TrainingRun::run() {
+  tty_ = leader_ && isatty(STDOUT_FILENO);
+  if (leader_)
+    std::printf("training %s (%lld parameters, %s init) on %s: %lld images, %d classes, %lld steps/epoch, "
+                "%d epochs, %s lr %.4g, %d threads x %d processes\n",
+                arch_.name.c_str(), static_cast<long long>(net_->num_params()), cfg_.init.c_str(),
+                cfg_.data.c_str(), static_cast<long long>(train_set_->size()), classes_,
+                static_cast<long long>(steps_per_epoch_), cfg_.epochs, cfg_.schedule.kind.c_str(), cfg_.sgd.lr,
+                num_threads(), cm_.size());
+  std::fflush(stdout);
+  run_start_ = now_s();
+  for (; epoch_ < cfg_.epochs; ++epoch_, step_ = 0)
+    if (!run_epoch()) return 1;
+  if (leader_)
+    std::printf("done: best %s top-1 error %.2f%%, weights in %s\n", val_set_ ? "validation" : "training",
+                100 * best_error_, best_path_.c_str());
+  return 0;
+}
+
+bool TrainingRun::run_epoch() {
+  loader_->start_epoch(epoch_, step_);
+  cm_.reset_counters();
+  EpochTotals t;
+  t.start = now_s();
+  Batch b;
+  for (;;) {
+    const double t0 = now_s();
+    if (!loader_->next(b)) break;
+    t.data_wait += now_s() - t0;
+    t.skipped += static_cast<int64_t>(b.failed.size());
+    for (auto& f : b.failed)
+      if (t.skipped_names.size() < 20) t.skipped_names.push_back(f);
+    const float lr = schedule_.lr_at(static_cast<int>(epoch_), static_cast<double>(step_) / steps_per_epoch_);
+    if (!train_step(b, t, lr)) return false;
+    if (cfg_.checkpoint_every > 0 && global_step_ % cfg_.checkpoint_every == 0 && step_ < steps_per_epoch_)
+      save(epoch_, step_);
+    // Test hook: the last rank (the only one without MPI) dies as a crashed machine would.
+    if (cfg_.kill_after_steps > 0 && global_step_ == cfg_.kill_after_steps && cm_.rank() == cm_.size() - 1)
+      raise(SIGKILL);
+  }
+  if (tty_) std::printf("\n");
+  end_epoch(t);
+  return true;
+}
+
+// One SGD step on this rank's share of a global batch; the loss and gradient are means over all
+// of it. False when the loss is not finite (every rank sees the same global loss and stops).
+bool TrainingRun::train_step(Batch& b, EpochTotals& t, float lr) {
+  const int n = b.samples();
+  double local_loss = 0, local_correct = 0;
+  if (n > 0) {
+    Tensor x(plain_md(net_->input_shape(n)), b.images.data());
+    const Tensor& logits = net_->forward(x, Mode::train, hash3(cfg_.seed, 0xD809, global_step_), b.first_row);
+    local_loss = xent_.forward(logits, b.labels) * n;
+    for (int i = 0; i < n; ++i)
+      local_correct += argmax(logits.data() + static_cast<size_t>(i) * classes_, classes_) == b.labels[i];
+  }
+  double sums[3] = {static_cast<double>(n), local_loss, local_correct};
+  cm_.allreduce_sum(sums, 3);
+  const int64_t n_global = static_cast<int64_t>(sums[0]);
+  if (n_global == 0) {  // every file of this batch failed to decode
+    ++step_;
+    return true;
+  }
+  const double loss = sums[1] / n_global;
+  if (!std::isfinite(loss)) {
+    if (leader_) std::printf("\n");
+    std::fprintf(stderr,
+                 "error: the loss became %s at epoch %lld step %lld (lr %.4g): the run diverged. "
+                 "The last good checkpoint is %s; resume with a lower --lr.\n",
+                 std::isnan(loss) ? "NaN" : "infinite", static_cast<long long>(epoch_ + 1),
+                 static_cast<long long>(step_), lr, ckpt_path_.c_str());
+    return false;
+  }
+  epoch_correct_ += static_cast<int64_t>(sums[2]);
+  if (n > 0) {
+    // d_logits = (softmax - onehot) / n_global: the local share of the global mean
+    xent_.backward(b.labels, net_->d_logits(), static_cast<double>(n) / n_global);
+    net_->backward([&](const std::vector<Param*>& ps) {
+      for (Param* p : ps) cm_.start_allreduce_sum(p->grad, p->size());
+    });
+  } else {
+    std::fill(net_->grads(), net_->grads() + net_->num_params(), 0.f);
+    for (Param* p : net_->params()) cm_.start_allreduce_sum(p->grad, p->size());
+  }
+  cm_.wait_all();
+  SgdConfig sgd = cfg_.sgd;
+  sgd.lr = lr;
+  sgd_step(net_->values(), net_->grads(), net_->momenta(), net_->num_params(), sgd);
+  net_->params_changed();
+  epoch_loss_ += loss * n_global;
+  epoch_seen_ += n_global;
+  ++step_, ++t.steps, ++global_step_, ++steps_this_run_;
+  warn_if_stuck(loss);
+  const bool every = cfg_.print_every > 0 && step_ % cfg_.print_every == 0;
+  print_progress(t, lr, step_ == steps_per_epoch_);
+  if (every && leader_) {
+    const double rate = static_cast<double>(t.steps) * cfg_.batch / std::max(now_s() - t.start, 1e-9);
+    log({{"type", "step"}, {"epoch", epoch_ + 1}, {"step", step_}, {"global_step", global_step_},
+         {"loss", loss}, {"lr", lr}, {"images_per_s", rate}});
+  }
+  return true;
+}
+
+// The mean of the last (up to) 50 losses, against ln(classes): a network that does not learn
+// says so once.
+void TrainingRun::warn_if_stuck(double loss) {
+  const size_t window = static_cast<size_t>(std::clamp<int64_t>(cfg_.stuck_steps, 1, 50));
+  recent_losses_.push_back(loss);
+  if (recent_losses_.size() > window) recent_losses_.erase(recent_losses_.begin());
+  if (!leader_ || warned_stuck_ || cfg_.stuck_steps <= 0 || global_step_ < cfg_.stuck_steps ||
+      recent_losses_.size() != window)
+    return;
+  double m = 0;
+  for (double v : recent_losses_) m += v / static_cast<double>(window);
+  const double ln_k = std::log(static_cast<double>(classes_));
+  if (m <= 0.97 * ln_k) return;
+  warned_stuck_ = true;
+  std::fprintf(stderr,
+               "\nwarning: after %lld steps the loss is still %.3f, about ln(%d) = %.3f: the "
+               "network is not learning. Likely causes: the init (try --init kaiming; the "
+               "paper's N(0, 0.01) is known to stall) or the lr (--lr).\n",
+               static_cast<long long>(global_step_), m, classes_, ln_k);
+}
+
+// One line of progress: step, loss, top-1, lr, images/s, data-wait share, ETA; rewritten in
+// place on a terminal, every --print-every steps otherwise.
+void TrainingRun::print_progress(const EpochTotals& t, float lr, bool force) {
+  if (!leader_) return;
+  const bool every = cfg_.print_every > 0 && step_ % cfg_.print_every == 0;
+  if (!(tty_ ? (now_s() - last_print_ > 0.25 || force) : every)) return;
+  last_print_ = now_s();
+  const double el = now_s() - t.start;
+  const double rate = static_cast<double>(t.steps) * cfg_.batch / std::max(el, 1e-9);
+  const double steps_left = static_cast<double>((cfg_.epochs - epoch_ - 1) * steps_per_epoch_ + (steps_per_epoch_ - step_));
+  const double per_step = (now_s() - run_start_) / std::max<int64_t>(1, steps_this_run_);
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "epoch %lld/%d step %lld/%lld loss %.4f top-1 %.2f%% lr %.3g %.0f img/s data-wait %.0f%% ETA %s",
+                static_cast<long long>(epoch_ + 1), cfg_.epochs, static_cast<long long>(step_),
+                static_cast<long long>(steps_per_epoch_), epoch_loss_ / epoch_seen_,
+                100.0 * epoch_correct_ / epoch_seen_, lr, rate, 100.0 * t.data_wait / std::max(el, 1e-9),
+                fmt_time(steps_left * per_step).c_str());
+  if (tty_) std::printf("\r%s\033[K", line);
+  else std::printf("%s\n", line);
+  std::fflush(stdout);
+}
+
+// ---- the end of an epoch -----------------------------------------------------------------
+
+void TrainingRun::end_epoch(EpochTotals& t) {
+  const double train_time = now_s() - t.start;
+  if (cm_.distributed()) {  // every rank's share of the skipped files
+    double f = static_cast<double>(t.skipped);
+    cm_.allreduce_sum(&f, 1);
+    t.skipped = static_cast<int64_t>(f);
+  }
+  json rec = {{"type", "epoch"}, {"epoch", epoch_ + 1}, {"global_step", global_step_},
+              {"train_loss", epoch_loss_ / std::max<int64_t>(1, epoch_seen_)},
+              {"train_top1_error", 1.0 - static_cast<double>(epoch_correct_) / std::max<int64_t>(1, epoch_seen_)},
+              {"lr", schedule_.lr_at(static_cast<int>(epoch_), 0.999)}, {"train_seconds", train_time},
+              {"images_per_s", t.steps * cfg_.batch / std::max(train_time, 1e-9)},
+              {"data_wait_share", t.data_wait / std::max(train_time, 1e-9)}, {"skipped_files", t.skipped},
+              {"processes", cm_.size()}};
+  if (cm_.distributed()) {
+    rec["allreduce_seconds"] = cm_.allreduce_seconds();
+    rec["allreduce_bytes_per_step"] = cm_.bytes_reduced() / std::max<int64_t>(1, t.steps);
+  }
+  if (t.skipped > 0 && leader_) {
+    std::fprintf(stderr, "epoch %lld: skipped %lld files that do not decode:", static_cast<long long>(epoch_ + 1),
+                 static_cast<long long>(t.skipped));
+    for (auto& f : t.skipped_names) std::fprintf(stderr, "\n  %s", f.c_str());
+    std::fprintf(stderr, "\n");
+    rec["skipped_examples"] = t.skipped_names;
+  }
+  const double val_error = validate(rec);
+  if (val_error < best_error_) {
+    best_error_ = val_error;
+    if (leader_) save_weights(*net_, info_, best_path_);
+  }
+  if (schedule_.end_epoch(static_cast<int>(epoch_), val_error) && leader_)
+    std::printf("validation error stopped improving: lr divided by 10, now %.4g\n", schedule_.lr());
+  if (cm_.distributed()) {  // the ranks must still hold the same weights
+    if (!same_on_all_ranks(cm_, net_->values(), net_->num_params()))
+      fail("the ranks' weights diverged at epoch " + std::to_string(epoch_ + 1) +
+           " (different binaries or libraries on the machines?)");
+    if (leader_) std::printf("weights identical on %d ranks\n", cm_.size());
+  }
+  if (leader_) {
+    log(rec);
+    const Image filters = filter_grid(*net_->params().front());
+    events_->add_image(global_step_, "conv1_filters", encode_image(filters, ".png", 0, "conv1 filters"),
+                       filters.height, filters.width);
+    events_->flush();
+  }
+  epoch_loss_ = 0;
+  epoch_correct_ = epoch_seen_ = 0;
+  save(epoch_ + 1, 0);
+}
+
+// Top-1 error on the validation set (every rank evaluates its shard), or the training error
+// when there is none. Adds the validation numbers to the epoch's record and prints them.
+double TrainingRun::validate(json& rec) {
+  if (!val_set_) {
+    if (leader_)
+      std::printf("epoch %lld/%d: train loss %.4f top-1 err %.2f%% (no validation set)\n",
+                  static_cast<long long>(epoch_ + 1), cfg_.epochs, rec["train_loss"].get<double>(),
+                  100 * rec["train_top1_error"].get<double>());
+    std::fflush(stdout);
+    return rec["train_top1_error"];
+  }
+  EvalOptions eo;
+  eo.batch = 500;
+  eo.workers = cfg_.workers;
+  eo.progress = tty_ && isatty(STDERR_FILENO);
+  eo.shard = cm_.rank();
+  eo.shards = cm_.size();
+  EvalResult r = evaluate(*net_, *val_set_, test_transform(arch_, tf_.norm, tf_.mean_image), eo);
+  if (cm_.distributed()) {  // add up the shards
+    std::vector<double> s = {static_cast<double>(r.samples), r.loss_sum, r.top1_correct, r.top5_correct};
+    for (int64_t c : r.confusion.counts) s.push_back(static_cast<double>(c));
+    cm_.allreduce_sum(s.data(), static_cast<int64_t>(s.size()));
+    r.samples = static_cast<int64_t>(s[0]), r.loss_sum = s[1], r.top1_correct = s[2], r.top5_correct = s[3];
+    for (size_t i = 0; i < r.confusion.counts.size(); ++i) r.confusion.counts[i] = static_cast<int64_t>(s[4 + i]);
+  }
+  r.finish();
+  rec["val_loss"] = r.loss;
+  rec["val_top1_error"] = r.top1_error;
+  rec["val_top5_error"] = r.top5_error;
+  rec["val_top1"] = 1.0 - r.top1_error;
+  if (leader_)
+    std::printf("epoch %lld/%d: train loss %.4f top-1 err %.2f%% | val loss %.4f top-1 err %.2f%% top-5 err %.2f%% "
+                "| %.0f img/s, %s\n",
+                static_cast<long long>(epoch_ + 1), cfg_.epochs, rec["train_loss"].get<double>(),
+                100 * rec["train_top1_error"].get<double>(), r.loss, 100 * r.top1_error, 100 * r.top5_error,
+                rec["images_per_s"].get<double>(), fmt_time(now_s() - run_start_).c_str());
+  std::fflush(stdout);
+  return r.top1_error;
+}
+
+// A record to metrics.jsonl and its numbers, as scalars, to the TensorBoard events file.
+void TrainingRun::log(const json& rec) {
+  append_line(log_path_, rec);
+  events_->add_scalars(rec);
+}
+
+void TrainingRun::save(int64_t epoch, int64_t step) {
+  if (!leader_) return;
+  events_->flush();
+  const json st = {{"epoch", epoch}, {"step", step}, {"global_step", global_step_},
+                   {"epoch_loss", epoch_loss_}, {"epoch_correct", epoch_correct_},
+                   {"epoch_seen", epoch_seen_}, {"best_error", best_error_},
+                   {"schedule", schedule_.state()},
+                   {"log_bytes", fs::exists(log_path_) ? fs::file_size(log_path_) : 0}};
+  save_checkpoint(ckpt_path_, *net_, info_, st);
+}
+
+}  // namespace alexnet
