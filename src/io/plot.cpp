@@ -37,6 +37,31 @@ std::string num(double v) {
 
 }  // namespace
 
+std::vector<double> nice_ticks(double& lo, double& hi, int target) {
+  if (!(hi > lo)) hi = lo + 1;
+  const double raw = (hi - lo) / std::max(1, target);
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * mag;
+  for (double m : {1.0, 2.0, 2.5, 5.0})
+    if (m * mag >= raw) {
+      step = m * mag;
+      break;
+    }
+  lo = std::floor(lo / step + 1e-9) * step;
+  hi = std::ceil(hi / step - 1e-9) * step;
+  std::vector<double> t;
+  for (double v = lo; v <= hi + step * 1e-6; v += step) t.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+  return t;
+}
+
+std::vector<double> log_ticks(double lo, double hi) {
+  std::vector<double> t;
+  for (double d = std::pow(10.0, std::floor(std::log10(lo))); d <= hi * 10; d *= 10)
+    for (double m : {1.0, 2.0, 5.0})
+      if (m * d >= lo * (1 - 1e-9) && m * d <= hi * (1 + 1e-9)) t.push_back(m * d);
+  return t;
+}
+
 Image line_chart(const std::string& title, const std::string& xlabel, const std::vector<Series>& series,
                  bool log_y, int width, int height) {
   cv::Mat m(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
@@ -52,18 +77,36 @@ Image line_chart(const std::string& title, const std::string& xlabel, const std:
   if (x0 > x1) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   if (x1 - x0 < 1e-12) x1 = x0 + 1;
   if (y1 - y0 < 1e-12) y1 = y0 + 1;
-  const double pad = 0.05 * (y1 - y0);
-  y0 -= pad, y1 += pad;
+  // Ticks at round values (epochs 0, 5, 10; errors 10, 20, 30 %), the axes ending on ticks; a
+  // log axis ticks at 1, 2, 5 x 10^k. Data that are all >= 0 get no negative tick.
+  const bool nonneg = !log_y && y0 >= 0;
+  std::vector<double> xt = nice_ticks(x0, x1, 6), yt;
+  if (log_y) {
+    y0 = std::floor(y0 * 10) / 10, y1 = std::ceil(y1 * 10) / 10;
+    yt = log_ticks(std::pow(10.0, y0), std::pow(10.0, y1));
+    if (yt.size() < 2) {
+      double a = std::pow(10.0, y0), b = std::pow(10.0, y1);
+      yt = nice_ticks(a, b, 4);
+      yt.erase(std::remove_if(yt.begin(), yt.end(), [](double v) { return v <= 0; }), yt.end());
+    }
+    for (double& v : yt) v = std::log10(v);
+  } else {
+    yt = nice_ticks(y0, y1, 5);
+    if (nonneg && y0 < 0) y0 = 0, yt.erase(std::remove_if(yt.begin(), yt.end(), [](double v) { return v < 0; }), yt.end());
+  }
   auto px = [&](double x) { return left + static_cast<int>((x - x0) / (x1 - x0) * (width - left - right)); };
   auto py = [&](double y) { return height - bottom - static_cast<int>((ty(y) - y0) / (y1 - y0) * (height - top - bottom)); };
   const cv::Scalar ink(40, 40, 40), light(225, 225, 225);
   const auto font = cv::FONT_HERSHEY_SIMPLEX;
-  for (int i = 0; i <= 5; ++i) {  // grid and ticks
-    const double yv = y0 + (y1 - y0) * i / 5, xv = x0 + (x1 - x0) * i / 5;
-    const int yy = height - bottom - (height - top - bottom) * i / 5, xx = left + (width - left - right) * i / 5;
+  auto py_raw = [&](double t) { return height - bottom - static_cast<int>((t - y0) / (y1 - y0) * (height - top - bottom)); };
+  for (double yv : yt) {  // grid and ticks
+    const int yy = py_raw(yv);
     cv::line(m, {left, yy}, {width - right, yy}, light, 1);
-    cv::line(m, {xx, top}, {xx, height - bottom}, light, 1);
     cv::putText(m, num(log_y ? std::pow(10.0, yv) : yv), {4, yy + 4}, font, 0.38, ink, 1, cv::LINE_AA);
+  }
+  for (double xv : xt) {
+    const int xx = px(xv);
+    cv::line(m, {xx, top}, {xx, height - bottom}, light, 1);
     cv::putText(m, num(xv), {xx - 8, height - bottom + 16}, font, 0.38, ink, 1, cv::LINE_AA);
   }
   cv::rectangle(m, {left, top}, {width - right, height - bottom}, ink, 1);
