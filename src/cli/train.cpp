@@ -28,7 +28,7 @@ void add_train(CLI::App& app) {
   auto cfg = std::make_shared<TrainConfig>();
   auto resume = std::make_shared<std::string>();
   auto schedule = std::make_shared<std::string>();
-  c->add_option("--arch", cfg->arch, "alexnet | alexnet-torchvision | alexnet-mini")->capture_default_str();
+  c->add_option("--arch", cfg->arch, "alexnet | alexnet-torchvision | alexnet-mini (default: --init-from's, else alexnet-mini)");
   c->add_option("--data", cfg->data, "training data: image folder, list file or IDX directory");
   c->add_option("--val", cfg->val, "validation data (default: --val-split of the training data, held out)");
   c->add_option("--val-split", cfg->val_split,
@@ -45,6 +45,9 @@ void add_train(CLI::App& app) {
   c->add_option("--weight-decay", cfg->sgd.weight_decay, "weight decay")->capture_default_str();
   c->add_option("--dropout", cfg->dropout, "dropout rate of fc6/fc7")->capture_default_str();
   c->add_option("--init", cfg->init, "paper | kaiming (default: paper for alexnet, kaiming otherwise)");
+  c->add_option("--init-from", cfg->init_from,
+                "fine-tune: start from these weights (.safetensors; their architecture and normalisation; "
+                "the classifier new when the classes differ)");
   c->add_option("--schedule", *schedule,
                 "plateau (lr/10 when val error stops improving) | step | fixed | cosine "
                 "(default: plateau; cosine for alexnet-mini)");
@@ -69,7 +72,7 @@ void add_train(CLI::App& app) {
   c->add_option("--kill-after-steps", cfg->kill_after_steps, "testing: SIGKILL itself after N steps")->group("");
   c->callback([c, cfg, resume, schedule, budget] {
     if (!resume->empty()) {
-      for (const char* f : {"--data", "--arch", "--out", "--epochs", "--lr", "--batch", "--schedule", "--init", "--seed",
+      for (const char* f : {"--data", "--arch", "--out", "--epochs", "--lr", "--batch", "--schedule", "--init", "--init-from", "--seed",
                             "--time-budget", "--val-split"})
         if (c->count(f) > 0)
           throw UserError(std::string(f) + " contradicts --resume: a resumed run keeps its configuration");
@@ -87,6 +90,7 @@ void add_train(CLI::App& app) {
     if (c->count("--lr-steps") > 0 && cfg->schedule.kind != "step")
       throw UserError("--lr-steps needs --schedule step");
     cfg->lr_set = c->count("--lr") > 0;
+    cfg->arch_set = c->count("--arch") > 0;
     if (!budget->empty()) cfg->time_budget_s = parse_duration(*budget, "--time-budget");
     exit_code = train(*cfg, false);
   });

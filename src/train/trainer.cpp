@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "model/arch.hpp"
+#include "model/weights.hpp"
 #include "train/training_run.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -20,7 +21,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ScheduleConfig, kind, base_lr, factor, patien
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainConfig, arch, data, val, out, data_kind, stats, epochs, batch, sgd, dropout,
                                    init, seed, threads, workers, schedule, checkpoint_every, print_every,
                                    stuck_steps, strict, pca, flip, limit, val_limit, val_split,
-                                   time_budget_s, planned_epochs)
+                                   time_budget_s, planned_epochs, init_from)
 
 json to_json(const TrainConfig& c) {
   json j;
@@ -72,6 +73,7 @@ int train(TrainConfig cfg, bool resume) {
     if (cfg.data.empty()) fail("--data is required");
     if (fs::exists(ckpt_path))
       fail(cfg.out + ": holds a run already; use --resume " + cfg.out + " or another --out");
+    if (!cfg.init_from.empty()) cfg.arch = load_model(cfg.init_from, cfg.arch_set ? cfg.arch : "").info.arch;
     apply_arch_defaults(cfg);
   }
   TrainingRun run(std::move(cfg), resume);

@@ -25,6 +25,10 @@ struct TrainConfig {
   SgdConfig sgd;
   float dropout = 0.5f;
   std::string init;  // "" = the architecture's default; paper | kaiming
+  // Fine-tuning: start from these trained weights (their architecture, their normalisation
+  // unless --stats; the classifier re-initialised when the classes differ).
+  std::string init_from;
+  bool arch_set = false;  // --arch given (else --init-from's architecture, else alexnet-mini)
   uint64_t seed = 1;
   int threads = 0, workers = 1;
   ScheduleConfig schedule;

@@ -19,6 +19,7 @@
 #include "train/checkpoint.hpp"
 #include "train/evaluate.hpp"
 #include "train/filter_grid.hpp"
+#include "train/init_from.hpp"
 #include "train/metrics.hpp"
 #include "train/time_budget.hpp"
 #include "util/atomic_file.hpp"
@@ -89,6 +90,7 @@ TrainingRun::TrainingRun(TrainConfig cfg, bool resume)
   net_ = std::make_unique<Network>(arch_, classes_);
   net_->init(cfg_.init == "paper" ? InitKind::paper : InitKind::kaiming, cfg_.seed);
   net_->set_dropout(cfg_.dropout);
+  if (!cfg_.init_from.empty() && !resume_) start_from_weights();
   LoaderConfig lc;
   lc.batch = cfg_.batch;
   lc.workers = cfg_.workers;
@@ -159,6 +161,20 @@ void TrainingRun::make_transform() {
     }
   }
   info_.norm = tf_.norm;
+  // Fine-tuning: the network learned on inputs normalised its way, so that travels with it.
+  if (!cfg_.init_from.empty() && cfg_.stats.empty()) {
+    const ModelInfo src = load_model(cfg_.init_from, cfg_.arch).info;
+    if (src.norm) tf_.norm = *src.norm, info_.norm = src.norm;
+    if (!src.mean_image.empty()) tf_.mean_image = info_.mean_image = src.mean_image;
+  }
+}
+
+// --init-from: trained weights copied layer by layer; the classifier kept for the same classes.
+void TrainingRun::start_from_weights() {
+  LoadedModel m = load_model(cfg_.init_from, cfg_.arch);
+  const InitFromReport r = copy_trained_params(*m.net, m.info.class_names, *net_, train_set_->class_names(),
+                                               cfg_.init_from);
+  if (leader_) std::printf("init from %s: %s\n", cfg_.init_from.c_str(), describe(r).c_str());
 }
 
 // --time-budget: the epochs that fit, from the training step's speed measured here, now, on a

@@ -47,6 +47,7 @@ class TrainingRun {
   void make_transform();
   void start_or_resume();
   void plan_time_budget();
+  void start_from_weights();
   bool run_epoch();  // false: the loss diverged
   bool train_step(Batch& b, EpochTotals& t, float lr);
   void warn_if_stuck(double loss);

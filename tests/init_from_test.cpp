@@ -1,0 +1,81 @@
+// Fine-tuning's start (--init-from): which layers are copied and which start afresh.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "io/safetensors.hpp"
+#include "model/weights.hpp"
+#include "test_util.hpp"
+#include "train/init_from.hpp"
+
+namespace alexnet {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> names(int n, const std::string& prefix = "c") {
+  std::vector<std::string> v;
+  for (int i = 0; i < n; ++i) v.push_back(prefix + std::to_string(i));
+  return v;
+}
+
+bool equal(const Param& a, const Param& b) {
+  return a.shape == b.shape && std::equal(a.value, a.value + a.size(), b.value);
+}
+
+TEST(InitFrom, SameClassesKeepEverythingNewClassesGetANewClassifier) {
+  Network source(arch_by_name("alexnet-mini"), 10);
+  source.init(InitKind::kaiming, 1);
+  {
+    Network net(arch_by_name("alexnet-mini"), 10);
+    net.init(InitKind::kaiming, 2);
+    const InitFromReport r = copy_trained_params(source, names(10), net, names(10), "w.safetensors");
+    EXPECT_EQ(r.fresh.size(), 0u);
+    EXPECT_EQ(describe(r), "conv1-fc8 copied");
+    for (size_t i = 0; i < net.params().size(); ++i) EXPECT_TRUE(equal(*net.params()[i], *source.params()[i]));
+  }
+  {
+    Network net(arch_by_name("alexnet-mini"), 5);
+    net.init(InitKind::kaiming, 2);
+    const std::vector<float> fc8(net.params().back()->value, net.params().back()->value + 5);
+    const InitFromReport r = copy_trained_params(source, names(10), net, names(5), "w.safetensors");
+    EXPECT_EQ(describe(r), "conv1-fc7 copied, fc8 new (5 classes instead of 10)");
+    for (size_t i = 0; i + 2 < net.params().size(); ++i) EXPECT_TRUE(equal(*net.params()[i], *source.params()[i]));
+    EXPECT_TRUE(std::equal(fc8.begin(), fc8.end(), net.params().back()->value));  // its own init
+  }
+  {
+    Network net(arch_by_name("alexnet-mini"), 10);
+    const InitFromReport r = copy_trained_params(source, names(10), net, names(10, "other"), "w.safetensors");
+    EXPECT_EQ(describe(r), "conv1-fc7 copied, fc8 new (the classes have other names)");
+  }
+  Network other(arch_by_name("alexnet"), 10);
+  EXPECT_ANY_THROW(copy_trained_params(source, {}, other, {}, "w.safetensors"));
+}
+
+TEST(InitFrom, CommandLineCopiesAndRefusesAMisshapenLayer) {
+  const fs::path dir = test::temp_root() / "alexnet_init_from_test";
+  fs::remove_all(dir);
+  const fs::path data = test::write_idx_dir(dir / "data", 320, [](int i, int p) {
+    return static_cast<uint8_t>(((p % 28) * (i % 10 + 1) + p / 28 * 3 + i) & 0xff);
+  });
+  const std::string bin = ALEXNET_BINARY;
+  const std::string common = " train --batch 32 --threads 2 --print-every 0 --epochs 1 --data " + data.string();
+  test::Result first = test::run_shell(bin + common + " --arch alexnet-mini --out " + (dir / "a").string());
+  ASSERT_EQ(first.code, 0) << first.out;
+  const std::string w = (dir / "a" / "best.safetensors").string();
+  test::Result tuned = test::run_shell(bin + common + " --init-from " + w + " --out " + (dir / "b").string());
+  ASSERT_EQ(tuned.code, 0) << tuned.out;
+  EXPECT_NE(tuned.out.find("conv1-fc8 copied"), std::string::npos) << tuned.out;
+  // conv2's weight with the wrong shape: one line naming it, exit code 2.
+  SafetensorsFile f = read_safetensors(w);
+  f.tensors["conv2.weight"].shape[0] = 32;
+  f.tensors["conv2.weight"].data.resize(f.tensors["conv2.weight"].data.size() / 2);
+  write_safetensors((dir / "bad.safetensors").string(), f);
+  test::Result bad = test::run_shell(bin + common + " --init-from " + (dir / "bad.safetensors").string() + " --out " +
+                                     (dir / "c").string());
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("conv2.weight"), std::string::npos) << bad.out;
+}
+
+}  // namespace
+}  // namespace alexnet
