@@ -7,6 +7,7 @@
 #include "model/weights.hpp"
 #include "test_util.hpp"
 #include "train/init_from.hpp"
+#include "train/sgd.hpp"
 
 namespace alexnet {
 namespace {
@@ -75,6 +76,47 @@ TEST(InitFrom, CommandLineCopiesAndRefusesAMisshapenLayer) {
                                      (dir / "c").string());
   EXPECT_EQ(bad.code, 2) << bad.out;
   EXPECT_NE(bad.out.find("conv2.weight"), std::string::npos) << bad.out;
+}
+
+// One SGD step by hand: a frozen stretch is not touched (no decay, no momentum), a new layer
+// moves with lr x lr_mult.
+TEST(InitFrom, SgdRangesApplyLrMultipliersAndSkipFrozenParameters) {
+  std::vector<float> w = {1, 2, 3, 4, 5}, g = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f}, v = {0, 0, 0, 0, 0};
+  const SgdConfig c{0.1f, 0.9f, 0.01f};
+  sgd_step(w.data(), g.data(), v.data(), {{0, 2, 1.f}, {3, 2, 10.f}}, c);
+  // v = -decay*lr*w - lr*g with lr 0.1 (x10 for the last two); index 2 frozen.
+  EXPECT_FLOAT_EQ(w[0], 1 - 0.01f * 0.1f * 1 - 0.1f * 0.5f);
+  EXPECT_FLOAT_EQ(w[1], 2 - 0.01f * 0.1f * 2 - 0.1f * 0.5f);
+  EXPECT_EQ(w[2], 3.f);
+  EXPECT_EQ(v[2], 0.f);
+  EXPECT_FLOAT_EQ(w[3], 4 - 0.01f * 1.f * 4 - 1.f * 0.5f);
+  EXPECT_FLOAT_EQ(w[4], 5 - 0.01f * 1.f * 5 - 1.f * 0.5f);
+}
+
+TEST(InitFrom, FrozenLayersStayBitIdenticalAndTheRestLearns) {
+  const fs::path dir = test::temp_root() / "alexnet_freeze_test";
+  fs::remove_all(dir);
+  const fs::path data = test::write_idx_dir(dir / "data", 320, [](int i, int p) {
+    return static_cast<uint8_t>(((p % 28) * (i % 10 + 1) + p / 28 * 3 + i) & 0xff);
+  });
+  const std::string bin = ALEXNET_BINARY;
+  const std::string common = " train --batch 32 --threads 2 --print-every 0 --epochs 1 --data " + data.string();
+  ASSERT_EQ(test::run_shell(bin + common + " --arch alexnet-mini --out " + (dir / "a").string()).code, 0);
+  const std::string w = (dir / "a" / "best.safetensors").string();
+  test::Result tuned = test::run_shell(bin + common + " --init-from " + w + " --freeze conv1-conv5 --lr-mult-new 10 --out " +
+                                       (dir / "b").string());
+  ASSERT_EQ(tuned.code, 0) << tuned.out;
+  const SafetensorsFile before = read_safetensors(w);
+  const SafetensorsFile after = read_safetensors((dir / "b" / "checkpoint.safetensors").string());
+  for (const char* layer : {"conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"})
+    for (const char* kind : {".weight", ".bias"}) {
+      const std::string n = std::string(layer) + kind;
+      const bool same = before.tensors.at(n).data == after.tensors.at(n).data;
+      EXPECT_EQ(same, std::string(layer).rfind("conv", 0) == 0) << n << (same ? " did not learn" : " changed while frozen");
+    }
+  EXPECT_NE(test::run_shell(bin + common + " --init-from " + w + " --freeze conv1-conv9 --out " + (dir / "c").string())
+                .out.find("--freeze: 'conv9'"),
+            std::string::npos);
 }
 
 }  // namespace

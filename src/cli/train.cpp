@@ -48,6 +48,11 @@ void add_train(CLI::App& app) {
   c->add_option("--init-from", cfg->init_from,
                 "fine-tune: start from these weights (.safetensors; their architecture and normalisation; "
                 "the classifier new when the classes differ)");
+  c->add_option("--freeze", cfg->freeze,
+                "fine-tune: layers that do not learn, e.g. conv1-conv5 or conv1,conv2 (no gradients, no update)");
+  c->add_option("--lr-mult-new", cfg->lr_mult_new,
+                "fine-tune: lr multiplier of the layers --init-from re-initialised (Caffe's recipe: 10)")
+      ->capture_default_str();
   c->add_option("--schedule", *schedule,
                 "plateau (lr/10 when val error stops improving) | step | fixed | cosine "
                 "(default: plateau; cosine for alexnet-mini)");
@@ -72,7 +77,7 @@ void add_train(CLI::App& app) {
   c->add_option("--kill-after-steps", cfg->kill_after_steps, "testing: SIGKILL itself after N steps")->group("");
   c->callback([c, cfg, resume, schedule, budget] {
     if (!resume->empty()) {
-      for (const char* f : {"--data", "--arch", "--out", "--epochs", "--lr", "--batch", "--schedule", "--init", "--init-from", "--seed",
+      for (const char* f : {"--data", "--arch", "--out", "--epochs", "--lr", "--batch", "--schedule", "--init", "--init-from", "--seed", "--freeze", "--lr-mult-new",
                             "--time-budget", "--val-split"})
         if (c->count(f) > 0)
           throw UserError(std::string(f) + " contradicts --resume: a resumed run keeps its configuration");

@@ -106,17 +106,19 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
                                                            : memory(bpd.weights_desc(), cpu_engine());
       if (w_bwd_ != w_plain_ && w_bwd_ != w_fwd_) to_bwd_ = dnnl::reorder(w_plain_, w_bwd_);
     }
-    convolution_backward_weights::desc wd(algorithm::convolution_direct, src,
-                                          any_md(weight_dims()), bias_md, fpd.dst_desc(), strides,
-                                          p, p);
-    convolution_backward_weights::primitive_desc wpd(wd, cpu_engine(), fpd);
-    bwd_weights_ = convolution_backward_weights(wpd);
-    impl_ += std::string(" / ") + wpd.impl_info_str();
-    dw_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.grad);
-    dw_ = wpd.diff_weights_desc() == dw_plain_.get_desc() ? dw_plain_
-                                                          : memory(wpd.diff_weights_desc(), cpu_engine());
-    if (dw_ != dw_plain_) from_dw_ = dnnl::reorder(dw_, dw_plain_);
-    dbias_mem_ = memory(bias_md, cpu_engine(), bias_.grad);
+    if (!frozen_) {
+      convolution_backward_weights::desc wd(algorithm::convolution_direct, src,
+                                            any_md(weight_dims()), bias_md, fpd.dst_desc(), strides,
+                                            p, p);
+      convolution_backward_weights::primitive_desc wpd(wd, cpu_engine(), fpd);
+      bwd_weights_ = convolution_backward_weights(wpd);
+      impl_ += std::string(" / ") + wpd.impl_info_str();
+      dw_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.grad);
+      dw_ = wpd.diff_weights_desc() == dw_plain_.get_desc() ? dw_plain_
+                                                            : memory(wpd.diff_weights_desc(), cpu_engine());
+      if (dw_ != dw_plain_) from_dw_ = dnnl::reorder(dw_, dw_plain_);
+      dbias_mem_ = memory(bias_md, cpu_engine(), bias_.grad);
+    }
     if (s_.relu) relu_bwd_ = relu_backward_for(fpd.dst_desc());
   }
   return fpd.dst_desc();
@@ -140,12 +142,15 @@ void Conv::forward(const Tensor& in, const Tensor& out) {
 
 void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) {
   auto& st = cpu_stream();
+  if (frozen_ && d_in.empty()) return;
   if (s_.relu) run_relu_backward(relu_bwd_, out, d_out);
-  bwd_weights_.execute(st, {{DNNL_ARG_SRC, pad_src_ ? pad_src_ : in.mem()},
-                            {DNNL_ARG_DIFF_DST, d_out.mem()},
-                            {DNNL_ARG_DIFF_WEIGHTS, dw_},
-                            {DNNL_ARG_DIFF_BIAS, dbias_mem_}});
-  if (from_dw_) from_dw_.execute(st, dw_, dw_plain_);
+  if (!frozen_) {
+    bwd_weights_.execute(st, {{DNNL_ARG_SRC, pad_src_ ? pad_src_ : in.mem()},
+                              {DNNL_ARG_DIFF_DST, d_out.mem()},
+                              {DNNL_ARG_DIFF_WEIGHTS, dw_},
+                              {DNNL_ARG_DIFF_BIAS, dbias_mem_}});
+    if (from_dw_) from_dw_.execute(st, dw_, dw_plain_);
+  }
   if (!d_in.empty()) {
     if (w_bwd_ == w_fwd_) refresh(to_fwd_, w_fwd_, fresh_fwd_);
     else refresh(to_bwd_, w_bwd_, fresh_bwd_);

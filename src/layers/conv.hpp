@@ -24,7 +24,9 @@ class Conv : public Layer {
   void params_changed() override { fresh_fwd_ = fresh_bwd_ = false; }
   const ConvShape& shape() const { return s_; }
   double forward_flops() const override { return flops_; }
-  double backward_flops() const override { return mode_ == Mode::train ? flops_ * (need_d_in_ ? 2 : 1) : 0; }
+  double backward_flops() const override {
+    return mode_ == Mode::train ? flops_ * ((need_d_in_ ? 1 : 0) + (frozen_ ? 0 : 1)) : 0;
+  }
 
  private:
   dims weight_dims() const;  // {g, O/g, I/g, k, k} with groups, {O, I, k, k} without

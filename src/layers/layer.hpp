@@ -53,9 +53,14 @@ class Layer {
   // The oneDNN implementations setup() got, e.g. "jit:avx2 / jit:avx2 / jit:avx2" (forward /
   // backward data / backward weights): what `bench --layers` prints and the tests check.
   const std::string& kernel() const { return impl_; }
+  // A frozen layer (fine-tuning) computes no parameter gradients: setup() makes no
+  // backward-weights primitive, and backward() only passes the gradient on, when asked for one.
+  void set_frozen(bool f) { frozen_ = f; }
+  bool frozen() const { return frozen_; }
 
  protected:
   std::string impl_;
+  bool frozen_ = false;
 
  private:
   std::string name_;

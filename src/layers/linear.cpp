@@ -59,8 +59,9 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
     if (need_d_in)
       bwd_data_ = inner_product_backward_data(inner_product_backward_data::primitive_desc(
           inner_product_backward_data::desc(src, w, dst), cpu_engine(), fpd));
-    bwd_weights_ = inner_product_backward_weights(inner_product_backward_weights::primitive_desc(
-        inner_product_backward_weights::desc(src, w, b, dst), cpu_engine(), fpd));
+    if (!frozen_)
+      bwd_weights_ = inner_product_backward_weights(inner_product_backward_weights::primitive_desc(
+          inner_product_backward_weights::desc(src, w, b, dst), cpu_engine(), fpd));
     dw_ = memory(w, cpu_engine(), weight_.grad);
     db_ = memory(b, cpu_engine(), bias_.grad);
     if (relu_) relu_bwd_ = relu_backward_for(dst);
@@ -80,11 +81,13 @@ void Linear::forward(const Tensor& in, const Tensor& out) {
 
 void Linear::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) {
   auto& st = cpu_stream();
+  if (frozen_ && d_in.empty()) return;
   if (relu_) run_relu_backward(relu_bwd_, out, d_out);
-  bwd_weights_.execute(st, {{DNNL_ARG_SRC, in.mem()},
-                            {DNNL_ARG_DIFF_DST, d_out.mem()},
-                            {DNNL_ARG_DIFF_WEIGHTS, dw_},
-                            {DNNL_ARG_DIFF_BIAS, db_}});
+  if (!frozen_)
+    bwd_weights_.execute(st, {{DNNL_ARG_SRC, in.mem()},
+                              {DNNL_ARG_DIFF_DST, d_out.mem()},
+                              {DNNL_ARG_DIFF_WEIGHTS, dw_},
+                              {DNNL_ARG_DIFF_BIAS, db_}});
   if (!d_in.empty())
     bwd_data_.execute(st, {{DNNL_ARG_DIFF_DST, d_out.mem()},
                            {DNNL_ARG_WEIGHTS, w_},

@@ -19,7 +19,7 @@ class Linear : public Layer {
   std::vector<Param*> params() override { return {&weight_, &bias_}; }
   void params_changed() override { fresh_ = false; }
   double forward_flops() const override { return flops_; }
-  double backward_flops() const override { return train_ ? flops_ * (need_d_in_ ? 2 : 1) : 0; }
+  double backward_flops() const override { return train_ ? flops_ * ((need_d_in_ ? 1 : 0) + (frozen_ ? 0 : 1)) : 0; }
 
  private:
   int in_, out_;

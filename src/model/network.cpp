@@ -111,6 +111,12 @@ Param* Network::find_param(const std::string& file_name) {
   return nullptr;
 }
 
+Param* Network::find_param_of(const std::string& layer) {
+  for (auto& l : layers_)
+    if (l->name() == layer) return l->params().empty() ? nullptr : l->params().front();
+  return nullptr;
+}
+
 void Network::params_changed() {
   for (auto& l : layers_) l->params_changed();
 }
@@ -122,8 +128,10 @@ void Network::prepare(const md& input, Mode mode) {
   act_mds_.clear();
   md cur = input;
   act_mds_.push_back(cur);
+  // A layer needs its input's gradient only when a trainable layer lies below it.
+  const size_t first = first_trainable();
   for (size_t i = 0; i < layers_.size(); ++i) {
-    cur = layers_[i]->setup(cur, mode, /*need_d_in=*/i > 0);
+    cur = layers_[i]->setup(cur, mode, /*need_d_in=*/i > first);
     act_mds_.push_back(cur);
   }
   size_t biggest = 0;
@@ -198,13 +206,14 @@ const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key,
 
 void Network::backward(const std::function<void(const std::vector<Param*>&)>& after_layer) {
   if (!prepared_ || prepared_mode_ != Mode::train) fail("backward() needs a forward in train mode");
-  for (size_t i = layers_.size(); i-- > 0;) {
+  const size_t first = first_trainable();
+  for (size_t i = layers_.size(); i-- > first;) {
     const Tensor d_out(act_mds_[i + 1], diff_buf_[(i + 1) % 2].get());
-    const Tensor d_in = i > 0 ? Tensor(act_mds_[i], diff_buf_[i % 2].get()) : Tensor();
+    const Tensor d_in = i > first ? Tensor(act_mds_[i], diff_buf_[i % 2].get()) : Tensor();
     const double t0 = profiling_ ? now_ms() : 0;
     layers_[i]->backward(acts_[i], acts_[i + 1], d_out, d_in);
     if (profiling_) timing_[i].backward_ms += now_ms() - t0;
-    if (after_layer) {
+    if (after_layer && !layers_[i]->frozen()) {
       const auto ps = layers_[i]->params();
       if (!ps.empty()) after_layer(ps);
     }
@@ -225,6 +234,29 @@ std::vector<std::string> Network::layer_names() const {
   std::vector<std::string> n;
   for (auto& l : layers_) n.push_back(l->name());
   return n;
+}
+
+size_t Network::first_trainable() const {
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (!layers_[i]->params().empty() && !layers_[i]->frozen()) return i;
+  return layers_.size();
+}
+
+void Network::freeze(const std::vector<std::string>& names) {
+  for (const std::string& n : names) {
+    auto it = std::find_if(layers_.begin(), layers_.end(), [&](auto& l) { return l->name() == n; });
+    if (it == layers_.end() || (*it)->params().empty())
+      fail("--freeze: '" + n + "' is not a layer with weights of " + arch_.name);
+    (*it)->set_frozen(true);
+  }
+  prepared_ = false;
+}
+
+bool Network::is_frozen(const Param* p) const {
+  for (auto& l : layers_)
+    for (Param* q : l->params())
+      if (q == p) return l->frozen();
+  return false;
 }
 
 std::vector<std::pair<std::string, std::string>> Network::kernels() const {

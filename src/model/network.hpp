@@ -46,6 +46,7 @@ class Network {
 
   std::vector<Param*>& params() { return params_; }
   Param* find_param(const std::string& file_name);
+  Param* find_param_of(const std::string& layer);  // the layer's first parameter, or null
   int64_t num_params() const { return total_; }
   float* values() { return values_.get(); }
   // Gradients and momenta exist only once something trains (inference needs neither: two
@@ -63,6 +64,11 @@ class Network {
   // Each layer's oneDNN kernels as set up by the last forward ("" for layers without one).
   std::vector<std::pair<std::string, std::string>> kernels() const;
 
+  // Fine-tuning: these layers (names as layer_names(), e.g. conv1..conv5) get no gradients, and
+  // the backward pass stops below the lowest trainable layer. An unknown name is a UserError.
+  void freeze(const std::vector<std::string>& layers);
+  bool is_frozen(const Param* p) const;
+
   // Sets every dropout layer's rate (0 turns dropout off; tests compare against PyTorch so).
   void set_dropout(float p);
 
@@ -73,6 +79,7 @@ class Network {
   void prepare(const md& input, Mode mode);
   void ensure_training_state();
   void allocate_activations(Mode mode, size_t biggest);
+  size_t first_trainable() const;  // the lowest layer with parameters that is not frozen
 
   const ArchSpec& arch_;
   int classes_;

@@ -12,4 +12,12 @@ void sgd_step(float* __restrict w, const float* __restrict grad, float* __restri
   }
 }
 
+void sgd_step(float* w, const float* grad, float* v, const std::vector<ParamRange>& ranges, const SgdConfig& c) {
+  for (const ParamRange& r : ranges) {
+    SgdConfig rc = c;
+    rc.lr = c.lr * r.lr_mult;
+    sgd_step(w + r.offset, grad + r.offset, v + r.offset, r.size, rc);
+  }
+}
+
 }  // namespace alexnet

@@ -7,6 +7,7 @@
 // differ, because the paper's v carries the old lr and PyTorch's b does not.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace alexnet {
 
@@ -17,5 +18,14 @@ struct SgdConfig {
 };
 
 void sgd_step(float* w, const float* grad, float* v, int64_t n, const SgdConfig& c);
+
+// A stretch of the contiguous buffers with its lr multiplier (fine-tuning: frozen parameters
+// lie in no range and are neither decayed nor moved; a new classifier may learn faster,
+// Caffe's lr_mult). The step above on each range, with lr x lr_mult.
+struct ParamRange {
+  int64_t offset = 0, size = 0;
+  float lr_mult = 1;
+};
+void sgd_step(float* w, const float* grad, float* v, const std::vector<ParamRange>& ranges, const SgdConfig& c);
 
 }  // namespace alexnet

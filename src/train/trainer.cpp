@@ -21,7 +21,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ScheduleConfig, kind, base_lr, factor, patien
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainConfig, arch, data, val, out, data_kind, stats, epochs, batch, sgd, dropout,
                                    init, seed, threads, workers, schedule, checkpoint_every, print_every,
                                    stuck_steps, strict, pca, flip, limit, val_limit, val_split,
-                                   time_budget_s, planned_epochs, init_from)
+                                   time_budget_s, planned_epochs, init_from, freeze, lr_mult_new, new_params)
 
 json to_json(const TrainConfig& c) {
   json j;

@@ -91,6 +91,8 @@ TrainingRun::TrainingRun(TrainConfig cfg, bool resume)
   net_->init(cfg_.init == "paper" ? InitKind::paper : InitKind::kaiming, cfg_.seed);
   net_->set_dropout(cfg_.dropout);
   if (!cfg_.init_from.empty() && !resume_) start_from_weights();
+  if (!cfg_.freeze.empty()) net_->freeze(expand_layers(cfg_.freeze));
+  make_update_ranges();
   LoaderConfig lc;
   lc.batch = cfg_.batch;
   lc.workers = cfg_.workers;
@@ -175,6 +177,51 @@ void TrainingRun::start_from_weights() {
   const InitFromReport r = copy_trained_params(*m.net, m.info.class_names, *net_, train_set_->class_names(),
                                                cfg_.init_from);
   if (leader_) std::printf("init from %s: %s\n", cfg_.init_from.c_str(), describe(r).c_str());
+  cfg_.new_params = r.fresh;  // recorded in config.json: a resumed run applies the same lr_mult
+}
+
+// "conv1-conv5" (every layer with weights from conv1 to conv5, in network order) or "conv1,fc6".
+std::vector<std::string> TrainingRun::expand_layers(const std::string& spec) const {
+  std::vector<std::string> with_weights, out;
+  for (const auto& n : net_->layer_names())
+    if (net_->find_param_of(n)) with_weights.push_back(n);
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t end = std::min(spec.find(',', start), spec.size());
+    const std::string item = spec.substr(start, end - start);
+    const size_t dash = item.find('-');
+    auto pos = [&](const std::string& n) {
+      auto it = std::find(with_weights.begin(), with_weights.end(), n);
+      if (it == with_weights.end()) fail("--freeze: '" + n + "' is not a layer with weights of " + arch_.name);
+      return static_cast<size_t>(it - with_weights.begin());
+    };
+    if (dash == std::string::npos) {
+      out.push_back(with_weights[pos(item)]);
+    } else {
+      const size_t a = pos(item.substr(0, dash)), b = pos(item.substr(dash + 1));
+      if (a > b) fail("--freeze: '" + item + "' runs backwards");
+      for (size_t i = a; i <= b; ++i) out.push_back(with_weights[i]);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+// The SGD step's ranges: every parameter that is not frozen, the re-initialised ones at
+// lr x --lr-mult-new; neighbours with the same multiplier merged.
+void TrainingRun::make_update_ranges() {
+  ranges_.clear();
+  const float* base = net_->values();
+  for (Param* p : net_->params()) {
+    if (net_->is_frozen(p)) continue;
+    const bool fresh = std::find(cfg_.new_params.begin(), cfg_.new_params.end(), p->name) != cfg_.new_params.end();
+    const float mult = fresh ? cfg_.lr_mult_new : 1.f;
+    const int64_t off = p->value - base;
+    if (!ranges_.empty() && ranges_.back().lr_mult == mult && ranges_.back().offset + ranges_.back().size == off)
+      ranges_.back().size += p->size();
+    else
+      ranges_.push_back({off, p->size(), mult});
+  }
 }
 
 // --time-budget: the epochs that fit, from the training step's speed measured here, now, on a
@@ -314,12 +361,13 @@ bool TrainingRun::train_step(Batch& b, EpochTotals& t, float lr) {
     });
   } else {
     std::fill(net_->grads(), net_->grads() + net_->num_params(), 0.f);
-    for (Param* p : net_->params()) cm_.start_allreduce_sum(p->grad, p->size());
+    for (Param* p : net_->params())
+      if (!net_->is_frozen(p)) cm_.start_allreduce_sum(p->grad, p->size());
   }
   cm_.wait_all();
   SgdConfig sgd = cfg_.sgd;
   sgd.lr = lr;
-  sgd_step(net_->values(), net_->grads(), net_->momenta(), net_->num_params(), sgd);
+  sgd_step(net_->values(), net_->grads(), net_->momenta(), ranges_, sgd);
   net_->params_changed();
   epoch_loss_ += loss * n_global;
   epoch_seen_ += n_global;

@@ -48,6 +48,8 @@ class TrainingRun {
   void start_or_resume();
   void plan_time_budget();
   void start_from_weights();
+  std::vector<std::string> expand_layers(const std::string& spec) const;
+  void make_update_ranges();
   bool run_epoch();  // false: the loss diverged
   bool train_step(Batch& b, EpochTotals& t, float lr);
   void warn_if_stuck(double loss);
@@ -72,6 +74,7 @@ class TrainingRun {
   std::unique_ptr<Loader> loader_;
   std::unique_ptr<EventWriter> events_;
   SoftmaxCrossEntropy xent_;
+  std::vector<ParamRange> ranges_;  // what the SGD step updates, with lr multipliers
 
   // Where the run stands (what checkpoints save).
   int64_t epoch_ = 0, step_ = 0, global_step_ = 0, steps_per_epoch_ = 0;
