@@ -67,6 +67,11 @@ TEST(InitFrom, CommandLineCopiesAndRefusesAMisshapenLayer) {
   test::Result tuned = test::run_shell(bin + common + " --init-from " + w + " --out " + (dir / "b").string());
   ASSERT_EQ(tuned.code, 0) << tuned.out;
   EXPECT_NE(tuned.out.find("conv1-fc8 copied"), std::string::npos) << tuned.out;
+  // Few images: 40 samples (3 held out for validation) and the default batch of 128.
+  test::Result few = test::run_shell(bin + " train --threads 2 --print-every 0 --epochs 2 --limit 40 --data " +
+                                     data.string() + " --init-from " + w + " --out " + (dir / "few").string());
+  ASSERT_EQ(few.code, 0) << few.out;
+  EXPECT_NE(few.out.find("fewer than --batch 128: batches of"), std::string::npos) << few.out;
   // conv2's weight with the wrong shape: one line naming it, exit code 2.
   SafetensorsFile f = read_safetensors(w);
   f.tensors["conv2.weight"].shape[0] = 32;

@@ -49,6 +49,9 @@ void apply_arch_defaults(TrainConfig& c) {
       c.schedule.kind = "plateau";  // the paper: /10 when the validation error stops improving
     }
   }
+  // Fine-tuning starts from weights that already work: a tenth of the from-scratch lr, as
+  // Caffe's fine-tuning recipe does (README: measured).
+  if (!c.init_from.empty() && !c.lr_set) c.sgd.lr /= 10;
   c.schedule.base_lr = c.sgd.lr;
   c.schedule.epochs = c.epochs;
   if (c.epochs < 1) fail("--epochs must be at least 1");

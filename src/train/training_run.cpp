@@ -133,9 +133,17 @@ void TrainingRun::open_data() {
   if (cfg_.batch < cm_.size())
     fail("--batch " + std::to_string(cfg_.batch) + " is smaller than the " + std::to_string(cm_.size()) +
          " ranks it is split across");
-  if (train_set_->size() < cfg_.batch)
-    fail(cfg_.data + ": " + std::to_string(train_set_->size()) + " samples, fewer than one batch of " +
-         std::to_string(cfg_.batch));
+  // Small data (fine-tuning on a few images per class): a batch larger than the training set
+  // becomes the whole set, one step per epoch, and the run says so.
+  if (train_set_->size() < cfg_.batch) {
+    if (train_set_->size() < cm_.size())
+      fail(cfg_.data + ": " + std::to_string(train_set_->size()) + " training samples, fewer than the " +
+           std::to_string(cm_.size()) + " ranks");
+    if (leader_)
+      std::printf("note: %lld training samples, fewer than --batch %d: batches of %lld, one step per epoch\n",
+                  static_cast<long long>(train_set_->size()), cfg_.batch, static_cast<long long>(train_set_->size()));
+    cfg_.batch = static_cast<int>(train_set_->size());
+  }
 }
 
 // The input transform: statistics from --stats, else the data set's own (alexnet-mini) or the
