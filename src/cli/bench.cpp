@@ -10,12 +10,10 @@
 
 #include "cli/commands.hpp"
 #include "data/loader.hpp"
-#include "layers/softmax_xent.hpp"
 #include "model/network.hpp"
 #include "tensor/engine.hpp"
-#include "train/sgd.hpp"
+#include "train/synthetic_steps.hpp"
 #include "util/error.hpp"
-#include "util/rng.hpp"
 
 namespace alexnet::cli {
 
@@ -76,31 +74,10 @@ void add_bench(CLI::App& app) {
     Network net(arch_by_name(o->arch), o->classes);
     net.init(InitKind::kaiming, 1);
     const bool train = o->mode == "train";
-    Tensor x = Tensor::plain(net.input_shape(o->batch));
-    Rng rng(7);
-    for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.normal());
-    std::vector<int32_t> labels(o->batch);
-    for (int i = 0; i < o->batch; ++i) labels[i] = static_cast<int32_t>(rng.below(o->classes));
-    SoftmaxCrossEntropy xent;
-    SgdConfig sgd{0.001f, 0.9f, 5e-4f};
-    auto step = [&](int64_t i) {
-      const Tensor& logits = net.forward(x, train ? Mode::train : Mode::eval, static_cast<uint64_t>(i));
-      if (!train) return;
-      xent.forward_backward(logits, labels, net.d_logits());
-      net.backward();
-      sgd_step(net.values(), net.grads(), net.momenta(), net.num_params(), sgd);
-      net.params_changed();
-    };
-    for (int i = 0; i < o->warmup; ++i) step(i);
+    SyntheticSteps steps(net, o->batch, train, SgdConfig{0.001f, 0.9f, 5e-4f}, 7);
+    steps.warm_up(o->warmup);
     net.set_profiling(o->layers);
-    std::vector<double> times;
-    for (int i = 0; i < o->reps; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      step(o->warmup + i);
-      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::vector<double> sorted = times;
-    std::sort(sorted.begin(), sorted.end());
+    const std::vector<double> sorted = steps.time(o->reps);
     const double median = sorted[sorted.size() / 2];
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
