@@ -62,6 +62,7 @@ void apply_arch_defaults(TrainConfig& c) {
 int train(TrainConfig cfg, bool resume) {
   if (cfg.out.empty()) fail("--out RUN_DIR is required");
   const std::string cfg_path = cfg.out + "/config.json", ckpt_path = cfg.out + "/checkpoint.safetensors";
+  std::unique_ptr<LoadedModel> source;  // --init-from's weights, read once
   if (resume) {
     if (!fs::exists(ckpt_path)) fail(cfg.out + ": no checkpoint.safetensors to resume from");
     const int threads = cfg.threads, workers = cfg.workers;
@@ -76,10 +77,13 @@ int train(TrainConfig cfg, bool resume) {
     if (cfg.data.empty()) fail("--data is required");
     if (fs::exists(ckpt_path))
       fail(cfg.out + ": holds a run already; use --resume " + cfg.out + " or another --out");
-    if (!cfg.init_from.empty()) cfg.arch = load_model(cfg.init_from, cfg.arch_set ? cfg.arch : "").info.arch;
+    if (!cfg.init_from.empty()) {  // the architecture comes from the weights
+      source = std::make_unique<LoadedModel>(load_model(cfg.init_from, cfg.arch_set ? cfg.arch : ""));
+      cfg.arch = source->info.arch;
+    }
     apply_arch_defaults(cfg);
   }
-  TrainingRun run(std::move(cfg), resume);
+  TrainingRun run(std::move(cfg), resume, std::move(source));
   return run.run();
 }
 

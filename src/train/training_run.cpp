@@ -79,9 +79,12 @@ void append_line(const std::string& path, const json& j) {
 
 // ---- setup -------------------------------------------------------------------------------
 
-TrainingRun::TrainingRun(TrainConfig cfg, bool resume)
+TrainingRun::TrainingRun(TrainConfig cfg, bool resume, std::unique_ptr<LoadedModel> source)
     : cfg_(std::move(cfg)), resume_(resume), cm_(comm()), leader_(cm_.leader()),
-      arch_(arch_by_name(cfg_.arch)), schedule_(cfg_.schedule) {  // checks the schedule's flags
+      arch_(arch_by_name(cfg_.arch)), schedule_(cfg_.schedule),  // checks the schedule's flags
+      source_(std::move(source)) {
+  if (!cfg_.init_from.empty() && !source_)
+    source_ = std::make_unique<LoadedModel>(load_model(cfg_.init_from, cfg_.arch));
   cfg_path_ = cfg_.out + "/config.json", ckpt_path_ = cfg_.out + "/checkpoint.safetensors";
   log_path_ = cfg_.out + "/metrics.jsonl", best_path_ = cfg_.out + "/best.safetensors";
   set_threads(cfg_.threads);
@@ -90,7 +93,8 @@ TrainingRun::TrainingRun(TrainConfig cfg, bool resume)
   net_ = std::make_unique<Network>(arch_, classes_);
   net_->init(cfg_.init == "paper" ? InitKind::paper : InitKind::kaiming, cfg_.seed);
   net_->set_dropout(cfg_.dropout);
-  if (!cfg_.init_from.empty() && !resume_) start_from_weights();
+  if (source_ && !resume_) start_from_weights();
+  source_.reset();  // a whole second network: not kept through training
   if (!cfg_.freeze.empty()) net_->freeze(expand_layers(cfg_.freeze));
   make_update_ranges();
   LoaderConfig lc;
@@ -172,8 +176,8 @@ void TrainingRun::make_transform() {
   }
   info_.norm = tf_.norm;
   // Fine-tuning: the network learned on inputs normalised its way, so that travels with it.
-  if (!cfg_.init_from.empty() && cfg_.stats.empty()) {
-    const ModelInfo src = load_model(cfg_.init_from, cfg_.arch).info;
+  if (source_ && cfg_.stats.empty()) {
+    const ModelInfo& src = source_->info;
     if (src.norm) tf_.norm = *src.norm, info_.norm = src.norm;
     if (!src.mean_image.empty()) tf_.mean_image = info_.mean_image = src.mean_image;
   }
@@ -181,9 +185,8 @@ void TrainingRun::make_transform() {
 
 // --init-from: trained weights copied layer by layer; the classifier kept for the same classes.
 void TrainingRun::start_from_weights() {
-  LoadedModel m = load_model(cfg_.init_from, cfg_.arch);
-  const InitFromReport r = copy_trained_params(*m.net, m.info.class_names, *net_, train_set_->class_names(),
-                                               cfg_.init_from);
+  const InitFromReport r = copy_trained_params(*source_->net, source_->info.class_names, *net_,
+                                               train_set_->class_names(), cfg_.init_from);
   if (leader_) std::printf("init from %s: %s\n", cfg_.init_from.c_str(), describe(r).c_str());
   cfg_.new_params = r.fresh;  // recorded in config.json: a resumed run applies the same lr_mult
 }

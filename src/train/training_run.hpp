@@ -31,7 +31,8 @@ class EventWriter;
 
 class TrainingRun {
  public:
-  TrainingRun(TrainConfig cfg, bool resume);
+  // source: --init-from's weights when the caller loaded them already (read once otherwise).
+  TrainingRun(TrainConfig cfg, bool resume, std::unique_ptr<LoadedModel> source = nullptr);
   ~TrainingRun();
   int run();  // 0, or 1 when the loss diverged
 
@@ -71,6 +72,7 @@ class TrainingRun {
   TransformConfig tf_;
   ModelInfo info_;
   std::unique_ptr<Network> net_;
+  std::unique_ptr<LoadedModel> source_;  // --init-from's weights, freed once set up
   std::unique_ptr<Loader> loader_;
   std::unique_ptr<EventWriter> events_;
   SoftmaxCrossEntropy xent_;
