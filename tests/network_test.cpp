@@ -107,7 +107,9 @@ TEST(Network, EveryConvPoolAndLrnGetsADirectKernel) {
         Tensor x = Tensor::plain(net.input_shape(batch));
         std::fill(x.data(), x.data() + x.size(), 0.1f);
         net.forward(x, mode);
-        for (const auto& [layer, kernel] : net.kernels()) {
+        for (const LayerTiming& t : net.timings()) {
+          const std::string& layer = t.name;
+          const std::string& kernel = t.kernel;
           if (layer.rfind("conv", 0) && layer.rfind("pool", 0) && layer.rfind("norm", 0)) continue;
           SCOPED_TRACE(std::string(arch) + " " + layer + (mode == Mode::train ? " train" : " eval") +
                        " batch " + std::to_string(batch) + ": " + kernel);

@@ -91,14 +91,10 @@ void add_bench(CLI::App& app) {
                           {"median_s", median}, {"peak_rss_mb", peak_mb}};
       if (o->layers) {
         nlohmann::json ls = nlohmann::json::array();
-        const auto kernels = net.kernels();
-        const auto timings = net.timings();
-        for (size_t i = 0; i < timings.size(); ++i) {
-          const LayerTiming& t = timings[i];
+        for (const LayerTiming& t : net.timings())
           ls.push_back({{"layer", t.name}, {"forward_ms", t.forward_ms / o->reps}, {"backward_ms", t.backward_ms / o->reps},
                         {"forward_gflops", t.forward_flops / 1e9}, {"backward_gflops", t.backward_flops / 1e9},
-                        {"kernel", kernels[i].second}});
-        }
+                        {"kernel", t.kernel}});
         j["layers"] = ls;
       }
       std::printf("%s\n", j.dump().c_str());
@@ -117,13 +113,10 @@ void add_bench(CLI::App& app) {
       std::printf("\n  %-10s %12s %10s %12s %10s  %s\n", "layer", "forward ms", "GFLOP/s", "backward ms", "GFLOP/s",
                   "oneDNN kernel (forward / backward data / backward weights)");
       double f = 0, b = 0, ff = 0, bf = 0;
-      const auto kernels = net.kernels();
-      const auto timings = net.timings();
-      for (size_t i = 0; i < timings.size(); ++i) {
-        const LayerTiming& t = timings[i];
+      for (const LayerTiming& t : net.timings()) {
         const double fm = t.forward_ms / o->reps, bm = t.backward_ms / o->reps;
         std::printf("  %-10s %12.2f %10s %12.2f %10s  %s\n", t.name.c_str(), fm, rate(t.forward_flops, fm).c_str(), bm,
-                    rate(t.backward_flops, bm).c_str(), kernels[i].second.c_str());
+                    rate(t.backward_flops, bm).c_str(), t.kernel.c_str());
         f += fm, b += bm, ff += t.forward_flops, bf += t.backward_flops;
       }
       std::printf("  %-10s %12.2f %10s %12.2f %10s\n", "total", f, rate(ff, f).c_str(), b, rate(bf, b).c_str());

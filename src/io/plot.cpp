@@ -95,10 +95,11 @@ Image line_chart(const std::string& title, const std::string& xlabel, const std:
     if (nonneg && y0 < 0) y0 = 0, yt.erase(std::remove_if(yt.begin(), yt.end(), [](double v) { return v < 0; }), yt.end());
   }
   auto px = [&](double x) { return left + static_cast<int>((x - x0) / (x1 - x0) * (width - left - right)); };
-  auto py = [&](double y) { return height - bottom - static_cast<int>((ty(y) - y0) / (y1 - y0) * (height - top - bottom)); };
+  // y in axis units (log10 on a log axis), and y in data units
+  auto py_raw = [&](double t) { return height - bottom - static_cast<int>((t - y0) / (y1 - y0) * (height - top - bottom)); };
+  auto py = [&](double y) { return py_raw(ty(y)); };
   const cv::Scalar ink(40, 40, 40), light(225, 225, 225);
   const auto font = cv::FONT_HERSHEY_SIMPLEX;
-  auto py_raw = [&](double t) { return height - bottom - static_cast<int>((t - y0) / (y1 - y0) * (height - top - bottom)); };
   for (double yv : yt) {  // grid and ticks
     const int yy = py_raw(yv);
     cv::line(m, {left, yy}, {width - right, yy}, light, 1);

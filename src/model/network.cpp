@@ -111,12 +111,6 @@ Param* Network::find_param(const std::string& file_name) {
   return nullptr;
 }
 
-Param* Network::find_param_of(const std::string& layer) {
-  for (auto& l : layers_)
-    if (l->name() == layer) return l->params().empty() ? nullptr : l->params().front();
-  return nullptr;
-}
-
 void Network::params_changed() {
   for (auto& l : layers_) l->params_changed();
 }
@@ -150,6 +144,7 @@ void Network::prepare(const md& input, Mode mode) {
     timing_[i].name = layers_[i]->name();
     timing_[i].forward_flops = layers_[i]->forward_flops();
     timing_[i].backward_flops = layers_[i]->backward_flops();
+    timing_[i].kernel = layers_[i]->kernel();
   }
   prepared_input_ = input;
   prepared_mode_ = mode;
@@ -259,10 +254,11 @@ bool Network::is_frozen(const Param* p) const {
   return false;
 }
 
-std::vector<std::pair<std::string, std::string>> Network::kernels() const {
-  std::vector<std::pair<std::string, std::string>> k;
-  for (auto& l : layers_) k.emplace_back(l->name(), l->kernel());
-  return k;
+std::vector<std::string> Network::layers_with_params() const {
+  std::vector<std::string> n;
+  for (auto& l : layers_)
+    if (!l->params().empty()) n.push_back(l->name());
+  return n;
 }
 
 void Network::set_dropout(float p) {

@@ -23,6 +23,7 @@ struct LayerTiming {
   std::string name;
   double forward_ms = 0, backward_ms = 0;  // summed over calls
   double forward_flops = 0, backward_flops = 0;  // per call
+  std::string kernel;  // the oneDNN implementations the layer got (Layer::kernel)
 };
 
 class Network {
@@ -46,7 +47,6 @@ class Network {
 
   std::vector<Param*>& params() { return params_; }
   Param* find_param(const std::string& file_name);
-  Param* find_param_of(const std::string& layer);  // the layer's first parameter, or null
   int64_t num_params() const { return total_; }
   float* values() { return values_.get(); }
   // Gradients and momenta exist only once something trains (inference needs neither: two
@@ -61,8 +61,7 @@ class Network {
   Tensor output_of(const std::string& layer) const;
   void keep_output(const std::string& layer);
   std::vector<std::string> layer_names() const;
-  // Each layer's oneDNN kernels as set up by the last forward ("" for layers without one).
-  std::vector<std::pair<std::string, std::string>> kernels() const;
+  std::vector<std::string> layers_with_params() const;  // conv1 ... fc8, in order
 
   // Fine-tuning: these layers (names as layer_names(), e.g. conv1..conv5) get no gradients, and
   // the backward pass stops below the lowest trainable layer. An unknown name is a UserError.
@@ -73,6 +72,8 @@ class Network {
   void set_dropout(float p);
 
   void set_profiling(bool on) { profiling_ = on; }
+  // Per layer, as set up by the last forward: name, FLOPs, oneDNN kernels and, with profiling
+  // on, the summed milliseconds.
   std::vector<LayerTiming> timings() const;
 
  private:

@@ -4,7 +4,7 @@
 // `any` is not enough: on AVX2 a convolution whose kernel refuses the shape (torchvision's
 // conv1) falls back to gemm on plain nchw, and `any` then keeps every later layer plain and
 // on gemm or reference kernels (pooling 30x slower). So the network asks for this layout
-// explicitly, and layers check what oneDNN gave them (impl_is_fast).
+// explicitly, and layers check what oneDNN gave them (impl_is_direct).
 #pragma once
 #include <string>
 

@@ -193,9 +193,8 @@ void TrainingRun::start_from_weights() {
 
 // "conv1-conv5" (every layer with weights from conv1 to conv5, in network order) or "conv1,fc6".
 std::vector<std::string> TrainingRun::expand_layers(const std::string& spec) const {
-  std::vector<std::string> with_weights, out;
-  for (const auto& n : net_->layer_names())
-    if (net_->find_param_of(n)) with_weights.push_back(n);
+  const std::vector<std::string> with_weights = net_->layers_with_params();
+  std::vector<std::string> out;
   size_t start = 0;
   while (start <= spec.size()) {
     const size_t end = std::min(spec.find(',', start), spec.size());
