@@ -19,9 +19,7 @@ Result run(const std::string& args) { return test::run_shell(std::string(ALEXNET
 
 // 320 textured 28x28 images in 10 classes, as an IDX directory.
 fs::path make_data() {
-  return test::write_idx_dir(test::temp_root() / "alexnet_cli_test" / "data", 320, [](int i, int p) {
-    return static_cast<uint8_t>(((p % 28) * (i % 10 + 1) + p / 28 * 3 + i) & 0xff);
-  });
+  return test::write_textured_idx(test::temp_root() / "alexnet_cli_test" / "data");
 }
 
 fs::path fresh(const std::string& name) {

@@ -20,6 +20,25 @@ std::vector<std::string> names(int n, const std::string& prefix = "c") {
   return v;
 }
 
+// A fresh folder with the command-line tests' data and a one-epoch alexnet-mini run on it
+// (DIR/a/best.safetensors): what the fine-tuning runs start from.
+struct Pretrained {
+  fs::path dir, data;
+  std::string bin = ALEXNET_BINARY, common, weights;
+};
+
+Pretrained pretrain(const std::string& name) {
+  Pretrained p;
+  p.dir = test::temp_root() / name;
+  fs::remove_all(p.dir);
+  p.data = test::write_textured_idx(p.dir / "data");
+  p.common = " train --batch 32 --threads 2 --print-every 0 --epochs 1 --data " + p.data.string();
+  const test::Result first = test::run_shell(p.bin + p.common + " --arch alexnet-mini --out " + (p.dir / "a").string());
+  EXPECT_EQ(first.code, 0) << first.out;
+  p.weights = (p.dir / "a" / "best.safetensors").string();
+  return p;
+}
+
 bool equal(const Param& a, const Param& b) {
   return a.shape == b.shape && std::equal(a.value, a.value + a.size(), b.value);
 }
@@ -54,16 +73,10 @@ TEST(InitFrom, SameClassesKeepEverythingNewClassesGetANewClassifier) {
 }
 
 TEST(InitFrom, CommandLineCopiesAndRefusesAMisshapenLayer) {
-  const fs::path dir = test::temp_root() / "alexnet_init_from_test";
-  fs::remove_all(dir);
-  const fs::path data = test::write_idx_dir(dir / "data", 320, [](int i, int p) {
-    return static_cast<uint8_t>(((p % 28) * (i % 10 + 1) + p / 28 * 3 + i) & 0xff);
-  });
-  const std::string bin = ALEXNET_BINARY;
-  const std::string common = " train --batch 32 --threads 2 --print-every 0 --epochs 1 --data " + data.string();
-  test::Result first = test::run_shell(bin + common + " --arch alexnet-mini --out " + (dir / "a").string());
-  ASSERT_EQ(first.code, 0) << first.out;
-  const std::string w = (dir / "a" / "best.safetensors").string();
+  const Pretrained pre = pretrain("alexnet_init_from_test");
+  const fs::path &dir = pre.dir, &data = pre.data;
+  const std::string &bin = pre.bin, &common = pre.common, &w = pre.weights;
+  ASSERT_FALSE(HasFailure()) << "the run to start from failed";
   test::Result tuned = test::run_shell(bin + common + " --init-from " + w + " --out " + (dir / "b").string());
   ASSERT_EQ(tuned.code, 0) << tuned.out;
   EXPECT_NE(tuned.out.find("conv1-fc8 copied"), std::string::npos) << tuned.out;
@@ -99,15 +112,10 @@ TEST(InitFrom, SgdRangesApplyLrMultipliersAndSkipFrozenParameters) {
 }
 
 TEST(InitFrom, FrozenLayersStayBitIdenticalAndTheRestLearns) {
-  const fs::path dir = test::temp_root() / "alexnet_freeze_test";
-  fs::remove_all(dir);
-  const fs::path data = test::write_idx_dir(dir / "data", 320, [](int i, int p) {
-    return static_cast<uint8_t>(((p % 28) * (i % 10 + 1) + p / 28 * 3 + i) & 0xff);
-  });
-  const std::string bin = ALEXNET_BINARY;
-  const std::string common = " train --batch 32 --threads 2 --print-every 0 --epochs 1 --data " + data.string();
-  ASSERT_EQ(test::run_shell(bin + common + " --arch alexnet-mini --out " + (dir / "a").string()).code, 0);
-  const std::string w = (dir / "a" / "best.safetensors").string();
+  const Pretrained pre = pretrain("alexnet_freeze_test");
+  const fs::path& dir = pre.dir;
+  const std::string &bin = pre.bin, &common = pre.common, &w = pre.weights;
+  ASSERT_FALSE(HasFailure()) << "the run to start from failed";
   test::Result tuned = test::run_shell(bin + common + " --init-from " + w + " --freeze conv1-conv5 --lr-mult-new 10 --out " +
                                        (dir / "b").string());
   ASSERT_EQ(tuned.code, 0) << tuned.out;
