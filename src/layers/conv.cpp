@@ -88,11 +88,9 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   const dims p{pad, pad};
 
   w_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.value);
-  w_fwd_ = fpd.weights_desc() == w_plain_.get_desc() ? w_plain_ : memory(fpd.weights_desc(), cpu_engine());
+  w_fwd_ = copies_.get(w_plain_, fpd.weights_desc());
   bias_mem_ = memory(bias_md, cpu_engine(), bias_.value);
-  to_fwd_ = w_fwd_ != w_plain_ ? dnnl::reorder(w_plain_, w_fwd_) : dnnl::reorder();
-  to_bwd_ = from_dw_ = dnnl::reorder();
-  fresh_fwd_ = fresh_bwd_ = false;
+  from_dw_ = dnnl::reorder();
 
   if (mode == Mode::train) {
     if (need_d_in) {
@@ -101,10 +99,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
       convolution_backward_data::primitive_desc bpd(bd, cpu_engine(), fpd);
       bwd_data_ = convolution_backward_data(bpd);
       impl_ += std::string(" / ") + bpd.impl_info_str();
-      w_bwd_ = bpd.weights_desc() == w_plain_.get_desc()   ? w_plain_
-               : bpd.weights_desc() == fpd.weights_desc() ? w_fwd_
-                                                           : memory(bpd.weights_desc(), cpu_engine());
-      if (w_bwd_ != w_plain_ && w_bwd_ != w_fwd_) to_bwd_ = dnnl::reorder(w_plain_, w_bwd_);
+      w_bwd_ = copies_.get(w_plain_, bpd.weights_desc());
     }
     if (!frozen_) {
       convolution_backward_weights::desc wd(algorithm::convolution_direct, src,
@@ -124,14 +119,9 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   return fpd.dst_desc();
 }
 
-void Conv::refresh(const dnnl::reorder& r, const memory& copy, bool& fresh) {
-  if (!fresh && r) r.execute(cpu_stream(), const_cast<memory&>(w_plain_), const_cast<memory&>(copy));
-  fresh = true;
-}
-
 void Conv::forward(const Tensor& in, const Tensor& out) {
   auto& st = cpu_stream();
-  refresh(to_fwd_, w_fwd_, fresh_fwd_);
+  copies_.refresh(w_plain_, w_fwd_);
   if (pad_in_) pad_in_.execute(st, const_cast<memory&>(in.mem()), pad_view_);
   fwd_.execute(st, {{DNNL_ARG_SRC, pad_src_ ? pad_src_ : in.mem()},
                     {DNNL_ARG_WEIGHTS, w_fwd_},
@@ -152,8 +142,7 @@ void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, co
     if (from_dw_) from_dw_.execute(st, dw_, dw_plain_);
   }
   if (!d_in.empty()) {
-    if (w_bwd_ == w_fwd_) refresh(to_fwd_, w_fwd_, fresh_fwd_);
-    else refresh(to_bwd_, w_bwd_, fresh_bwd_);
+    copies_.refresh(w_plain_, w_bwd_);
     bwd_data_.execute(st, {{DNNL_ARG_DIFF_DST, d_out.mem()},
                            {DNNL_ARG_WEIGHTS, w_bwd_},
                            {DNNL_ARG_DIFF_SRC, d_in.mem()}});

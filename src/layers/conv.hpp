@@ -5,6 +5,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "layers/layer.hpp"
+#include "layers/weight_copies.hpp"
 
 namespace alexnet {
 
@@ -21,7 +22,7 @@ class Conv : public Layer {
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out,
                 const Tensor& d_in) override;
   std::vector<Param*> params() override { return {&weight_, &bias_}; }
-  void params_changed() override { fresh_fwd_ = fresh_bwd_ = false; }
+  void params_changed() override { copies_.stale(); }
   const ConvShape& shape() const { return s_; }
   double forward_flops() const override { return flops_; }
   double backward_flops() const override {
@@ -44,14 +45,11 @@ class Conv : public Layer {
   dnnl::convolution_backward_data bwd_data_;
   dnnl::convolution_backward_weights bwd_weights_;
   dnnl::eltwise_backward relu_bwd_;
-  // Weights in the layouts each primitive prefers; refreshed from the plain values only
-  // after the optimizer changed them.
+  // Weights in the layouts the forward and backward-data primitives prefer (views into
+  // copies_, or the plain values themselves), and the weight gradient's.
   dnnl::memory w_plain_, w_fwd_, w_bwd_, dw_, dw_plain_;
-  dnnl::reorder to_fwd_, to_bwd_, from_dw_;  // made in setup, used every step
-  bool fresh_fwd_ = false, fresh_bwd_ = false;
-  // Brings a cached copy of the weights up to date with the plain values, once per SGD step
-  // (once in all, in inference); a null reorder means the copy is the plain buffer itself.
-  void refresh(const dnnl::reorder& r, const dnnl::memory& copy, bool& fresh);
+  WeightCopies copies_;
+  dnnl::reorder from_dw_;
   dnnl::memory bias_mem_, dbias_mem_;
   // Explicit padding (first layer only): the input copied into the middle of a zeroed buffer.
   dnnl::memory pad_src_, pad_view_;

@@ -51,9 +51,7 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
   fwd_ = inner_product_forward(fpd);
   impl_ = fpd.impl_info_str();
   w_plain_ = memory(w, cpu_engine(), weight_.value);
-  w_ = fpd.weights_desc() == w ? w_plain_ : memory(fpd.weights_desc(), cpu_engine());
-  to_fwd_ = w_ != w_plain_ ? dnnl::reorder(w_plain_, w_) : dnnl::reorder();
-  fresh_ = false;
+  w_ = copies_.get(w_plain_, fpd.weights_desc());
   b_ = memory(b, cpu_engine(), bias_.value);
   if (mode == Mode::train) {
     if (need_d_in)
@@ -70,8 +68,7 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
 }
 
 void Linear::forward(const Tensor& in, const Tensor& out) {
-  if (!fresh_ && to_fwd_) to_fwd_.execute(cpu_stream(), w_plain_, w_);
-  fresh_ = true;
+  copies_.refresh(w_plain_, w_);
   fwd_.execute(cpu_stream(), {{DNNL_ARG_SRC, in.mem()},
                               {DNNL_ARG_WEIGHTS, w_},
                               {DNNL_ARG_BIAS, b_},

@@ -5,6 +5,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "layers/layer.hpp"
+#include "layers/weight_copies.hpp"
 
 namespace alexnet {
 
@@ -17,7 +18,7 @@ class Linear : public Layer {
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out,
                 const Tensor& d_in) override;
   std::vector<Param*> params() override { return {&weight_, &bias_}; }
-  void params_changed() override { fresh_ = false; }
+  void params_changed() override { copies_.stale(); }
   double forward_flops() const override { return flops_; }
   double backward_flops() const override { return train_ ? flops_ * ((need_d_in_ ? 1 : 0) + (frozen_ ? 0 : 1)) : 0; }
 
@@ -32,8 +33,7 @@ class Linear : public Layer {
   dnnl::inner_product_backward_weights bwd_weights_;
   dnnl::eltwise_backward relu_bwd_;
   dnnl::memory w_plain_, w_, b_, dw_, db_;  // w_: the forward's layout (may be w_plain_)
-  dnnl::reorder to_fwd_;
-  bool fresh_ = false;
+  WeightCopies copies_;
 };
 
 }  // namespace alexnet
