@@ -1,11 +1,9 @@
 // alexnet predict: the top-k classes of images (through the test-time path) or of .npy tensors
 // (C x H x W or N x C x H x W, already normalised, fed as they are).
 #include <cstdio>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
-#include "data/loader.hpp"
+#include "infer/prediction.hpp"
 #include "io/npy.hpp"
 #include "layers/softmax_xent.hpp"
 #include "model/weights.hpp"
@@ -19,18 +17,6 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& e) {
   return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
-}
-
-std::vector<std::string> read_labels(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail(path + ": cannot open labels file");
-  std::vector<std::string> names;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    names.push_back(line);
-  }
-  return names;
 }
 
 }  // namespace
@@ -58,17 +44,11 @@ void add_predict(CLI::App& app) {
     LoadedModel m = load_model(o->weights, o->arch);
     Network& net = *m.net;
     const int k = net.classes();
-    std::vector<std::string> names = m.info.class_names;
-    if (!o->labels.empty()) {
-      names = read_labels(o->labels);
-      if (static_cast<int>(names.size()) != k)
-        fail(o->labels + ": " + std::to_string(names.size()) + " names for " + std::to_string(k) + " classes");
-    }
+    const std::vector<std::string> names = o->labels.empty() ? m.info.class_names : read_class_names(o->labels, k);
     if (o->topk < 1) fail("--topk must be at least 1");
     const int topk = std::min(o->topk, k);
     const TransformConfig tf = test_transform(net.arch(), m.info.norm, m.info.mean_image);
     const dims one = net.input_shape(1);
-    const int64_t per = numel(one);
 
     for (const std::string& in : o->inputs) {
       std::vector<float> x;
@@ -85,46 +65,28 @@ void add_predict(CLI::App& app) {
         n = static_cast<int>(s[0]);
         x = std::move(t.data);
       } else {
-        Image img;
         try {
-          img = resize_shorter_center(decode_image(in), tf.resize);
+          views = o->ten_crop ? 10 : 1;
+          x = image_input(decode_image(in), tf, o->ten_crop);
+          n = 1;
         } catch (const DecodeError& e) {
           fail(e.what());
         }
-        n = 1;
-        views = o->ten_crop ? 10 : 1;
-        x.resize(per * views);
-        Rng unused(0);
-        Loader::transform_sample(img, tf, false, o->ten_crop, unused, x.data());
       }
       Tensor input(plain_md(net.input_shape(n * views)), x.data());
       const Tensor& logits = net.forward(input, Mode::eval);
       Tensor probs_t = softmax(logits);
       const std::vector<float> probs = average_views(probs_t.data(), n, views, k);
       for (int i = 0; i < n; ++i) {
-        const float* p = probs.data() + static_cast<size_t>(i) * k;
-        std::vector<int> order(k);
-        for (int j = 0; j < k; ++j) order[j] = j;
-        std::partial_sort(order.begin(), order.begin() + topk, order.end(),
-                          [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
-        auto name = [&](int j) { return j < static_cast<int>(names.size()) ? names[j] : std::to_string(j); };
+        const auto top = top_classes(probs.data() + static_cast<size_t>(i) * k, k, topk);
         if (o->json) {
-          nlohmann::json j = {{"input", in}, {"index", i}};
-          nlohmann::json top = nlohmann::json::array();
-          for (int t = 0; t < topk; ++t) {
-            nlohmann::json e = {{"class", order[t]}, {"prob", p[order[t]]}};
-            if (!names.empty()) e["name"] = name(order[t]);
-            top.push_back(e);
-          }
-          j["top"] = top;
-          if (o->logits && views == 1)
-            j["logits"] = std::vector<float>(logits.data() + static_cast<size_t>(i) * k,
-                                             logits.data() + static_cast<size_t>(i + 1) * k);
-          std::printf("%s\n", j.dump().c_str());
+          const float* l = o->logits && views == 1 ? logits.data() + static_cast<size_t>(i) * k : nullptr;
+          std::printf("%s\n", prediction_json(in, i, top, names, l, k).dump().c_str());
         } else {
-          std::printf("%s%s\n", in.c_str(), n > 1 ? ("[" + std::to_string(i) + "]").c_str() : "");
-          for (int t = 0; t < topk; ++t)
-            std::printf("  %6.2f%%  %s\n", 100 * p[order[t]], name(order[t]).c_str());
+          if (n > 1) std::printf("%s[%d]\n", in.c_str(), i);
+          else std::printf("%s\n", in.c_str());
+          for (const ClassScore& c : top)
+            std::printf("  %6.2f%%  %s\n", 100 * c.prob, class_name(names, c.index).c_str());
         }
       }
     }
