@@ -1,0 +1,93 @@
+// alexnet serve: the weights loaded once, classification over HTTP (serve/server.hpp).
+// SIGTERM or SIGINT stops accepting, answers the requests in flight, and exits 0.
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "infer/prediction.hpp"
+#include "serve/server.hpp"
+#include "tensor/engine.hpp"
+#include "util/error.hpp"
+
+namespace alexnet::cli {
+
+namespace {
+int stop_pipe = -1;
+void on_stop_signal(int sig) {
+  const unsigned char b = static_cast<unsigned char>(sig);
+  if (write(stop_pipe, &b, 1) < 0) _exit(1);
+}
+}  // namespace
+
+void add_serve(CLI::App& app) {
+  auto* c = app.add_subcommand("serve", "classify images over HTTP (a page at /, POST /predict, /features)");
+  struct Opts {
+    std::string weights, arch, labels;
+    ServeConfig cfg;
+    int wait_ms = 5, threads = 0, max_body_mb = 32;
+  };
+  auto o = std::make_shared<Opts>();
+  c->add_option("--weights", o->weights, "weights (.safetensors)")->required();
+  c->add_option("--arch", o->arch, "architecture, when the weights do not say");
+  c->add_option("--labels", o->labels, "class names, one per line, instead of those the weights carry");
+  c->add_option("--host", o->cfg.host, "address to listen on (0.0.0.0: every interface)")->capture_default_str();
+  c->add_option("--port", o->cfg.port, "port (0: any free one)")->capture_default_str();
+  c->add_option("--max-batch", o->cfg.max_batch, "requests that may share one forward pass")->capture_default_str();
+  c->add_option("--max-wait-ms", o->wait_ms, "how long a batch waits for requests still being decoded")->capture_default_str();
+  c->add_option("--max-body-mb", o->max_body_mb, "larger request bodies are refused (413)")->capture_default_str();
+  c->add_option("--threads", o->threads, "compute threads");
+  c->callback([o] {
+    if (o->cfg.max_batch < 1 || o->cfg.max_batch > 256) fail("--max-batch must be from 1 to 256");
+    if (o->wait_ms < 0 || o->wait_ms > 1000) fail("--max-wait-ms must be from 0 to 1000");
+    if (o->max_body_mb < 1) fail("--max-body-mb must be at least 1");
+    o->cfg.max_wait = std::chrono::milliseconds(o->wait_ms);
+    o->cfg.max_body_bytes = static_cast<size_t>(o->max_body_mb) << 20;
+    // Many requests decode at once here, so one image may be at most 40 megapixels (an 8K
+    // photo), not the 100 of the command-line tools: 16 such bombs then stay under 2 GB.
+    setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "40000000", 1);
+    set_threads(o->threads);
+    LoadedModel m = load_model(o->weights, o->arch);
+    if (!o->labels.empty()) o->cfg.class_names = read_class_names(o->labels, m.net->classes());
+    const std::string arch = m.net->arch().name;
+
+    InferenceServer server(std::move(m), o->cfg);
+    const int port = server.bind();
+    std::printf("serving %s (%s) on http://%s:%d/  (POST /predict, /features; SIGTERM stops)\n", o->weights.c_str(),
+                arch.c_str(), o->cfg.host.c_str(), port);
+    std::fflush(stdout);
+    // The signal handler only writes to a pipe (all it may safely do, on whatever thread the
+    // signal lands); this thread reads it and stops the server. Byte 0 means the server ended.
+    int fds[2];
+    if (pipe(fds) != 0) fail("serve: cannot create a pipe");
+    stop_pipe = fds[1];
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    std::thread waiter([&] {
+      unsigned char sig = 0;
+      while (read(fds[0], &sig, 1) < 0 && errno == EINTR) {
+      }
+      if (sig == 0) return;
+      std::printf("signal %d: finishing the requests in flight\n", sig);
+      std::fflush(stdout);
+      server.stop();
+    });
+    server.run();
+    const unsigned char ended = 0;
+    if (write(fds[1], &ended, 1) < 0) std::perror("serve");
+    waiter.join();
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    const BatcherStats s = server.stats();
+    std::printf("served %lld images in %lld batches (largest %d)\n", static_cast<long long>(s.samples),
+                static_cast<long long>(s.batches), s.largest);
+  });
+}
+
+}  // namespace alexnet::cli

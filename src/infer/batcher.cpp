@@ -1,0 +1,120 @@
+#include "infer/batcher.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "layers/softmax_xent.hpp"
+#include "tensor/engine.hpp"
+
+namespace alexnet {
+
+Batcher::Batcher(Network& net, int max_batch, std::chrono::microseconds max_wait)
+    : net_(net), max_batch_(std::max(1, max_batch)), max_wait_(max_wait), worker_([this] { run(); }) {}
+
+Batcher::~Batcher() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  worker_.join();
+}
+
+void Batcher::announce() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++announced_;
+}
+
+void Batcher::withdraw() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --announced_;
+  }
+  changed_.notify_all();
+}
+
+std::future<InferenceResult> Batcher::submit(std::vector<float> input, const std::string& layer) {
+  Job job{std::move(input), layer, {}};
+  auto future = job.done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --announced_;
+    queue_.push_back(std::move(job));
+  }
+  changed_.notify_all();
+  return future;
+}
+
+BatcherStats Batcher::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+// Waits for work; then, while requests are still being decoded and the batch is not full,
+// waits for them up to max_wait. Takes the queued jobs that want the same output as the first.
+std::vector<Batcher::Job> Batcher::take_batch() {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  if (queue_.empty()) return {};
+  const auto deadline = std::chrono::steady_clock::now() + max_wait_;
+  changed_.wait_until(lock, deadline, [&] {
+    return stopping_ || announced_ <= 0 || static_cast<int>(queue_.size()) >= max_batch_;
+  });
+  std::vector<Job> jobs;
+  const std::string layer = queue_.front().layer;
+  for (auto it = queue_.begin(); it != queue_.end() && static_cast<int>(jobs.size()) < max_batch_;) {
+    if (it->layer != layer) {
+      ++it;
+      continue;
+    }
+    jobs.push_back(std::move(*it));
+    it = queue_.erase(it);
+  }
+  stats_.batches++;
+  stats_.samples += static_cast<int64_t>(jobs.size());
+  stats_.largest = std::max(stats_.largest, static_cast<int>(jobs.size()));
+  return jobs;
+}
+
+void Batcher::execute(std::vector<Job>& jobs) {
+  const int n = static_cast<int>(jobs.size());
+  const std::string& layer = jobs.front().layer;
+  if (!layer.empty() && kept_layers_.insert(layer).second) net_.keep_output(layer);
+  const size_t per = static_cast<size_t>(numel(net_.input_shape(1)));
+  std::vector<float> x(per * n);
+  for (int i = 0; i < n; ++i) std::memcpy(x.data() + per * i, jobs[i].input.data(), per * sizeof(float));
+  const Tensor& logits = net_.forward(Tensor(plain_md(net_.input_shape(n)), x.data()), Mode::eval);
+  std::vector<InferenceResult> results(n);
+  if (layer.empty()) {
+    const Tensor probs = softmax(logits);
+    const size_t k = static_cast<size_t>(net_.classes());
+    for (int i = 0; i < n; ++i) {
+      results[i].logits.assign(logits.data() + k * i, logits.data() + k * (i + 1));
+      results[i].probs.assign(probs.data() + k * i, probs.data() + k * (i + 1));
+    }
+  } else {
+    const Tensor out = net_.output_of(layer);
+    const size_t d = static_cast<size_t>(out.size()) / n;
+    for (int i = 0; i < n; ++i) results[i].features.assign(out.data() + d * i, out.data() + d * (i + 1));
+  }
+  for (int i = 0; i < n; ++i) jobs[i].done.set_value(std::move(results[i]));
+}
+
+void Batcher::run() {
+  for (;;) {
+    std::vector<Job> jobs = take_batch();
+    if (jobs.empty()) return;  // stopping, and nothing left
+    try {
+      execute(jobs);
+    } catch (...) {
+      for (Job& j : jobs) {
+        try {
+          j.done.set_exception(std::current_exception());
+        } catch (const std::future_error&) {  // this one was answered before the failure
+        }
+      }
+    }
+  }
+}
+
+}  // namespace alexnet
