@@ -338,3 +338,37 @@ TEST(Datasets, AValidationFolderWithFewerClassesKeepsTheTrainingLabels) {
 
 }  // namespace
 }  // namespace alexnet
+
+namespace alexnet {
+namespace {
+
+// The sizes the bomb check reads from headers, for every format OpenCV writes here.
+TEST(Image, HeaderSizeOfEveryFormat) {
+  Image img;
+  img.height = 23, img.width = 37;
+  img.rgb.assign(23 * 37 * 3, 128);
+  for (const char* ext : {".png", ".jpg", ".bmp", ".webp", ".ppm", ".tiff"}) {
+    const std::string bytes = encode_image(img, ext, 90, ext);
+    const auto size = image_header_size(bytes);
+    ASSERT_TRUE(size) << ext;
+    EXPECT_EQ(size->width, 37) << ext;
+    EXPECT_EQ(size->height, 23) << ext;
+  }
+  EXPECT_FALSE(image_header_size("GIF89a"));
+  EXPECT_FALSE(image_header_size(std::string("\x89PNG\r\n\x1a\n", 8)));  // cut short
+  EXPECT_FALSE(image_header_size(std::string("\xFF\xD8\xFF", 3)));
+}
+
+TEST(Image, TheLimitIsTheOneInForce) {
+  Image img;
+  img.height = 100, img.width = 200;
+  img.rgb.assign(100 * 200 * 3, 7);
+  const std::string png = encode_image(img, ".png", 90, "t");
+  set_max_image_pixels(10'000);
+  EXPECT_THROW(decode_image_bytes(png, "t.png"), DecodeError);
+  set_max_image_pixels(kMaxImagePixels);
+  EXPECT_EQ(decode_image_bytes(png, "t.png").width, 200);
+}
+
+}  // namespace
+}  // namespace alexnet

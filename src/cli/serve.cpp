@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "data/image.hpp"
 #include "infer/prediction.hpp"
 #include "serve/server.hpp"
 #include "tensor/engine.hpp"
@@ -47,8 +48,8 @@ void add_serve(CLI::App& app) {
     o->cfg.max_wait = std::chrono::milliseconds(o->wait_ms);
     o->cfg.max_body_bytes = static_cast<size_t>(o->max_body_mb) << 20;
     // Many requests decode at once here, so one image may be at most 40 megapixels (an 8K
-    // photo), not the 100 of the command-line tools: 16 such bombs then stay under 2 GB.
-    setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "40000000", 1);
+    // photo), not the 100 of the command-line tools: 16 of the largest then stay under 2 GB.
+    set_max_image_pixels(40'000'000);
     set_threads(o->threads);
     LoadedModel m = load_model(o->weights, o->arch);
     if (!o->labels.empty()) o->cfg.class_names = read_class_names(o->labels, m.net->classes());

@@ -1,25 +1,29 @@
 #include "data/image.hpp"
 
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
+#include <atomic>
 #include <mutex>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "data/image_header.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
 
+namespace {
+std::atomic<int64_t> max_pixels{kMaxImagePixels};
+}  // namespace
+
+void set_max_image_pixels(int64_t pixels) { max_pixels = pixels; }
+int64_t max_image_pixels() { return max_pixels; }
+
 void init_image_decoding() {
   static std::once_flag once;
   std::call_once(once, [] {
-    // OpenCV checks these right after reading an image's header, before decoding pixels.
-    setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(kMaxImagePixels).c_str(), 0);
-    setenv("OPENCV_IO_MAX_IMAGE_WIDTH", "65536", 0);
-    setenv("OPENCV_IO_MAX_IMAGE_HEIGHT", "65536", 0);
     cv::setNumThreads(1);  // loader workers are the parallelism; OpenCV must not add its own
   });
 }
@@ -48,6 +52,13 @@ Image from_mat(cv::Mat m, const std::string& name) {
 Image decode_image_bytes(const std::string& bytes, const std::string& name) {
   init_image_decoding();
   if (bytes.empty()) throw DecodeError(name + ": empty file");
+  if (const auto size = image_header_size(bytes)) {
+    if (size->width <= 0 || size->height <= 0)
+      throw DecodeError(name + ": the header says " + std::to_string(size->width) + " x " + std::to_string(size->height) + " pixels");
+    if (size->width * size->height > max_pixels)
+      throw DecodeError(name + ": " + std::to_string(size->width) + " x " + std::to_string(size->height) +
+                        " pixels is more than the " + std::to_string(max_pixels / 1'000'000) + " megapixels allowed");
+  }
   cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
   cv::Mat m;
   try {

@@ -1,7 +1,8 @@
 // Decoded images: 8-bit RGB, interleaved (HWC). Decoding is OpenCV's imgcodecs (JPEG incl.
 // progressive and CMYK, PNG incl. palette/16-bit/alpha, BMP, WebP, TIFF, PGM/PPM), then brought
 // to SPEC §2's form: grayscale repeated to RGB, alpha dropped, 16-bit scaled to 8-bit, the EXIF
-// orientation applied. Absurd dimensions are refused from the header, before pixels are decoded.
+// orientation applied. Absurd dimensions are refused from the header (data/image_header.hpp),
+// before pixels are decoded.
 #pragma once
 #include <cstdint>
 #include <stdexcept>
@@ -24,8 +25,12 @@ struct DecodeError : std::runtime_error {
 };
 
 constexpr int64_t kMaxImagePixels = 100'000'000;  // refuse anything larger (decompression bombs)
+// The limit in force (kMaxImagePixels unless set; a server decoding many at once sets less).
+void set_max_image_pixels(int64_t pixels);
+int64_t max_image_pixels();
 
-// Sets OpenCV's header-time size limits; decode_image does it on first use, main does it early.
+// Keeps OpenCV to one thread (the loader's workers are the parallelism); decode_image does it
+// on first use, main does it early.
 void init_image_decoding();
 Image decode_image(const std::string& path);
 Image decode_image_bytes(const std::string& bytes, const std::string& name_for_errors);
