@@ -207,21 +207,41 @@ TEST_F(ServeTest, ThirtyTwoConcurrentRequestsAreAllAnswered) {
     alone.push_back(json::parse(post("/predict?topk=3", pngs.back())->body)["top"]);
   }
   std::vector<json> answers(32);
+  std::vector<std::string> failures(32);
   std::vector<std::thread> clients;
   for (int i = 0; i < 32; ++i)
     clients.emplace_back([&, i] {
       auto r = post("/predict?topk=3", pngs[i % 4]);
       if (r && r->status == 200) answers[i] = json::parse(r->body)["top"];
+      else failures[i] = r ? std::to_string(r->status) + " " + r->body : httplib::to_string(r.error());
     });
   for (auto& t : clients) t.join();
   for (int i = 0; i < 32; ++i) {
-    ASSERT_EQ(answers[i].size(), 3u) << "request " << i << " unanswered";
+    ASSERT_EQ(answers[i].size(), 3u) << "request " << i << ": " << failures[i];
     for (int t = 0; t < 3; ++t) {
       EXPECT_EQ(answers[i][t]["class"], alone[i % 4][t]["class"]);
       EXPECT_NEAR(answers[i][t]["prob"].get<double>(), alone[i % 4][t]["prob"].get<double>(), 1e-5);
     }
   }
   EXPECT_EQ(server_->stats().samples, 36);
+}
+
+// The page in a real browser (tests/browser/page_test.py): upload a photo, read the top class.
+TEST_F(ServeTest, PageInARealBrowser) {
+  if (!fs::exists("/usr/bin/chromium") || !fs::exists("/usr/bin/chromedriver") ||
+      test::run_shell("/usr/bin/python3 -c 'import selenium'").code != 0)
+    GTEST_SKIP() << "needs Debian's chromium, chromium-driver and python3-selenium";
+  const fs::path dir = test::temp_root() / "browser";
+  fs::create_directories(dir);
+  const std::string png = test_png(7), file = (dir / "seven.png").string();
+  write_file_atomic(file, png);
+  const std::string expected = json::parse(post("/predict", png)->body)["top"][0]["name"];
+  const test::Result r = test::run_shell("/usr/bin/python3 " + std::string(ALEXNET_SOURCE_DIR) +
+                                         "/tests/browser/page_test.py http://127.0.0.1:" + std::to_string(port_) + "/ " + file);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("top: " + expected + "\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bars: 5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("alexnet-mini, 10 classes"), std::string::npos) << r.out;
 }
 
 // The command: a free port, one answer, then SIGTERM ends it with exit code 0.

@@ -10,9 +10,12 @@ pkgs=(build-essential cmake pkg-config
       zlib1g-dev                                    # gzipped IDX files
       libprotobuf-dev protobuf-compiler             # TensorBoard event files (and ONNX)
       libopenmpi-dev openmpi-bin                    # data-parallel training over MPI
+      libcpp-httplib-dev                            # alexnet serve
       dataset-fashion-mnist)                        # the embedded default data set
 # The peers of bench/compare.py: PyTorch on OpenBLAS (on the reference BLAS it runs ~4x
 # slower, no peer at its best), onnx for the ONNX Runtime graphs, node for ONNX Runtime.
+# The page of `alexnet serve` in a real browser (ServeTest.PageInARealBrowser; skipped without).
+[ "${WITH_BROWSER:-0}" = 1 ] && pkgs+=(chromium chromium-driver python3-selenium)
 [ "${WITH_TORCH:-0}" = 1 ] && pkgs+=(python3-torch python3-numpy libopenblas0 python3-onnx nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do

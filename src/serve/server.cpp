@@ -1,6 +1,7 @@
 #include "serve/server.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -75,6 +76,7 @@ struct InferenceServer::Impl {
   Batcher batcher;
   httplib::Server http;
   int port = 0;
+  socket_t listen_socket = -1;
 
   Impl(LoadedModel m, ServeConfig c)
       : cfg(std::move(c)),
@@ -87,6 +89,13 @@ struct InferenceServer::Impl {
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http.set_payload_max_length(cfg.max_body_bytes);
     http.set_keep_alive_timeout(2);  // bounds how long a stop waits for idle keep-alive clients
+    // Debian's cpp-httplib was built with a listen backlog of 5: a burst of more clients than
+    // that saw connections fail. The socket is remembered here and listened on again, with a
+    // backlog of SOMAXCONN, once bound (on Linux a second listen() resizes the queue).
+    http.set_socket_options([this](socket_t sock) {
+      httplib::default_socket_options(sock);
+      listen_socket = sock;
+    });
     routes();
   }
 
@@ -209,6 +218,7 @@ int InferenceServer::bind() {
       fail("serve: cannot bind to " + c.host + ":" + std::to_string(c.port) + " (in use, or not an address here)");
     impl_->port = c.port;
   }
+  if (impl_->listen_socket >= 0) ::listen(impl_->listen_socket, SOMAXCONN);
   return impl_->port;
 }
 
