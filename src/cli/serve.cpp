@@ -86,8 +86,9 @@ void add_serve(CLI::App& app) {
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     const BatcherStats s = server.stats();
-    std::printf("served %lld images in %lld batches (largest %d)\n", static_cast<long long>(s.samples),
-                static_cast<long long>(s.batches), s.largest);
+    std::printf("served %lld images in %lld batches (mean %.1f, largest %d), computing for %.1f s\n",
+                static_cast<long long>(s.samples), static_cast<long long>(s.batches),
+                s.batches ? static_cast<double>(s.samples) / s.batches : 0.0, s.largest, s.busy_s);
   });
 }
 

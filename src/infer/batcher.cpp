@@ -104,6 +104,7 @@ void Batcher::run() {
   for (;;) {
     std::vector<Job> jobs = take_batch();
     if (jobs.empty()) return;  // stopping, and nothing left
+    const auto t0 = std::chrono::steady_clock::now();
     try {
       execute(jobs);
     } catch (...) {
@@ -114,6 +115,8 @@ void Batcher::run() {
         }
       }
     }
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.busy_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 }
 

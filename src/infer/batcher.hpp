@@ -27,6 +27,7 @@ struct InferenceResult {
 struct BatcherStats {
   int64_t batches = 0, samples = 0;
   int largest = 0;
+  double busy_s = 0;  // time spent running batches (the rest the worker waited)
 };
 
 class Batcher {

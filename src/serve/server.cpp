@@ -65,6 +65,10 @@ const char* reason(int status) {
   }
 }
 
+// Whether the request this HTTP thread is working on is counted in the batcher's announced
+// requests (each request is handled start to end by one thread of the pool).
+thread_local bool t_announced = false;
+
 }  // namespace
 
 struct InferenceServer::Impl {
@@ -114,21 +118,36 @@ struct InferenceServer::Impl {
     return j;
   }
 
-  // Decodes on this (HTTP) thread while the batcher knows a request is coming.
-  InferenceResult infer(const httplib::Request& req, const std::string& layer, std::string& input_name) {
-    auto [bytes, name] = request_image(req);
-    input_name = name;
+  // A request for inference is announced to the batcher as soon as its headers are read,
+  // before its body arrives and decodes, so a batch being formed waits for it. Each
+  // announcement ends in a submit or a withdrawal: in the handler, or else (a body too large,
+  // a handler never reached) when the request is logged, or at this thread's next request.
+  void announce() {
+    if (t_announced) batcher.withdraw();
     batcher.announce();
+    t_announced = true;
+  }
+  void withdraw() {
+    if (t_announced) batcher.withdraw();
+    t_announced = false;
+  }
+
+  // Decodes on this (HTTP) thread while the batcher knows the request is coming.
+  InferenceResult infer(const httplib::Request& req, const std::string& layer, std::string& input_name) {
+    if (!t_announced) announce();
     std::vector<float> x;
     try {
+      auto [bytes, name] = request_image(req);
+      input_name = name;
       x = image_input(decode_image_bytes(bytes, name), tf);
     } catch (const DecodeError& e) {
-      batcher.withdraw();
+      withdraw();
       throw BadRequest{400, e.what()};
     } catch (...) {
-      batcher.withdraw();
+      withdraw();
       throw;
     }
+    t_announced = false;  // the submit below ends the announcement
     return batcher.submit(std::move(x), layer).get();
   }
 
@@ -173,6 +192,11 @@ struct InferenceServer::Impl {
   }
 
   void routes() {
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+      if (req.method == "POST" && (req.path == "/predict" || req.path == "/features")) announce();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    http.set_logger([this](const httplib::Request&, const httplib::Response&) { withdraw(); });
     http.Get("/", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(kServePage, "text/html; charset=utf-8");
     });

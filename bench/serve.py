@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""`alexnet serve` under load, beside what it is measured against (issue: serve).
+
+For each ISA (native, and oneDNN's AVX2 kernels): random alexnet-torchvision weights, a
+500x375 camera-like JPEG, the server with --max-batch 16; 1 and 8 clients each sending the
+image again and again (decoding included, over HTTP on 127.0.0.1); then `alexnet bench` at
+batch 16 and batch 1 and the decode+preprocess time. Targets: 8 clients >= 0.7x bench's batch-16
+images/s; 1 client p50 <= 1.3x (decode + batch-1 forward).
+
+usage: bench/serve.py [--seconds 15] [--isa native,avx2]  (after building; prints Markdown)
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+
+
+def run_json(cmd, env):
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def start_server(weights, env):
+    p = subprocess.Popen([f"{BUILD}/alexnet", "serve", "--weights", weights, "--port", "0", "--max-batch", "16"],
+                         env=env, stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    m = re.search(r"127\.0\.0\.1:(\d+)/", line)
+    if not m:
+        p.kill()
+        sys.exit(f"serve did not start: {line!r}")
+    return p, int(m.group(1))
+
+
+def measure(isa, weights, image, seconds):
+    env = dict(os.environ)
+    env.pop("ONEDNN_MAX_CPU_ISA", None)
+    if isa == "avx2":
+        env["ONEDNN_MAX_CPU_ISA"] = "AVX2"
+    server, port = start_server(weights, env)
+    try:
+        load = f"{BUILD}/serve_load"
+        run_json([load, "load", "--port", str(port), "--image", image, "--clients", "8", "--seconds", "3"], env)  # warm-up
+        one = run_json([load, "load", "--port", str(port), "--image", image, "--clients", "1", "--seconds", str(seconds)], env)
+        eight = run_json([load, "load", "--port", str(port), "--image", image, "--clients", "8", "--seconds", str(seconds)], env)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    b16 = run_json([f"{BUILD}/alexnet", "bench", "--arch", "alexnet-torchvision", "--batch", "16", "--json"], env)
+    b1 = run_json([f"{BUILD}/alexnet", "bench", "--arch", "alexnet-torchvision", "--batch", "1", "--reps", "20", "--json"], env)
+    dec = run_json([load, "decode", "--image", image], env)
+    return {"isa": isa, "one": one, "eight": eight, "b16": b16["images_per_s"], "b1_ms": 1000 * b1["median_s"],
+            "decode_ms": dec["decode_ms"]}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--isa", default="native,avx2")
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="alexnet-serve-bench-")
+    weights = os.path.join(tmp, "tv.safetensors")
+    subprocess.run([f"{BUILD}/serve_load", "weights", "--arch", "alexnet-torchvision", "--out", weights], check=True,
+                   capture_output=True)
+    subprocess.run([f"{BUILD}/make_images", os.path.join(tmp, "img"), "1", "500", "375", "1"], check=True,
+                   capture_output=True)
+    image = os.path.join(tmp, "img", "class0", "img0.jpg")
+    rows = [measure(isa, weights, image, a.seconds) for isa in a.isa.split(",")]
+    print(f"alexnet-torchvision, 500x375 JPEG, --max-batch 16, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}\n")
+    print("| ISA | clients | images/s | p50 ms | p99 ms | reference | ratio (target) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        one, eight = r["one"], r["eight"]
+        single = r["decode_ms"] + r["b1_ms"]
+        print(f"| {r['isa']} | 1 | {one['images_per_s']:.1f} | {one['p50_ms']:.1f} | {one['p99_ms']:.1f} | "
+              f"decode {r['decode_ms']:.1f} + batch-1 forward {r['b1_ms']:.1f} ms | p50 {one['p50_ms'] / single:.2f}x (<= 1.3x) |")
+        print(f"| {r['isa']} | 8 | {eight['images_per_s']:.1f} | {eight['p50_ms']:.1f} | {eight['p99_ms']:.1f} | "
+              f"bench --batch 16: {r['b16']:.1f} images/s | {eight['images_per_s'] / r['b16']:.2f}x (>= 0.7x) |")
+        if one["failures"] or eight["failures"]:
+            print(f"| {r['isa']} | failures: {one['failures']} / {eight['failures']} | | | | | |")
+
+
+if __name__ == "__main__":
+    main()
