@@ -16,6 +16,7 @@ void add_filters(CLI::App& app);
 void add_features(CLI::App& app);
 void add_similar(CLI::App& app);
 void add_serve(CLI::App& app);
+void add_convert(CLI::App& app);
 
 // Set by a command's callback; main returns it.
 extern int exit_code;

@@ -30,7 +30,7 @@ void add_predict(CLI::App& app) {
     bool json = false, logits = false, ten_crop = false;
   };
   auto o = std::make_shared<Opts>();
-  c->add_option("--weights", o->weights, "weights (.safetensors)")->required();
+  c->add_option("--weights", o->weights, "weights (.safetensors, .pth or .onnx)")->required();
   c->add_option("--arch", o->arch, "architecture, when the weights do not say");
   c->add_option("--labels", o->labels, "class names, one per line (e.g. classification_classes_ILSVRC2012.txt)");
   c->add_option("--topk", o->topk, "classes to show")->capture_default_str();

@@ -4,6 +4,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "io/float_convert.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
@@ -12,28 +13,6 @@ namespace alexnet {
 using json = nlohmann::json;
 
 namespace {
-
-float half_to_float(uint16_t h) {
-  const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: normalise
-      int e = -1;
-      uint32_t m = mant;
-      do { ++e; m <<= 1; } while ((m & 0x400) == 0);
-      bits = sign | ((127 - 15 - e) << 23) | ((m & 0x3ff) << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
 
 size_t dtype_size(const std::string& dt) {
   if (dt == "F32") return 4;
@@ -103,25 +82,9 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
       fail(where + ": data_offsets span " + std::to_string(end - begin) + " bytes but shape and " +
            dtype + " need " + std::to_string(count * esize));
     t.data.resize(count);
-    const char* src = data + begin;
-    for (uint64_t i = 0; i < count; ++i) {
-      if (dtype == "F32") {
-        std::memcpy(&t.data[i], src + 4 * i, 4);
-      } else if (dtype == "F64") {
-        double v;
-        std::memcpy(&v, src + 8 * i, 8);
-        t.data[i] = static_cast<float>(v);
-      } else {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * i, 2);
-        if (dtype == "F16") {
-          t.data[i] = half_to_float(h);
-        } else {
-          const uint32_t bits = static_cast<uint32_t>(h) << 16;
-          std::memcpy(&t.data[i], &bits, 4);
-        }
-      }
-    }
+    const FloatType ft = dtype == "F32" ? FloatType::f32 : dtype == "F64" ? FloatType::f64
+                         : dtype == "F16" ? FloatType::f16 : FloatType::bf16;
+    to_float32(data + begin, ft, count, t.data.data());
     out.tensors.emplace(name, std::move(t));
   }
   return out;

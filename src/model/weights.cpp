@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "model/weight_formats.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
@@ -87,7 +88,7 @@ void save_weights(Network& net, const ModelInfo& info, const std::string& path) 
 }
 
 LoadedModel load_model(const std::string& path, const std::string& arch_flag) {
-  SafetensorsFile f = read_safetensors(path);
+  SafetensorsFile f = read_weights_file(path);
   ModelInfo info = get_model_info(f.metadata, path);
   std::string arch = info.arch;
   if (!arch_flag.empty()) {
@@ -96,9 +97,10 @@ LoadedModel load_model(const std::string& path, const std::string& arch_flag) {
     arch = arch_flag;
   }
   if (arch.empty()) {
-    // torchvision's state dict carries no metadata; its names say what it is.
-    if (f.tensors.count("features.0.weight")) arch = "alexnet-torchvision";
-    else fail(path + ": no architecture in the metadata; pass --arch");
+    // A state dict (.pth, or one converted to safetensors) carries no metadata; its tensor
+    // names and conv1's shape say what it is.
+    arch = guess_arch(f);
+    if (arch.empty()) fail(path + ": no architecture in the metadata, and its tensors fit none; pass --arch");
   }
   const ArchSpec& spec = arch_by_name(arch);
   info.arch = arch;
