@@ -11,6 +11,8 @@ pkgs=(build-essential cmake pkg-config
       libprotobuf-dev protobuf-compiler             # TensorBoard event files (and ONNX)
       libopenmpi-dev openmpi-bin                    # data-parallel training over MPI
       libcpp-httplib-dev                            # alexnet serve
+      libzip-dev libonnx-dev                        # .pth (zip) and ONNX weights in, ONNX out
+      libopencv-dnn-dev                             # tests: OpenCV runs our exported ONNX
       dataset-fashion-mnist)                        # the embedded default data set
 # The peers of bench/compare.py: PyTorch on OpenBLAS (on the reference BLAS it runs ~4x
 # slower, no peer at its best), onnx for the ONNX Runtime graphs, node for ONNX Runtime.

@@ -50,7 +50,7 @@ class Unpickler {
     return v;
   }
   std::string take(uint64_t n) {
-    if (n > b_.size() - pos_) bad("a string runs past the end of the pickle");
+    if (n > b_.size() - pos_) bad("a string runs past the end of the pickle (truncated file?)");
     std::string s = b_.substr(pos_, n);
     pos_ += n;
     return s;

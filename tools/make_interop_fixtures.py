@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Writes tests/data/interop/: alexnet-mini with the golden weights (tools/make_golden.py's hash
+pattern, so tests/data/golden_alexnet-mini.safetensors holds the logits they must give) in the
+files users bring, written by PyTorch itself. Run by hand with Debian's python3-torch and
+python3-onnx (not needed in CI):
+
+    /usr/bin/python3 tools/make_interop_fixtures.py
+
+  mini.pth          torch.save(state_dict): float32, the zip format
+  mini_half.pth     the same in float16 (read back as float32)
+  mini_views.pth    every tensor a view: slices at offsets into shared storages, fc weights
+                    transposed (non-contiguous strides)
+  mini_legacy.pth   the pre-1.6 format (_use_new_zipfile_serialization=False): refused clearly
+  evil.pth          a torch-shaped zip whose data.pkl calls os.system: must never run
+  mini.onnx         torch.onnx.export of the net, LRN exported as the ONNX LRN op
+"""
+import io, os, pickle, sys, zipfile
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_alexnet  # noqa: E402
+from make_golden import ARCHS, Net, fill, param_order  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "interop")
+
+
+class LrnOp(torch.autograd.Function):
+    """nn.LocalResponseNorm, exported as ONNX's LRN op instead of torch's decomposition."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return F.local_response_norm(x, 5, 1e-4, 0.75, 2.0)
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("LRN", x, size_i=5, alpha_f=1e-4, beta_f=0.75, bias_f=2.0)
+
+
+class Lrn(torch.nn.Module):
+    def forward(self, x):
+        return LrnOp.apply(x)
+
+
+def golden_mini():
+    spec = ARCHS["alexnet-mini"]
+    net = Net(spec["convs"], spec["fcs"], 10, spec["crop"])
+    fill(net, spec)
+    return net.eval(), spec
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned > /tmp/alexnet_evil_pth_ran",))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    net, spec = golden_mini()
+    sd = {name: t.detach().clone() for name, t in param_order(net, spec)}
+    torch.save(sd, os.path.join(OUT, "mini.pth"))
+    torch.save({k: v.half() for k, v in sd.items()}, os.path.join(OUT, "mini_half.pth"))
+    # Views: each tensor sits at an offset in a storage shared with a neighbour, and the fc
+    # weights are stored transposed ([in, out] memory, [out, in] view).
+    views = {}
+    for name, t in sd.items():
+        if name.startswith("fc") and name.endswith(".weight"):
+            views[name] = t.t().contiguous().t()
+        else:
+            big = torch.cat([torch.full((3,), 7.0), t.reshape(-1), torch.full((5,), 9.0)])
+            views[name] = big[3:3 + t.numel()].view(t.shape)
+    torch.save(views, os.path.join(OUT, "mini_views.pth"))
+    torch.save(sd, os.path.join(OUT, "mini_legacy.pth"), _use_new_zipfile_serialization=False)
+    with zipfile.ZipFile(os.path.join(OUT, "evil.pth"), "w", zipfile.ZIP_STORED) as z:
+        z.writestr("evil/data.pkl", pickle.dumps({"conv1.weight": Evil()}, protocol=2))
+        z.writestr("evil/version", "3\n")
+    # ONNX: the twin with the LRN op, exported with a dynamic batch.
+    torch_alexnet.lrn = Lrn
+    x = torch.zeros(1, 3, 28, 28)
+    torch.onnx.export(net, x, os.path.join(OUT, "mini.onnx"), opset_version=13, input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+    for f in sorted(os.listdir(OUT)):
+        print(f, os.path.getsize(os.path.join(OUT, f)))
+
+
+if __name__ == "__main__":
+    main()
