@@ -14,26 +14,10 @@ from torch_alexnet import ARCHS, Net  # noqa: E402
 import torch_alexnet  # noqa: E402
 
 
-class _LrnOp(torch.autograd.Function):
-    """LocalResponseNorm, exported as ONNX's own LRN node instead of torch 1.13's decomposition."""
-    @staticmethod
-    def forward(ctx, x):
-        return torch.nn.functional.local_response_norm(x, 5, alpha=1e-4, beta=0.75, k=2.0)
-
-    @staticmethod
-    def symbolic(g, x):
-        return g.op("LRN", x, size_i=5, alpha_f=1e-4, beta_f=0.75, bias_f=2.0)
-
-
-class _NativeLrn(torch.nn.Module):
-    def forward(self, x):
-        return _LrnOp.apply(x)
-
-
 os.makedirs(os.path.join(HERE, "onnx"), exist_ok=True)
 exports = list(ARCHS.items()) + [("alexnet-lrnop", ARCHS["alexnet"])]
 for arch, spec in exports:
-    torch_alexnet.lrn = _NativeLrn if arch == "alexnet-lrnop" else torch_alexnet.lrn
+    torch_alexnet.lrn = torch_alexnet.NativeLrn if arch == "alexnet-lrnop" else torch_alexnet.lrn
     torch.manual_seed(0)
     classes = 10 if arch == "alexnet-mini" else 1000
     net = Net(spec["convs"], spec["fcs"], classes, spec["crop"]).eval()

@@ -16,30 +16,12 @@ python3-onnx (not needed in CI):
 """
 import io, os, pickle, sys, zipfile
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_alexnet  # noqa: E402
 from make_golden import ARCHS, Net, fill, param_order  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "interop")
-
-
-class LrnOp(torch.autograd.Function):
-    """nn.LocalResponseNorm, exported as ONNX's LRN op instead of torch's decomposition."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return F.local_response_norm(x, 5, 1e-4, 0.75, 2.0)
-
-    @staticmethod
-    def symbolic(g, x):
-        return g.op("LRN", x, size_i=5, alpha_f=1e-4, beta_f=0.75, bias_f=2.0)
-
-
-class Lrn(torch.nn.Module):
-    def forward(self, x):
-        return LrnOp.apply(x)
 
 
 def golden_mini():
@@ -75,7 +57,7 @@ def main():
         z.writestr("evil/data.pkl", pickle.dumps({"conv1.weight": Evil()}, protocol=2))
         z.writestr("evil/version", "3\n")
     # ONNX: the twin with the LRN op, exported with a dynamic batch.
-    torch_alexnet.lrn = Lrn
+    torch_alexnet.lrn = torch_alexnet.NativeLrn
     x = torch.zeros(1, 3, 28, 28)
     torch.onnx.export(net, x, os.path.join(OUT, "mini.onnx"), opset_version=13, input_names=["input"],
                       output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})

@@ -14,10 +14,10 @@ pkgs=(build-essential cmake pkg-config
       libzip-dev libonnx-dev                        # .pth (zip) and ONNX weights in, ONNX out
       libopencv-dnn-dev                             # tests: OpenCV runs our exported ONNX
       dataset-fashion-mnist)                        # the embedded default data set
-# The peers of bench/compare.py: PyTorch on OpenBLAS (on the reference BLAS it runs ~4x
-# slower, no peer at its best), onnx for the ONNX Runtime graphs, node for ONNX Runtime.
 # The page of `alexnet serve` in a real browser (ServeTest.PageInARealBrowser; skipped without).
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs+=(chromium chromium-driver python3-selenium)
+# The peers of bench/compare.py: PyTorch on OpenBLAS (on the reference BLAS it runs ~4x
+# slower, no peer at its best), onnx for the ONNX Runtime graphs, node for ONNX Runtime.
 [ "${WITH_TORCH:-0}" = 1 ] && pkgs+=(python3-torch python3-numpy libopenblas0 python3-onnx nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -9,6 +9,26 @@ def lrn():
     return nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0)
 
 
+class _LrnOp(torch.autograd.Function):
+    """LocalResponseNorm, exported as ONNX's own LRN node instead of torch 1.13's decomposition
+    into Pow/AveragePool/... elementary ops."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return F.local_response_norm(x, 5, alpha=1e-4, beta=0.75, k=2.0)
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("LRN", x, size_i=5, alpha_f=1e-4, beta_f=0.75, bias_f=2.0)
+
+
+class NativeLrn(nn.Module):
+    """Set `torch_alexnet.lrn = NativeLrn` before torch.onnx.export to get the LRN op."""
+
+    def forward(self, x):
+        return _LrnOp.apply(x)
+
+
 class Net(nn.Module):
     """Rows as in src/model/arch.cpp: convs (name, out, k, stride, pad, groups, lrn, pool),
     fcs (name, out, relu, dropout on the input). Dropout only with dropout=True (the goldens
