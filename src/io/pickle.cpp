@@ -130,7 +130,7 @@ PyRef Unpickler::global(const std::string& module, const std::string& attr) {
   const bool allowed = full == "collections.OrderedDict" || full == "torch._utils._rebuild_tensor_v2" ||
                        full == "torch._utils._rebuild_parameter" || storage_dtypes().count(full);
   if (!allowed)
-    bad("the pickle asks for '" + full + "', which a state dict never holds; refused (only tensors and " +
+    bad("the pickle asks for '" + printable(full) + "', which a state dict never holds; refused (only tensors and " +
         "OrderedDicts are read, nothing is executed)");
   PyRef g = make(Kind::global);
   g->s = full;
@@ -170,7 +170,7 @@ PyRef Unpickler::reduce(const PyRef& callable, const PyRef& args) {
     if (t->tensor.shape.size() != t->tensor.stride.size()) bad("a tensor whose size and stride differ in length");
     return t;
   }
-  bad("'" + f + "' cannot be called here");
+  bad("'" + printable(f) + "' cannot be called here");
 }
 
 // ('storage', torch.FloatStorage, key, location, numel): a storage, the zip entry data/<key>.

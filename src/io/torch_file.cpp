@@ -106,9 +106,9 @@ SafetensorsFile parse_torch_file(const std::string& bytes, const std::string& na
     std::string key = k->s;
     if (key.rfind("module.", 0) == 0) key = key.substr(7);
     const TorchTensorRef& t = v->tensor;
-    const std::string what = name + ": tensor '" + k->s + "'";
+    const std::string what = name + ": tensor '" + printable(k->s) + "'";
     const std::string entry = prefix + "data/" + t.storage_key;
-    if (!zip.has(entry)) fail(what + ": its storage " + entry + " is missing from the archive");
+    if (!zip.has(entry)) fail(what + ": its storage " + printable(entry) + " is missing from the archive");
     auto it = storages.find(t.storage_key);
     if (it == storages.end()) {
       const uint64_t want = static_cast<uint64_t>(std::max<int64_t>(t.storage_numel, 0)) *

@@ -40,17 +40,17 @@ uint64_t ZipArchive::size_of(const std::string& entry) const {
   const int64_t i = index_of(entry);
   zip_stat_t st;
   if (i < 0 || zip_stat_index(zip_, static_cast<zip_uint64_t>(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
-    fail(name_ + ": no entry '" + entry + "' in the archive");
+    fail(name_ + ": no entry '" + printable(entry) + "' in the archive");
   return st.size;
 }
 
 std::string ZipArchive::read(const std::string& entry, uint64_t max_bytes) const {
   const uint64_t size = size_of(entry);
   if (size > max_bytes)
-    fail(name_ + ": entry '" + entry + "' is " + std::to_string(size) + " bytes, more than the " +
+    fail(name_ + ": entry '" + printable(entry) + "' is " + std::to_string(size) + " bytes, more than the " +
          std::to_string(max_bytes) + " expected");
   zip_file_t* f = zip_fopen_index(zip_, static_cast<zip_uint64_t>(index_of(entry)), 0);
-  if (!f) fail(name_ + ": entry '" + entry + "' cannot be opened (" + zip_strerror(zip_) + ")");
+  if (!f) fail(name_ + ": entry '" + printable(entry) + "' cannot be opened (" + zip_strerror(zip_) + ")");
   std::string out(size, '\0');
   uint64_t got = 0;
   while (got < size) {
@@ -63,7 +63,7 @@ std::string ZipArchive::read(const std::string& entry, uint64_t max_bytes) const
   const bool longer = got == size && zip_fread(f, &extra, 1) > 0;
   zip_fclose(f);
   if (got != size || longer)
-    fail(name_ + ": entry '" + entry + "' does not inflate to its stated " + std::to_string(size) +
+    fail(name_ + ": entry '" + printable(entry) + "' does not inflate to its stated " + std::to_string(size) +
          " bytes (corrupt or truncated archive)");
   return out;
 }

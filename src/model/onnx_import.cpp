@@ -38,9 +38,9 @@ class Constants {
 
 NamedTensor Constants::get(const std::string& n) const {
   auto it = tensors_.find(n);
-  if (it == tensors_.end()) fail(name_ + ": tensor '" + n + "' is neither an initializer nor a constant");
+  if (it == tensors_.end()) fail(name_ + ": tensor '" + printable(n) + "' is neither an initializer nor a constant");
   const TensorProto& t = *it->second;
-  const std::string what = name_ + ": tensor '" + n + "'";
+  const std::string what = name_ + ": tensor '" + printable(n) + "'";
   if (t.data_location() == TensorProto::EXTERNAL) fail(what + " is stored outside the file (external data); not supported");
   NamedTensor out;
   int64_t numel = 1;
@@ -112,7 +112,7 @@ class Matcher {
   std::string here() const {
     if (pos_ >= nodes_.size()) return "the graph ends";
     const NodeProto& n = *nodes_[pos_];
-    return "node " + std::to_string(pos_) + " (" + n.op_type() + (n.name().empty() ? "" : " '" + n.name() + "'") + ")";
+    return "node " + std::to_string(pos_) + " (" + printable(n.op_type()) + (n.name().empty() ? "" : " '" + printable(n.name()) + "'") + ")";
   }
   bool conv_row(const ConvRow& r, int in_channels, std::map<std::string, NamedTensor>& out, std::string& why);
   bool fc_row(const FcRow& r, std::map<std::string, NamedTensor>& out, std::string& why);
@@ -235,7 +235,7 @@ SafetensorsFile import_onnx(const std::string& bytes, const std::string& name) {
   } catch (const std::exception& e) {
     std::string what = e.what();
     if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-    fail(name + ": the ONNX checker refuses it: " + what);
+    fail(name + ": the ONNX checker refuses it: " + printable(what, 200));
   }
   const Constants consts(model.graph(), name);
   SafetensorsFile out;

@@ -62,7 +62,7 @@ void import_params(Network& net, const SafetensorsFile& file, const std::string&
   }
   for (const auto& [name, t] : file.tensors)
     if (name.find('/') == std::string::npos && !net.find_param(name))
-      fail(path + ": unknown tensor '" + name + "' (not a parameter of " + net.arch().name + ")");
+      fail(path + ": unknown tensor '" + printable(name) + "' (not a parameter of " + net.arch().name + ")");
   net.params_changed();
 }
 
