@@ -33,7 +33,7 @@ double percentile(std::vector<double> v, double p) {
 }
 
 // N clients, each sending the image, waiting for the answer, and sending it again.
-nlohmann::json load(int port, const std::string& image, int clients, double seconds) {
+nlohmann::json load(int port, const std::string& image, int clients, double seconds, bool keep_alive) {
   const std::string body = read_file(image);
   std::mutex mu;
   std::vector<double> latencies;
@@ -44,6 +44,8 @@ nlohmann::json load(int port, const std::string& image, int clients, double seco
     threads.emplace_back([&] {
       httplib::Client cli("127.0.0.1", port);
       cli.set_read_timeout(120, 0);
+      cli.set_keep_alive(keep_alive);
+      cli.set_tcp_nodelay(true);
       std::vector<double> mine;
       while (ms_since(start) < seconds * 1000) {
         const auto t0 = Clock::now();
@@ -56,7 +58,7 @@ nlohmann::json load(int port, const std::string& image, int clients, double seco
     });
   for (auto& t : threads) t.join();
   const double elapsed = ms_since(start) / 1000;
-  return {{"clients", clients},       {"requests", latencies.size()}, {"failures", failures.load()},
+  return {{"clients", clients},       {"keep_alive", keep_alive},       {"requests", latencies.size()}, {"failures", failures.load()},
           {"seconds", elapsed},       {"images_per_s", latencies.size() / elapsed},
           {"p50_ms", percentile(latencies, 0.5)}, {"p99_ms", percentile(latencies, 0.99)}};
 }
@@ -80,13 +82,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string image, arch = "alexnet-torchvision", out;
   int port = 0, clients = 1;
+  bool keep_alive = false;
   double seconds = 10;
   auto* l = app.add_subcommand("load", "clients sending an image again and again");
   l->add_option("--port", port)->required();
   l->add_option("--image", image)->required();
   l->add_option("--clients", clients);
   l->add_option("--seconds", seconds);
-  l->callback([&] { std::printf("%s\n", load(port, image, clients, seconds).dump().c_str()); });
+  l->add_flag("--keep-alive", keep_alive, "one connection per client (default: a new one per request)");
+  l->callback([&] { std::printf("%s\n", load(port, image, clients, seconds, keep_alive).dump().c_str()); });
   auto* d = app.add_subcommand("decode", "median ms to decode and preprocess the image");
   d->add_option("--image", image)->required();
   d->add_option("--arch", arch);

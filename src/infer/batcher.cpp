@@ -20,9 +20,20 @@ Batcher::~Batcher() {
   worker_.join();
 }
 
+void Batcher::note_in_flight() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - window_start_ > std::chrono::seconds(1)) {
+    peak_before_ = peak_now_;
+    peak_now_ = 0;
+    window_start_ = now;
+  }
+  peak_now_ = std::max(peak_now_, announced_ + static_cast<int>(queue_.size()) + running_);
+}
+
 void Batcher::announce() {
   std::lock_guard<std::mutex> lock(mu_);
   ++announced_;
+  note_in_flight();
 }
 
 void Batcher::withdraw() {
@@ -40,6 +51,7 @@ std::future<InferenceResult> Batcher::submit(std::vector<float> input, const std
     std::lock_guard<std::mutex> lock(mu_);
     --announced_;
     queue_.push_back(std::move(job));
+    note_in_flight();
   }
   changed_.notify_all();
   return future;
@@ -56,9 +68,14 @@ std::vector<Batcher::Job> Batcher::take_batch() {
   std::unique_lock<std::mutex> lock(mu_);
   changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
   if (queue_.empty()) return {};
+  // Wait for requests on their way (announced), and for as many as have recently been in
+  // flight at once: with N clients each waiting for its answer, the ones just answered come
+  // back within a decode, and one batch of N beats several small ones.
+  const int expected = std::min(max_batch_, std::max(peak_now_, peak_before_));
   const auto deadline = std::chrono::steady_clock::now() + max_wait_;
   changed_.wait_until(lock, deadline, [&] {
-    return stopping_ || announced_ <= 0 || static_cast<int>(queue_.size()) >= max_batch_;
+    const int queued = static_cast<int>(queue_.size());
+    return stopping_ || queued >= max_batch_ || (announced_ <= 0 && queued >= expected);
   });
   std::vector<Job> jobs;
   const std::string layer = queue_.front().layer;
@@ -73,6 +90,7 @@ std::vector<Batcher::Job> Batcher::take_batch() {
   stats_.batches++;
   stats_.samples += static_cast<int64_t>(jobs.size());
   stats_.largest = std::max(stats_.largest, static_cast<int>(jobs.size()));
+  running_ = static_cast<int>(jobs.size());
   return jobs;
 }
 
@@ -97,6 +115,10 @@ void Batcher::execute(std::vector<Job>& jobs) {
     const size_t d = static_cast<size_t>(out.size()) / n;
     for (int i = 0; i < n; ++i) results[i].features.assign(out.data() + d * i, out.data() + d * (i + 1));
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = 0;  // before the answers go out: a client answered is no longer in flight
+  }
   for (int i = 0; i < n; ++i) jobs[i].done.set_value(std::move(results[i]));
 }
 
@@ -116,6 +138,7 @@ void Batcher::run() {
       }
     }
     std::lock_guard<std::mutex> lock(mu_);
+    running_ = 0;
     stats_.busy_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 }

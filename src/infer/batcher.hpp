@@ -62,6 +62,12 @@ class Batcher {
   std::condition_variable changed_;
   std::deque<Job> queue_;
   int announced_ = 0;  // announced, not yet submitted or withdrawn
+  int running_ = 0;    // in the batch being computed
+  // Requests in flight (announced + queued + running), the most seen in this window and the
+  // last: with N clients each waiting for its answer, N. A batch waits for that many.
+  int peak_now_ = 0, peak_before_ = 0;
+  std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
+  void note_in_flight();
   bool stopping_ = false;
   BatcherStats stats_;
   std::set<std::string> kept_layers_;

@@ -93,6 +93,9 @@ struct InferenceServer::Impl {
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http.set_payload_max_length(cfg.max_body_bytes);
     http.set_keep_alive_timeout(2);  // bounds how long a stop waits for idle keep-alive clients
+    // Without TCP_NODELAY an answer written in two sends (headers, body) on a kept-alive
+    // connection waits out the client's delayed ACK: 1 client ran 16 instead of 93 images/s.
+    http.set_tcp_nodelay(true);
     // Debian's cpp-httplib was built with a listen backlog of 5: a burst of more clients than
     // that saw connections fail. The socket is remembered here and listened on again, with a
     // backlog of SOMAXCONN, once bound (on Linux a second listen() resizes the queue).
