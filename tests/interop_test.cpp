@@ -174,6 +174,15 @@ TEST(Interop, OnnxExportPassesTheCheckerAndReadsBack) {
   const std::string e = error_of(path);
   EXPECT_NE(e.find("node 6 (LRN 'norm2')"), std::string::npos) << e;
   EXPECT_NE(e.find("bias 1"), std::string::npos) << e;
+  // An initializer whose data is shorter than its shape says.
+  ASSERT_TRUE(model.ParseFromString(read_file(kDir + "mini.onnx")));
+  for (auto& t : *model.mutable_graph()->mutable_initializer())
+    if (t.dims_size() == 4 && t.has_raw_data()) {
+      t.set_dims(0, t.dims(0) + 1);
+      break;
+    }
+  write_file_atomic(path, model.SerializeAsString());
+  EXPECT_NE(error_of(path).find("its shape needs"), std::string::npos) << error_of(path);
   write_file_atomic(path, read_file(kDir + "mini.onnx").substr(0, 5000));
   EXPECT_NE(error_of(path).find("not a readable ONNX model"), std::string::npos) << error_of(path);
 }
