@@ -97,6 +97,23 @@ TEST(Transform, CropReadsTheRightPixelsAndFlipMirrorsThem) {
   EXPECT_EQ(out[27], 1.f);
 }
 
+// Caffe's nets take B, G, R: the channels swap, the normalisation stays in input order, and the
+// colour offset and mean image (RGB) follow their source channel.
+TEST(Transform, BgrInputForCaffe) {
+  const Image img = coords_image(4, 4);  // R = x, G = y, B = 7
+  TransformConfig tf = plain_tf(4, 4);
+  tf.bgr = true;
+  tf.mean_image.assign(4 * 4 * 3, 0.f);
+  for (size_t p = 0; p < 16; ++p) tf.mean_image[p * 3 + 2] = 0.5f;  // mean of B
+  std::vector<float> out(3 * 16);
+  crop_to_tensor(img, Crop{0, 0, false}, tf, {10, 20, 30}, out.data());
+  EXPECT_FLOAT_EQ(out[0], 7 + 30 - 0.5f);   // channel 0 = B (+ B's offset - B's mean)
+  EXPECT_FLOAT_EQ(out[16 + 8], 2 + 20);     // channel 1 = G at y=2
+  EXPECT_FLOAT_EQ(out[32 + 3], 3 + 10);     // channel 2 = R at x=3
+  EXPECT_TRUE(test_transform(arch_by_name("alexnet-caffe"), std::nullopt, {}).bgr);
+  EXPECT_FALSE(test_transform(arch_by_name("alexnet"), std::nullopt, {}).bgr);
+}
+
 TEST(Transform, NormalisationAndMeanImage) {
   const Image img = coords_image(4, 4);
   TransformConfig tf = plain_tf(4, 4);

@@ -83,7 +83,7 @@ TEST_P(GoldenTest, LogitsLossAndEveryGradientMatchPyTorch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllArchs, GoldenTest,
-                         ::testing::Values("alexnet-mini", "alexnet", "alexnet-torchvision"),
+                         ::testing::Values("alexnet-mini", "alexnet", "alexnet-torchvision", "alexnet-caffe"),
                          [](const auto& info) {
                            std::string s = info.param;
                            for (char& c : s) if (c == '-') c = '_';

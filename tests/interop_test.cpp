@@ -187,6 +187,24 @@ TEST(Interop, OnnxExportPassesTheCheckerAndReadsBack) {
   EXPECT_NE(error_of(path).find("not a readable ONNX model"), std::string::npos) << error_of(path);
 }
 
+// Caffe's net differs from the paper's only in LRN's bias: the graph tells them apart.
+TEST(Interop, OnnxOfTheCaffeNetIsReadAsAlexnetCaffe) {
+  Network net(arch_by_name("alexnet-caffe"), 10);
+  net.init(InitKind::paper, 3);
+  ModelInfo info;  // no metadata: the graph alone must say which net it is
+  const fs::path dir = test::temp_root() / "onnx";
+  fs::create_directories(dir);
+  const std::string path = (dir / "caffe.onnx").string();
+  write_onnx(net, info, path);
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(read_file(path)));
+  model.clear_metadata_props();
+  write_file_atomic(path, model.SerializeAsString());
+  LoadedModel m = load_model(path, "");
+  EXPECT_EQ(m.net->arch().name, "alexnet-caffe");
+  EXPECT_EQ(m.net->find_param("fc7.weight")->value[12345], net.find_param("fc7.weight")->value[12345]);
+}
+
 #ifdef ALEXNET_HAVE_OPENCV_DNN
 TEST(Interop, OpenCvDnnRunsOurOnnxToOurLogits) {
   Network net(arch_by_name("alexnet-mini"), 10);

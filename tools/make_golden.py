@@ -83,7 +83,7 @@ def write_safetensors(path, tensors, metadata):
 def golden(arch, batch, classes):
     spec = ARCHS[arch]
     torch.manual_seed(0)
-    net = Net(spec["convs"], spec["fcs"], classes, spec["crop"])
+    net = Net(spec["convs"], spec["fcs"], classes, spec["crop"], lrn_k=spec.get("lrn_k", 2.0))
     fill(net, spec)
     c = spec["crop"]
     x = torch.from_numpy(pattern(batch * 3 * c * c, 1, 4.0)).reshape(batch, 3, c, c)
@@ -125,3 +125,4 @@ if __name__ == "__main__":
     golden("alexnet-mini", 8, 10)
     golden("alexnet", 2, 1000)
     golden("alexnet-torchvision", 2, 1000)
+    golden("alexnet-caffe", 2, 1000)

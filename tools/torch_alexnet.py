@@ -5,8 +5,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def lrn():
-    return nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0)
+def lrn(k=2.0):
+    return nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=k)
 
 
 class _LrnOp(torch.autograd.Function):
@@ -14,19 +14,23 @@ class _LrnOp(torch.autograd.Function):
     into Pow/AveragePool/... elementary ops."""
 
     @staticmethod
-    def forward(ctx, x):
-        return F.local_response_norm(x, 5, alpha=1e-4, beta=0.75, k=2.0)
+    def forward(ctx, x, k):
+        return F.local_response_norm(x, 5, alpha=1e-4, beta=0.75, k=k)
 
     @staticmethod
-    def symbolic(g, x):
-        return g.op("LRN", x, size_i=5, alpha_f=1e-4, beta_f=0.75, bias_f=2.0)
+    def symbolic(g, x, k):
+        return g.op("LRN", x, size_i=5, alpha_f=1e-4, beta_f=0.75, bias_f=k)
 
 
 class NativeLrn(nn.Module):
     """Set `torch_alexnet.lrn = NativeLrn` before torch.onnx.export to get the LRN op."""
 
+    def __init__(self, k=2.0):
+        super().__init__()
+        self.k = k
+
     def forward(self, x):
-        return _LrnOp.apply(x)
+        return _LrnOp.apply(x, self.k)
 
 
 class Net(nn.Module):
@@ -34,9 +38,9 @@ class Net(nn.Module):
     fcs (name, out, relu, dropout on the input). Dropout only with dropout=True (the goldens
     compare gradients without it)."""
 
-    def __init__(self, convs, fcs, classes, crop, dropout=False):
+    def __init__(self, convs, fcs, classes, crop, dropout=False, lrn_k=2.0):
         super().__init__()
-        self.rows, self.fc_rows, self.dropout = convs, fcs, dropout
+        self.rows, self.fc_rows, self.dropout, self.lrn_k = convs, fcs, dropout, lrn_k
         cin, size = 3, crop
         self.layers = nn.ModuleDict()
         for (name, out, k, s, p, g, use_lrn, pool) in convs:
@@ -55,7 +59,7 @@ class Net(nn.Module):
         for (name, out, k, s, p, g, use_lrn, pool) in self.rows:
             x = F.relu(self.layers[name](x))
             if use_lrn:
-                x = lrn()(x)
+                x = lrn(self.lrn_k)(x)
             if pool:
                 x = F.max_pool2d(x, 3, 2)
         x = torch.flatten(x, 1)
@@ -87,3 +91,6 @@ ARCHS = {
         ("conv5", 64, 3, 1, 1, 2, False, True)],
         fcs=[("fc6", 512, True, 0.0), ("fc7", 512, True, 0.5), ("fc8", 0, False, 0.5)]),
 }
+# Caffe's bvlc_alexnet: the paper's table with LRN bias 1 (its input is BGR; the twin takes
+# tensors, so that does not show here).
+ARCHS["alexnet-caffe"] = dict(ARCHS["alexnet"], lrn_k=1.0)

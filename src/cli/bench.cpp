@@ -27,7 +27,7 @@ void add_bench(CLI::App& app) {
     int workers = 1, batches = 20;
   };
   auto o = std::make_shared<Opts>();
-  c->add_option("--arch", o->arch, "alexnet | alexnet-torchvision | alexnet-mini")->capture_default_str();
+  c->add_option("--arch", o->arch, "alexnet | alexnet-torchvision | alexnet-mini | alexnet-caffe")->capture_default_str();
   c->add_option("--batch", o->batch, "batch size")->capture_default_str();
   c->add_option("--mode", o->mode, "infer | train")->capture_default_str();
   c->add_option("--threads", o->threads, "compute threads (default: all cores)");

@@ -28,7 +28,7 @@ void add_train(CLI::App& app) {
   auto cfg = std::make_shared<TrainConfig>();
   auto resume = std::make_shared<std::string>();
   auto schedule = std::make_shared<std::string>();
-  c->add_option("--arch", cfg->arch, "alexnet | alexnet-torchvision | alexnet-mini (default: --init-from's, else alexnet-mini)");
+  c->add_option("--arch", cfg->arch, "alexnet | alexnet-torchvision | alexnet-mini | alexnet-caffe (default: --init-from's, else alexnet-mini)");
   c->add_option("--data", cfg->data, "training data: image folder, list file or IDX directory");
   c->add_option("--val", cfg->val, "validation data (default: --val-split of the training data, held out)");
   c->add_option("--val-split", cfg->val_split,

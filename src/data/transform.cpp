@@ -11,6 +11,7 @@ TransformConfig test_transform(const ArchSpec& arch, const std::optional<Normali
   tf.pca_std = 0;
   tf.norm = norm ? *norm : arch.default_norm;
   tf.mean_image = mean_image;
+  tf.bgr = arch.bgr;
   return tf;
 }
 
@@ -49,10 +50,13 @@ void crop_to_tensor(const Image& img, const Crop& k, const TransformConfig& cfg,
                     const std::array<float, 3>& offset, float* out) {
   const int c = cfg.crop, s = img.width;
   const bool per_pixel = !cfg.mean_image.empty();
+  // Output channel ch reads source (RGB) channel src[ch]; norm is in output order, the colour
+  // offset and the mean image in the image's RGB order.
+  const int src[3] = {cfg.bgr ? 2 : 0, 1, cfg.bgr ? 0 : 2};
   float inv_std[3], shift[3];
   for (int ch = 0; ch < 3; ++ch) {
     inv_std[ch] = 1.f / cfg.norm.std[ch];
-    shift[ch] = offset[ch] - (per_pixel ? 0.f : cfg.norm.mean[ch]);
+    shift[ch] = offset[src[ch]] - (per_pixel ? 0.f : cfg.norm.mean[ch]);
   }
   for (int y = 0; y < c; ++y) {
     const uint8_t* row = img.row(k.y + y);
@@ -62,8 +66,8 @@ void crop_to_tensor(const Image& img, const Crop& k, const TransformConfig& cfg,
       // source pixel, as the paper subtracts it from the whole image before cropping.
       const int sx = k.x + (k.flip ? c - 1 - x : x);
       for (int ch = 0; ch < 3; ++ch) {
-        float v = row[sx * 3 + ch] + shift[ch];
-        if (per_pixel) v -= mrow[sx * 3 + ch];
+        float v = row[sx * 3 + src[ch]] + shift[ch];
+        if (per_pixel) v -= mrow[sx * 3 + src[ch]];
         out[(static_cast<size_t>(ch) * c + y) * c + x] = v * inv_std[ch];
       }
     }

@@ -37,7 +37,8 @@ struct TransformConfig {
   bool flip = true;
   float pca_std = 0.1f;  // 0 turns the colour noise off
   ColorPca pca;
-  Normalization norm;           // per channel, 0-255 scale
+  Normalization norm;           // per channel of the network's input, 0-255 scale
+  bool bgr = false;             // the network takes B, G, R (Caffe): channels swapped on writing
   std::vector<float> mean_image;  // optional: S x S x 3 (HWC, 0-255); replaces norm.mean
 };
 

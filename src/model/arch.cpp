@@ -10,25 +10,41 @@ constexpr int kClasses = 0;
 constexpr bool Y = true, N = false;
 
 // Krizhevsky, Sutskever, Hinton 2012, input 3x227x227 (the paper's arithmetic; its text says 224).
-const ArchSpec kAlexNet{
-    "alexnet", 256, 227,
-    {
-        //  name     file     out   k  s  p  g  LRN pool bias      output
-        {"conv1", "conv1",  96, 11, 4, 0, 1, Y, Y, 0.f},  //  96x55x55 -> pool 96x27x27
-        {"conv2", "conv2", 256,  5, 1, 2, 2, Y, Y, 1.f},  // 256x27x27 -> pool 256x13x13
-        {"conv3", "conv3", 384,  3, 1, 1, 1, N, N, 0.f},  // 384x13x13 (crosses both GPUs)
-        {"conv4", "conv4", 384,  3, 1, 1, 2, N, N, 1.f},  // 384x13x13
-        {"conv5", "conv5", 256,  3, 1, 1, 2, N, Y, 1.f},  // 256x13x13 -> pool 256x6x6 = 9216
-    },
-    {
-        // name  file   out      ReLU dropout-in bias
-        {"fc6", "fc6", 4096,     Y, 0.0f, 1.f},
-        {"fc7", "fc7", 4096,     Y, 0.5f, 1.f},
-        {"fc8", "fc8", kClasses, N, 0.5f, 0.f},
-    },
-    InitKind::paper,
-    {{123.68f, 116.78f, 103.94f}, {1.f, 1.f, 1.f}},  // ImageNet's mean pixel
-    false};
+const ArchSpec kAlexNet = [] {
+  ArchSpec a{
+      "alexnet", 256, 227,
+      {
+          //  name     file     out   k  s  p  g  LRN pool bias      output
+          {"conv1", "conv1",  96, 11, 4, 0, 1, Y, Y, 0.f},  //  96x55x55 -> pool 96x27x27
+          {"conv2", "conv2", 256,  5, 1, 2, 2, Y, Y, 1.f},  // 256x27x27 -> pool 256x13x13
+          {"conv3", "conv3", 384,  3, 1, 1, 1, N, N, 0.f},  // 384x13x13 (crosses both GPUs)
+          {"conv4", "conv4", 384,  3, 1, 1, 2, N, N, 1.f},  // 384x13x13
+          {"conv5", "conv5", 256,  3, 1, 1, 2, N, Y, 1.f},  // 256x13x13 -> pool 256x6x6 = 9216
+      },
+      {
+          // name  file   out      ReLU dropout-in bias
+          {"fc6", "fc6", 4096,     Y, 0.0f, 1.f},
+          {"fc7", "fc7", 4096,     Y, 0.5f, 1.f},
+          {"fc8", "fc8", kClasses, N, 0.5f, 0.f},
+      },
+      InitKind::paper,
+      {{123.68f, 116.78f, 103.94f}, {1.f, 1.f, 1.f}},  // ImageNet's mean pixel
+      false};
+  a.mean_image = true;
+  return a;
+}();
+
+// Caffe's bvlc_alexnet (and the ONNX model zoo's bvlcalexnet, converted from it): the paper's
+// table with LRN bias k = 1, fed B, G, R on the 0-255 scale minus Caffe's ImageNet mean pixel
+// (or its mean image, with --stats).
+const ArchSpec kCaffe = [] {
+  ArchSpec a = kAlexNet;
+  a.name = "alexnet-caffe";
+  a.default_norm = {{104.01f, 116.67f, 122.68f}, {1.f, 1.f, 1.f}};  // B, G, R
+  a.lrn_k = 1.f;
+  a.bgr = true;
+  return a;
+}();
 
 // torchvision.models.alexnet ("one weird trick", single tower), input 3x224x224.
 const ArchSpec kTorchvision{
@@ -70,12 +86,12 @@ const ArchSpec kMini{
 
 }  // namespace
 
-std::vector<std::string> arch_names() { return {kAlexNet.name, kTorchvision.name, kMini.name}; }
+std::vector<std::string> arch_names() { return {kAlexNet.name, kTorchvision.name, kMini.name, kCaffe.name}; }
 
 const ArchSpec& arch_by_name(const std::string& name) {
-  for (const ArchSpec* a : {&kAlexNet, &kTorchvision, &kMini})
+  for (const ArchSpec* a : {&kAlexNet, &kTorchvision, &kMini, &kCaffe})
     if (a->name == name) return *a;
-  fail("unknown architecture '" + name + "' (expected alexnet, alexnet-torchvision or alexnet-mini)");
+  fail("unknown architecture '" + name + "' (expected alexnet, alexnet-torchvision, alexnet-mini or alexnet-caffe)");
 }
 
 }  // namespace alexnet

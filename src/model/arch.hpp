@@ -40,8 +40,11 @@ struct ArchSpec {
   std::vector<ConvRow> convs;
   std::vector<FcRow> fcs;
   InitKind default_init;
-  Normalization default_norm;  // used when weights carry none (SPEC §2)
+  Normalization default_norm;  // used when weights carry none (SPEC §2), in input channel order
   bool default_norm_from_data;  // alexnet-mini: the data set's own statistics
+  float lrn_k = 2.f;            // LRN's bias k: 2 in the paper, 1 in Caffe's bvlc_alexnet
+  bool bgr = false;             // input channels B, G, R (Caffe) instead of R, G, B
+  bool mean_image = false;      // with --stats: subtract the per-pixel mean image (the paper)
 };
 
 const ArchSpec& arch_by_name(const std::string& name);  // UserError listing the valid names

@@ -33,7 +33,11 @@ Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(clas
     layers_.push_back(std::make_unique<Conv>(
         r.name, join(r.file, ".weight"), join(r.file, ".bias"),
         ConvShape{channels, r.out, r.kernel, r.stride, r.pad, r.groups, /*relu=*/true}));
-    if (r.lrn) layers_.push_back(std::make_unique<Lrn>(std::string("norm") + (r.name + 4), LrnParams{}));
+    if (r.lrn) {
+      LrnParams lrn;
+      lrn.k = arch.lrn_k;
+      layers_.push_back(std::make_unique<Lrn>(std::string("norm") + (r.name + 4), lrn));
+    }
     if (r.pool) layers_.push_back(std::make_unique<MaxPool>(std::string("pool") + (r.name + 4), 3, 2));
     channels = r.out;
   }

@@ -107,7 +107,8 @@ std::string export_onnx(Network& net, const ModelInfo& info) {
     set_int(conv, "group", r.groups);
     b.node("Relu", std::string(r.name) + "_relu");
     if (r.lrn) {
-      const LrnParams p;
+      LrnParams p;
+      p.k = arch.lrn_k;
       auto& lrn = b.node("LRN", std::string("norm") + (r.name + 4));
       set_int(lrn, "size", p.size);
       set_float(lrn, "alpha", p.alpha);

@@ -146,12 +146,13 @@ bool Matcher::conv_row(const ConvRow& r, int in_channels, std::map<std::string, 
     const std::string at = here();
     const NodeProto* lrn = next("LRN");
     if (!lrn) return why = at + ": expected LRN after " + r.name + " (the ONNX LRN op)", false;
-    const LrnParams want_lrn;
+    LrnParams want_lrn;
+    want_lrn.k = arch_.lrn_k;
     const float bias = float_attr(*lrn, "bias", 1.f);
     if (int_attr(*lrn, "size", 0) != want_lrn.size || std::abs(float_attr(*lrn, "alpha", 1e-4f) - want_lrn.alpha) > 1e-9f ||
         std::abs(float_attr(*lrn, "beta", 0.75f) - want_lrn.beta) > 1e-6f || std::abs(bias - want_lrn.k) > 1e-6f)
-      return why = at + ": LRN with bias " + std::to_string(bias) + " is not the paper's (bias 2; Caffe's " +
-                   "bvlc_alexnet uses 1 and is not supported)",
+      return why = at + ": LRN (size " + std::to_string(int_attr(*lrn, "size", 0)) + ", bias " + std::to_string(bias) +
+                   ") is not " + arch_.name + "'s (size 5, alpha 1e-4, beta 0.75, bias " + std::to_string(want_lrn.k) + ")",
              false;
   }
   if (r.pool) {

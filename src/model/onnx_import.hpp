@@ -4,8 +4,8 @@
 // (or Constant nodes) under our tensor names. Reads torchvision's AlexNet as torch.onnx.export
 // writes it and the files `alexnet convert` writes (with their metadata_props: architecture,
 // class names, normalisation). A graph that is not one of ours is a UserError naming the node
-// that did not fit. LRN must be the ONNX op with our parameters (size 5, alpha 1e-4, beta
-// 0.75, bias 2); Caffe's bvlc_alexnet (bias 1) is refused by name.
+// that did not fit. LRN must be the ONNX op with an architecture's parameters (size 5, alpha
+// 1e-4, beta 0.75, bias 2; bias 1 is Caffe's bvlc_alexnet, architecture alexnet-caffe).
 #pragma once
 #include <string>
 

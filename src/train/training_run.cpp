@@ -158,6 +158,7 @@ void TrainingRun::make_transform() {
   tf_.flip = cfg_.flip;
   tf_.pca_std = cfg_.pca ? 0.1f : 0.f;
   tf_.norm = arch_.default_norm;
+  tf_.bgr = arch_.bgr;
   info_.arch = arch_.name;
   info_.class_names = train_set_->class_names();
   if (!cfg_.stats.empty() || arch_.default_norm_from_data) {
@@ -167,7 +168,7 @@ void TrainingRun::make_transform() {
       fail(cfg_.stats + ": statistics for side " + std::to_string(st.resize) + ", " + arch_.name + " needs " +
            std::to_string(arch_.resize));
     tf_.pca = st.pca;
-    if (arch_.name == "alexnet") {
+    if (arch_.mean_image) {
       tf_.mean_image = st.mean_image;  // the paper: subtract the mean image, no scaling
       info_.mean_image = st.mean_image;
     } else {
