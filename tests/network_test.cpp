@@ -67,6 +67,27 @@ TEST(Network, InferenceSharesActivationBuffersWithoutChangingResults) {
   for (int64_t i = 0; i < conv3.size(); ++i) ASSERT_NEAR(conv3.data()[i], conv3_train.data()[i], 1e-5f);
 }
 
+// An inference-only network gives back its plain fc weights once the blocked copy exists (on
+// AVX-512; under AVX2 the fc layers read the plain ones and nothing is given back): the logits
+// stay those of a normal network at every batch size, and training or changing it is refused.
+TEST(Network, InferenceOnlyKeepsItsLogitsAndRefusesToTrain) {
+  const ArchSpec& arch = arch_by_name("alexnet-mini");
+  Network a(arch, 10), b(arch, 10);
+  a.init(InitKind::kaiming, 5);
+  b.init(InitKind::kaiming, 5);
+  b.set_inference_only();
+  for (int batch : {16, 1, 3, 16}) {
+    Tensor x = Tensor::plain(a.input_shape(batch));
+    for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.37f * static_cast<float>(i));
+    const Tensor& la = a.forward(x, Mode::eval);
+    const Tensor& lb = b.forward(x, Mode::eval);
+    for (int64_t i = 0; i < la.size(); ++i) ASSERT_EQ(la.data()[i], lb.data()[i]) << batch << " " << i;
+  }
+  EXPECT_THROW(b.params_changed(), UserError);
+  Tensor x = Tensor::plain(b.input_shape(2));
+  EXPECT_THROW(b.forward(x, Mode::train), UserError);
+}
+
 TEST(Network, WrongInputShapeIsAUserError) {
   Network net(arch_by_name("alexnet-mini"), 10);
   Tensor x = Tensor::plain({1, 3, 32, 32});

@@ -73,6 +73,7 @@ void add_bench(CLI::App& app) {
     set_threads(o->threads);
     Network net(arch_by_name(o->arch), o->classes);
     net.init(InitKind::kaiming, 1);
+    if (o->mode == "infer") net.set_inference_only();  // as predict and serve run it
     const bool train = o->mode == "train";
     SyntheticSteps steps(net, o->batch, train, SgdConfig{0.001f, 0.9f, 5e-4f}, 7);
     steps.warm_up(o->warmup);

@@ -36,6 +36,7 @@ void add_eval(CLI::App& app) {
   c->callback([o] {
     set_threads(o->threads);
     LoadedModel m = load_model(o->weights, o->arch);
+    m.net->set_inference_only();
     auto data = align_classes(open_dataset(o->data, o->kind, DatasetSplit::test), m.info.class_names);
     EvalOptions eo;
     eo.batch = o->batch;

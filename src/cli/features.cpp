@@ -57,6 +57,7 @@ void add_features(CLI::App& app) {
   c->callback([s, out] {
     set_threads(s->threads);
     LoadedModel m = load_model(s->weights, s->arch);
+    m.net->set_inference_only();
     auto data = open_source(*s, s->images);
     const Features f = extract_features(*m.net, *data, test_transform(m.net->arch(), m.info.norm, m.info.mean_image),
                                         s->layer, s->batch, s->workers);
@@ -86,6 +87,7 @@ void add_similar(CLI::App& app) {
     set_threads(s->threads);
     if (*k < 1) fail("--topk must be at least 1");
     LoadedModel m = load_model(s->weights, s->arch);
+    m.net->set_inference_only();
     const TransformConfig tf = test_transform(m.net->arch(), m.info.norm, m.info.mean_image);
     auto data = open_source(*s, s->images);
     const Features coll = extract_features(*m.net, *data, tf, s->layer, s->batch, s->workers);

@@ -42,6 +42,7 @@ void add_predict(CLI::App& app) {
   c->callback([o] {
     set_threads(o->threads);
     LoadedModel m = load_model(o->weights, o->arch);
+    m.net->set_inference_only();
     Network& net = *m.net;
     const int k = net.classes();
     const std::vector<std::string> names = o->labels.empty() ? m.info.class_names : read_class_names(o->labels, k);

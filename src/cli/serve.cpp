@@ -52,6 +52,7 @@ void add_serve(CLI::App& app) {
     set_max_image_pixels(40'000'000);
     set_threads(o->threads);
     LoadedModel m = load_model(o->weights, o->arch);
+    m.net->set_inference_only();
     if (!o->labels.empty()) o->cfg.class_names = read_class_names(o->labels, m.net->classes());
     const std::string arch = m.net->arch().name;
 

@@ -57,10 +57,14 @@ class Layer {
   // backward-weights primitive, and backward() only passes the gradient on, when asked for one.
   void set_frozen(bool f) { frozen_ = f; }
   bool frozen() const { return frozen_; }
+  // An inference-only network (predict, serve, ...) never trains or saves, so a layer may give
+  // the memory of its plain weights back once it holds them in the layout its primitive reads.
+  void set_inference_only() { inference_only_ = true; }
 
  protected:
   std::string impl_;
   bool frozen_ = false;
+  bool inference_only_ = false;
 
  private:
   std::string name_;

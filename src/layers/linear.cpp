@@ -1,11 +1,26 @@
 #include "layers/linear.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+
 #include "layers/fused_relu.hpp"
 #include "tensor/engine.hpp"
 #include "tensor/layout.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
+
+namespace {
+// Returns the whole pages inside [p, p + bytes) to the system (they read as zeros afterwards).
+void release_pages(void* p, size_t bytes) {
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+}  // namespace
 
 using namespace dnnl;
 
@@ -47,6 +62,9 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
     auto blocked = forward_pd(any_md({out_, in_}));
     if (!impl_is_gemm(blocked.impl_info_str())) fpd = blocked;
   }
+  if (plain_released_ && (mode == Mode::train || fpd.weights_desc() != w_.get_desc()))
+    fail(name() + ": an inference-only network has given its plain weights back; it cannot train or "
+                  "change the weight layout");
   fwd_ = inner_product_forward(fpd);
   impl_ = fpd.impl_info_str();
   w_plain_ = memory(w, cpu_engine(), weight_.value);
@@ -66,8 +84,17 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
   return dst;
 }
 
+void Linear::params_changed() {
+  if (plain_released_) fail(name() + ": the weights of an inference-only network cannot change");
+  copies_.stale();
+}
+
 void Linear::forward(const Tensor& in, const Tensor& out) {
   copies_.refresh(w_plain_, w_);
+  if (inference_only_ && !plain_released_ && w_.get() != w_plain_.get()) {
+    release_pages(weight_.value, sizeof(float) * static_cast<size_t>(weight_.size()));
+    plain_released_ = true;
+  }
   fwd_.execute(cpu_stream(), {{DNNL_ARG_SRC, in.mem()},
                               {DNNL_ARG_WEIGHTS, w_},
                               {DNNL_ARG_BIAS, b_},

@@ -115,12 +115,19 @@ Param* Network::find_param(const std::string& file_name) {
   return nullptr;
 }
 
+void Network::set_inference_only() {
+  inference_only_ = true;
+  for (auto& l : layers_) l->set_inference_only();
+}
+
 void Network::params_changed() {
+  if (inference_only_) fail(arch_.name + ": the weights of an inference-only network cannot change");
   for (auto& l : layers_) l->params_changed();
 }
 
 void Network::prepare(const md& input, Mode mode) {
   if (prepared_ && input == prepared_input_ && mode == prepared_mode_) return;
+  if (mode == Mode::train && inference_only_) fail(arch_.name + ": an inference-only network cannot train");
   if (mode == Mode::train) ensure_training_state();
   acts_.clear();
   act_mds_.clear();

@@ -70,6 +70,10 @@ class Network {
 
   // Sets every dropout layer's rate (0 turns dropout off; tests compare against PyTorch so).
   void set_dropout(float p);
+  // For commands that only infer (predict, eval, features, serve, bench), once the weights are
+  // loaded: layers may return the memory of weights they hold in another layout; training or
+  // changing the weights afterwards is refused (on every ISA, whether memory was returned or not).
+  void set_inference_only();
 
   void set_profiling(bool on) { profiling_ = on; }
   // Per layer, as set up by the last forward: name, FLOPs, oneDNN kernels and, with profiling
@@ -101,6 +105,7 @@ class Network {
   std::unique_ptr<char[]> diff_buf_[2];
   Tensor d_logits_;
   bool profiling_ = false;
+  bool inference_only_ = false;
   std::vector<LayerTiming> timing_;
 };
 
