@@ -68,6 +68,19 @@ TEST(InitFrom, SameClassesKeepEverythingNewClassesGetANewClassifier) {
     const InitFromReport r = copy_trained_params(source, names(10), net, names(10, "other"), "w.safetensors");
     EXPECT_EQ(describe(r), "conv1-fc7 copied, fc8 new (the classes have other names)");
   }
+  {  // --reinit conv4-fc8: conv1-conv3 copied, the rest keeps its own initialisation
+    Network net(arch_by_name("alexnet-mini"), 10);
+    net.init(InitKind::kaiming, 2);
+    Network fresh(arch_by_name("alexnet-mini"), 10);
+    fresh.init(InitKind::kaiming, 2);
+    const InitFromReport r = copy_trained_params(source, names(10), net, names(10), "w.safetensors",
+                                                 {"conv4", "conv5", "fc6", "fc7", "fc8"});
+    EXPECT_EQ(describe(r), "conv1-conv3 copied, conv4-fc8 new (--reinit)");
+    for (size_t i = 0; i < net.params().size(); ++i) {
+      const bool copied = i < 6;  // conv1-conv3: weight and bias each
+      EXPECT_TRUE(equal(*net.params()[i], copied ? *source.params()[i] : *fresh.params()[i])) << i;
+    }
+  }
   Network other(arch_by_name("alexnet"), 10);
   EXPECT_ANY_THROW(copy_trained_params(source, {}, other, {}, "w.safetensors"));
 }

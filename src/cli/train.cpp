@@ -50,6 +50,9 @@ void add_train(CLI::App& app) {
                 "the classifier new when the classes differ)");
   c->add_option("--freeze", cfg->freeze,
                 "fine-tune: layers that do not learn, e.g. conv1-conv5 or conv1,conv2 (no gradients, no update)");
+  c->add_option("--reinit", cfg->reinit,
+                "fine-tune: layers initialised afresh instead of copied, e.g. conv4-fc8 (the layers "
+                "most specific to the old classes)");
   c->add_option("--lr-mult-new", cfg->lr_mult_new,
                 "fine-tune: lr multiplier of the layers --init-from re-initialised (Caffe's recipe: 10)")
       ->capture_default_str();
@@ -77,7 +80,7 @@ void add_train(CLI::App& app) {
   c->add_option("--kill-after-steps", cfg->kill_after_steps, "testing: SIGKILL itself after N steps")->group("");
   c->callback([c, cfg, resume, schedule, budget] {
     if (!resume->empty()) {
-      for (const char* f : {"--data", "--arch", "--out", "--epochs", "--lr", "--batch", "--schedule", "--init", "--init-from", "--seed", "--freeze", "--lr-mult-new",
+      for (const char* f : {"--data", "--arch", "--out", "--epochs", "--lr", "--batch", "--schedule", "--init", "--init-from", "--seed", "--freeze", "--reinit", "--lr-mult-new",
                             "--time-budget", "--val-split"})
         if (c->count(f) > 0)
           throw UserError(std::string(f) + " contradicts --resume: a resumed run keeps its configuration");
@@ -94,6 +97,7 @@ void add_train(CLI::App& app) {
     }
     if (c->count("--lr-steps") > 0 && cfg->schedule.kind != "step")
       throw UserError("--lr-steps needs --schedule step");
+    if (!cfg->reinit.empty() && cfg->init_from.empty()) throw UserError("--reinit needs --init-from");
     cfg->lr_set = c->count("--lr") > 0;
     cfg->arch_set = c->count("--arch") > 0;
     if (!budget->empty()) cfg->time_budget_s = parse_duration(*budget, "--time-budget");

@@ -13,21 +13,25 @@ std::string layer_of(const std::string& param) { return param.substr(0, param.rf
 }  // namespace
 
 InitFromReport copy_trained_params(Network& source, const std::vector<std::string>& source_classes, Network& net,
-                                   const std::vector<std::string>& classes, const std::string& path) {
+                                   const std::vector<std::string>& classes, const std::string& path,
+                                   const std::vector<std::string>& reinit) {
   if (source.arch().name != net.arch().name)
     fail(path + ": weights of " + source.arch().name + ", the run trains " + net.arch().name);
   InitFromReport r;
+  if (!reinit.empty()) r.why_fresh = "--reinit";
   const bool names_known = !source_classes.empty() && !classes.empty();
   bool same_classes = source.classes() == net.classes() && (!names_known || source_classes == classes);
   if (!same_classes)
-    r.why_fresh = source.classes() != net.classes()
-                      ? std::to_string(net.classes()) + " classes instead of " + std::to_string(source.classes())
-                      : "the classes have other names";
+    r.why_fresh += (r.why_fresh.empty() ? "" : "; ") +
+                   (source.classes() != net.classes()
+                        ? std::to_string(net.classes()) + " classes instead of " + std::to_string(source.classes())
+                        : std::string("the classes have other names"));
   auto& params = net.params();
   const size_t head = params.size() - 2;  // the classifier's weight and bias come last
   for (size_t i = 0; i < params.size(); ++i) {
     Param* p = params[i];
-    if (i >= head && !same_classes) {
+    const bool asked = std::find(reinit.begin(), reinit.end(), layer_of(p->name)) != reinit.end();
+    if ((i >= head && !same_classes) || asked) {
       r.fresh.push_back(p->name);
       continue;
     }

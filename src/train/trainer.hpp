@@ -29,7 +29,8 @@ struct TrainConfig {
   // unless --stats; the classifier re-initialised when the classes differ).
   std::string init_from;
   std::string freeze;        // fine-tuning: layers without learning, "conv1-conv5" or "conv1,conv2"
-  float lr_mult_new = 1.f;   // fine-tuning: lr multiplier of the layers --init-from re-initialised
+  std::string reinit;        // fine-tuning: layers initialised afresh instead of copied, "conv4-fc8"
+  float lr_mult_new = 1.f;   // fine-tuning: lr multiplier of the layers re-initialised (new classes, --reinit)
   std::vector<std::string> new_params;  // those layers' parameters (written by the run)
   bool arch_set = false;  // --arch given (else --init-from's architecture, else alexnet-mini)
   uint64_t seed = 1;

@@ -95,7 +95,7 @@ TrainingRun::TrainingRun(TrainConfig cfg, bool resume, std::unique_ptr<LoadedMod
   net_->set_dropout(cfg_.dropout);
   if (source_ && !resume_) start_from_weights();
   source_.reset();  // a whole second network: not kept through training
-  if (!cfg_.freeze.empty()) net_->freeze(expand_layers(cfg_.freeze));
+  if (!cfg_.freeze.empty()) net_->freeze(expand_layers(cfg_.freeze, "--freeze"));
   make_update_ranges();
   LoaderConfig lc;
   lc.batch = cfg_.batch;
@@ -186,14 +186,16 @@ void TrainingRun::make_transform() {
 
 // --init-from: trained weights copied layer by layer; the classifier kept for the same classes.
 void TrainingRun::start_from_weights() {
+  const std::vector<std::string> reinit = cfg_.reinit.empty() ? std::vector<std::string>{}
+                                                              : expand_layers(cfg_.reinit, "--reinit");
   const InitFromReport r = copy_trained_params(*source_->net, source_->info.class_names, *net_,
-                                               train_set_->class_names(), cfg_.init_from);
+                                               train_set_->class_names(), cfg_.init_from, reinit);
   if (leader_) std::printf("init from %s: %s\n", cfg_.init_from.c_str(), describe(r).c_str());
   cfg_.new_params = r.fresh;  // recorded in config.json: a resumed run applies the same lr_mult
 }
 
 // "conv1-conv5" (every layer with weights from conv1 to conv5, in network order) or "conv1,fc6".
-std::vector<std::string> TrainingRun::expand_layers(const std::string& spec) const {
+std::vector<std::string> TrainingRun::expand_layers(const std::string& spec, const std::string& flag) const {
   const std::vector<std::string> with_weights = net_->layers_with_params();
   std::vector<std::string> out;
   size_t start = 0;
@@ -203,14 +205,14 @@ std::vector<std::string> TrainingRun::expand_layers(const std::string& spec) con
     const size_t dash = item.find('-');
     auto pos = [&](const std::string& n) {
       auto it = std::find(with_weights.begin(), with_weights.end(), n);
-      if (it == with_weights.end()) fail("--freeze: '" + n + "' is not a layer with weights of " + arch_.name);
+      if (it == with_weights.end()) fail(flag + ": '" + n + "' is not a layer with weights of " + arch_.name);
       return static_cast<size_t>(it - with_weights.begin());
     };
     if (dash == std::string::npos) {
       out.push_back(with_weights[pos(item)]);
     } else {
       const size_t a = pos(item.substr(0, dash)), b = pos(item.substr(dash + 1));
-      if (a > b) fail("--freeze: '" + item + "' runs backwards");
+      if (a > b) fail(flag + ": '" + item + "' runs backwards");
       for (size_t i = a; i <= b; ++i) out.push_back(with_weights[i]);
     }
     start = end + 1;

@@ -49,7 +49,7 @@ class TrainingRun {
   void start_or_resume();
   void plan_time_budget();
   void start_from_weights();
-  std::vector<std::string> expand_layers(const std::string& spec) const;
+  std::vector<std::string> expand_layers(const std::string& spec, const std::string& flag) const;
   void make_update_ranges();
   bool run_epoch();  // false: the loss diverged
   bool train_step(Batch& b, EpochTotals& t, float lr);
