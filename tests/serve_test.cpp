@@ -141,6 +141,7 @@ TEST_F(ServeTest, AnswersWhatPredictPrints) {
   EXPECT_EQ(model["arch"], "alexnet-mini");
   EXPECT_EQ(model["classes"], 10);
   EXPECT_EQ(model["input"], json({3, 28, 28}));
+  EXPECT_EQ(model["channels"], "RGB");
   auto page = client().Get("/");
   ASSERT_TRUE(page);
   EXPECT_NE(page->body.find("/predict"), std::string::npos);

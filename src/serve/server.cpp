@@ -113,6 +113,7 @@ struct InferenceServer::Impl {
               {"class_names", names},
               {"input", {3, arch.crop, arch.crop}},
               {"resize", arch.resize},
+              {"channels", tf.bgr ? "BGR" : "RGB"},
               {"mean", tf.norm.mean},
               {"std", tf.norm.std},
               {"mean_image", !tf.mean_image.empty()},
