@@ -166,6 +166,28 @@ TEST(Interop, OnnxExportPassesTheCheckerAndReadsBack) {
   onnx::ModelProto model;
   ASSERT_TRUE(model.ParseFromString(read_file(path)));
   EXPECT_EQ(model.graph().input(0).type().tensor_type().shape().dim(0).dim_param(), "N");
+  {  // fc6 as Gemm with transB=0 and its weights stored [in, out]: read back to the same logits
+    onnx::ModelProto t = model;
+    for (auto& n : *t.mutable_graph()->mutable_node())
+      if (n.name() == "fc6")
+        for (auto& a : *n.mutable_attribute())
+          if (a.name() == "transB") a.set_i(0);
+    for (auto& init : *t.mutable_graph()->mutable_initializer())
+      if (init.name() == "fc6.weight") {
+        const int64_t out = init.dims(0), in = init.dims(1);
+        const auto* w = reinterpret_cast<const float*>(init.raw_data().data());
+        std::vector<float> wt(static_cast<size_t>(out * in));
+        for (int64_t o = 0; o < out; ++o)
+          for (int64_t i = 0; i < in; ++i) wt[i * out + o] = w[o * in + i];
+        init.set_dims(0, in);
+        init.set_dims(1, out);
+        init.set_raw_data(std::string(reinterpret_cast<const char*>(wt.data()), wt.size() * sizeof(float)));
+      }
+    const std::string tpath = (dir / "mini_transb0.onnx").string();
+    write_file_atomic(tpath, t.SerializeAsString());
+    LoadedModel tm = load_model(tpath, "");
+    expect_golden_logits(*tm.net, 1e-4);
+  }
   for (auto& n : *model.mutable_graph()->mutable_node())
     if (n.name() == "norm2")
       for (auto& a : *n.mutable_attribute())

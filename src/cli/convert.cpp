@@ -10,12 +10,6 @@
 
 namespace alexnet::cli {
 
-namespace {
-bool ends_with(const std::string& s, const std::string& e) {
-  return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
-}
-}  // namespace
-
 void add_convert(CLI::App& app) {
   auto* c = app.add_subcommand("convert", "weights between .safetensors, .pth (in) and .onnx");
   struct Opts {
@@ -26,8 +20,8 @@ void add_convert(CLI::App& app) {
   c->add_option("out", o->out, "where to write: .safetensors or .onnx")->required();
   c->add_option("--arch", o->arch, "architecture, when the input does not say");
   c->callback([o] {
-    const bool onnx = ends_with(o->out, ".onnx");
-    if (!onnx && !ends_with(o->out, ".safetensors"))
+    const bool onnx = o->out.ends_with(".onnx");
+    if (!onnx && !o->out.ends_with(".safetensors"))
       fail(o->out + ": write .safetensors or .onnx (writing .pth is not supported: PyTorch reads both)");
     LoadedModel m = load_model(o->in, o->arch);
     if (onnx) {

@@ -13,14 +13,6 @@
 
 namespace alexnet::cli {
 
-namespace {
-
-bool ends_with(const std::string& s, const std::string& e) {
-  return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
-}
-
-}  // namespace
-
 void add_predict(CLI::App& app) {
   auto* c = app.add_subcommand("predict", "classify images or .npy tensors");
   struct Opts {
@@ -54,7 +46,7 @@ void add_predict(CLI::App& app) {
     for (const std::string& in : o->inputs) {
       std::vector<float> x;
       int n = 0, views = 1;
-      if (ends_with(in, ".npy")) {
+      if (in.ends_with(".npy")) {
         NamedTensor t = read_npy(in);
         std::vector<int64_t> s = t.shape;
         if (s.size() == 3) s.insert(s.begin(), 1);

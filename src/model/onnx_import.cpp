@@ -73,6 +73,15 @@ NamedTensor Constants::get(const std::string& n) const {
   return out;
 }
 
+// [rows, cols] -> [cols, rows]: ONNX's [in, out] weights to our [out, in].
+NamedTensor transposed(const NamedTensor& m) {
+  const int64_t rows = m.shape[0], cols = m.shape[1];
+  NamedTensor t{{cols, rows}, std::vector<float>(m.data.size())};
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) t.data[j * rows + i] = m.data[i * cols + j];
+  return t;
+}
+
 const onnx::AttributeProto* attr(const NodeProto& n, const std::string& key) {
   for (const auto& a : n.attribute())
     if (a.name() == key) return &a;
@@ -127,7 +136,7 @@ bool Matcher::conv_row(const ConvRow& r, int in_channels, std::map<std::string, 
   const std::string where = here();
   const NodeProto* conv = next("Conv");
   if (!conv) return why = where + ": expected the Conv of " + r.name, false;
-  const std::vector<int64_t> k{r.kernel, r.kernel}, s{r.stride, r.stride}, p{r.pad, r.pad, r.pad, r.pad};
+  const std::vector<int64_t> s{r.stride, r.stride}, p{r.pad, r.pad, r.pad, r.pad};
   if (conv->input_size() < 3 || !consts_.has(conv->input(1)) || !consts_.has(conv->input(2)))
     return why = where + ": " + r.name + " needs constant weights and a bias", false;
   NamedTensor w = consts_.get(conv->input(1)), b = consts_.get(conv->input(2));
@@ -138,7 +147,6 @@ bool Matcher::conv_row(const ConvRow& r, int in_channels, std::map<std::string, 
                  shape_str(want) + ", stride " + std::to_string(r.stride) + ", pad " + std::to_string(r.pad) +
                  ", groups " + std::to_string(r.groups) + ")",
            false;
-  (void)k;
   out[std::string(r.file) + ".weight"] = std::move(w);
   out[std::string(r.file) + ".bias"] = std::move(b);
   if (!next("Relu")) return why = here() + ": expected the ReLU after " + r.name, false;
@@ -177,21 +185,14 @@ bool Matcher::fc_row(const FcRow& r, std::map<std::string, NamedTensor>& out, st
       return why = where + ": a Gemm that is not x * W^T + b with constant W and b", false;
     w = consts_.get(gemm->input(1));
     b = consts_.get(gemm->input(2));
-    if (int_attr(*gemm, "transB", 0) == 0 && w.shape.size() == 2) {  // [in, out]: transpose
-      NamedTensor t{{w.shape[1], w.shape[0]}, std::vector<float>(w.data.size())};
-      for (int64_t i = 0; i < w.shape[0]; ++i)
-        for (int64_t o = 0; o < w.shape[1]; ++o) t.data[o * w.shape[0] + i] = w.data[i * w.shape[1] + o];
-      w = std::move(t);
-    }
+    if (int_attr(*gemm, "transB", 0) == 0 && w.shape.size() == 2) w = transposed(w);  // [in, out] given
   } else if (const NodeProto* mm = next("MatMul")) {
     const NodeProto* add = next("Add");
     if (!add || !consts_.has(mm->input(1)) || add->input_size() != 2)
       return why = where + ": a MatMul not followed by a bias Add", false;
-    const NamedTensor wt = consts_.get(mm->input(1));
-    if (wt.shape.size() != 2) return why = where + ": MatMul weights are not a matrix", false;
-    w = {{wt.shape[1], wt.shape[0]}, std::vector<float>(wt.data.size())};
-    for (int64_t i = 0; i < wt.shape[0]; ++i)
-      for (int64_t o = 0; o < wt.shape[1]; ++o) w.data[o * wt.shape[0] + i] = wt.data[i * wt.shape[1] + o];
+    w = consts_.get(mm->input(1));
+    if (w.shape.size() != 2) return why = where + ": MatMul weights are not a matrix", false;
+    w = transposed(w);  // MatMul's B is [in, out]
     const std::string& bias = consts_.has(add->input(1)) ? add->input(1) : add->input(0);
     b = consts_.get(bias);
   } else {
