@@ -10,7 +10,8 @@ python3-onnx (not needed in CI):
   mini_half.pth     the same in float16 (read back as float32)
   mini_views.pth    every tensor a view: slices at offsets into shared storages, fc weights
                     transposed (non-contiguous strides)
-  mini_legacy.pth   the pre-1.6 format (_use_new_zipfile_serialization=False): refused clearly
+  mini_legacy.pth   the pre-1.6 format (_use_new_zipfile_serialization=False), one tensor:
+                    refused clearly
   evil.pth          a torch-shaped zip whose data.pkl calls os.system: must never run
   mini.onnx         torch.onnx.export of the net, LRN exported as the ONNX LRN op
 """
@@ -52,7 +53,9 @@ def main():
             big = torch.cat([torch.full((3,), 7.0), t.reshape(-1), torch.full((5,), 9.0)])
             views[name] = big[3:3 + t.numel()].view(t.shape)
     torch.save(views, os.path.join(OUT, "mini_views.pth"))
-    torch.save(sd, os.path.join(OUT, "mini_legacy.pth"), _use_new_zipfile_serialization=False)
+    # The legacy format is only refused, so one small tensor shows it as well as the whole net.
+    torch.save({"conv1.bias": sd["conv1.bias"]}, os.path.join(OUT, "mini_legacy.pth"),
+               _use_new_zipfile_serialization=False)
     with zipfile.ZipFile(os.path.join(OUT, "evil.pth"), "w", zipfile.ZIP_STORED) as z:
         z.writestr("evil/data.pkl", pickle.dumps({"conv1.weight": Evil()}, protocol=2))
         z.writestr("evil/version", "3\n")
