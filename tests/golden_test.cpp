@@ -90,8 +90,8 @@ INSTANTIATE_TEST_SUITE_P(AllArchs, GoldenTest,
                            return s;
                          });
 
-// At batch 16 oneDNN runs the 3x3 convolutions with Winograd in inference: the logits of 8
-// copies of the golden batch still equal PyTorch's.
+// At batch 16, with the 3x3 convolutions' Winograd in chunks of 8 images (layers/winograd.hpp),
+// the logits of 8 copies of the golden batch still equal PyTorch's.
 TEST(GoldenWinograd, LargeBatchInferenceMatchesPyTorch) {
   for (const std::string arch : {"alexnet-torchvision", "alexnet"}) {
     Golden g = load(arch);

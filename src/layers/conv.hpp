@@ -3,9 +3,11 @@
 // the fused ReLU needs only the output, which the Network keeps anyway.
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
+#include <memory>
 
 #include "layers/layer.hpp"
 #include "layers/weight_copies.hpp"
+#include "layers/winograd.hpp"
 
 namespace alexnet {
 
@@ -22,7 +24,10 @@ class Conv : public Layer {
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out,
                 const Tensor& d_in) override;
   std::vector<Param*> params() override { return {&weight_, &bias_}; }
-  void params_changed() override { copies_.stale(); }
+  void params_changed() override {
+    copies_.stale();
+    winograd_fresh_ = false;
+  }
   const ConvShape& shape() const { return s_; }
   double forward_flops() const override { return flops_; }
   double backward_flops() const override {
@@ -32,6 +37,7 @@ class Conv : public Layer {
  private:
   dims weight_dims() const;  // {g, O/g, I/g, k, k} with groups, {O, I, k, k} without
   md plain_weight_md() const;
+  bool setup_winograd(const md& in, Mode mode);
   dnnl::convolution_forward::primitive_desc forward_pd(const md& src, const md& dst, int64_t pad,
                                                        Mode mode) const;
 
@@ -54,6 +60,10 @@ class Conv : public Layer {
   // Explicit padding (first layer only): the input copied into the middle of a zeroed buffer.
   dnnl::memory pad_src_, pad_view_;
   dnnl::reorder pad_in_;
+  // Our own Winograd for the 3x3 layers in inference where oneDNN has none (AVX2). Kept
+  // across setups, like copies_: its transformed filters do not depend on the batch size.
+  std::unique_ptr<Winograd3x3> winograd_;
+  bool use_winograd_ = false, winograd_fresh_ = false;
 };
 
 }  // namespace alexnet

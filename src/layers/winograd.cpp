@@ -1,0 +1,247 @@
+#include "layers/winograd.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "tensor/engine.hpp"
+#include "tensor/layout.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+
+namespace {
+
+constexpr int kTile = 4;    // output tile side
+constexpr int kAlpha = 6;   // input tile side: kTile + 3 - 1
+constexpr int kPoints = kAlpha * kAlpha;
+// Tiles per chunk: the transformed input and output of a chunk (36 x tiles x channels) stay
+// in the caches, and the batched products are still large enough to run near the peak.
+constexpr int64_t kChunkTiles = 128;
+
+// G (6x3), from the interpolation points 0, 1, -1, 2, -2 and infinity.
+constexpr double kG[kAlpha][3] = {{1.0 / 4, 0, 0},
+                                  {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                  {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                  {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                  {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                  {0, 0, 1}};
+
+// V channels as one value: GCC's vector extension compiles each operation to one
+// instruction of the width at hand (two on narrower CPUs), with no intrinsics.
+template <int V>
+struct Lanes {
+  typedef float type __attribute__((vector_size(V * sizeof(float))));
+};
+template <int V>
+using vec = typename Lanes<V>::type;
+
+template <int V>
+inline vec<V> load(const float* p) {
+  vec<V> x;
+  std::memcpy(&x, p, sizeof x);
+  return x;
+}
+template <int V>
+inline void store(float* p, vec<V> x) { std::memcpy(p, &x, sizeof x); }
+
+// B^T applied to six values: out[i] = sum_j B^T[i][j] d[j].
+template <int V>
+inline void input_1d(const vec<V>* d, int step, vec<V>* out, int out_step) {
+  const vec<V> d0 = d[0], d1 = d[step], d2 = d[2 * step], d3 = d[3 * step], d4 = d[4 * step],
+               d5 = d[5 * step];
+  out[0] = 4 * d0 - 5 * d2 + d4;
+  out[out_step] = -4 * (d1 + d2) + d3 + d4;
+  out[2 * out_step] = 4 * (d1 - d2) - d3 + d4;
+  out[3 * out_step] = 2 * (d3 - d1) - d2 + d4;
+  out[4 * out_step] = 2 * (d1 - d3) - d2 + d4;
+  out[5 * out_step] = 4 * d1 - 5 * d3 + d5;
+}
+
+// A^T applied to six values: four outputs.
+template <int V>
+inline void output_1d(const vec<V>* m, int step, vec<V>* out, int out_step) {
+  const vec<V> a = m[step] + m[2 * step], b = m[step] - m[2 * step];
+  const vec<V> c = m[3 * step] + m[4 * step], e = m[3 * step] - m[4 * step];
+  out[0] = m[0] + a + c;
+  out[out_step] = b + 2 * e;
+  out[2 * out_step] = a + 4 * c;
+  out[3 * out_step] = b + 8 * e + m[5 * step];
+}
+
+// One tile of one channel block: gathers the 6x6 patch (zeros outside the image), applies
+// B^T . B, and scatters the 36 values to v[point][tile][channel].
+template <int V>
+void input_tile(const float* plane, int64_t h, int64_t w, int64_t ih0, int64_t iw0, float* out,
+                int64_t point_stride) {
+  vec<V> d[kAlpha][kAlpha], t[kAlpha][kAlpha], r[kAlpha];
+  // The part of the patch inside the image; the rest is the convolution's zero padding.
+  const int i0 = static_cast<int>(std::max<int64_t>(0, -ih0)), j0 = static_cast<int>(std::max<int64_t>(0, -iw0));
+  const int i1 = static_cast<int>(std::min<int64_t>(kAlpha, h - ih0)), j1 = static_cast<int>(std::min<int64_t>(kAlpha, w - iw0));
+  if (i0 > 0 || j0 > 0 || i1 < kAlpha || j1 < kAlpha)
+    for (int i = 0; i < kAlpha; ++i)
+      for (int j = 0; j < kAlpha; ++j) d[i][j] = vec<V>{};
+  for (int i = i0; i < i1; ++i) {
+    const float* row = plane + ((ih0 + i) * w + iw0) * V;
+    for (int j = j0; j < j1; ++j) d[i][j] = load<V>(row + j * V);
+  }
+  // Columns: t = B^T d; then each row of t times B.
+  for (int j = 0; j < kAlpha; ++j) input_1d<V>(&d[0][j], kAlpha, &t[0][j], kAlpha);
+  for (int i = 0; i < kAlpha; ++i) {
+    input_1d<V>(t[i], 1, r, 1);
+    for (int j = 0; j < kAlpha; ++j) store<V>(out + (i * kAlpha + j) * point_stride, r[j]);
+  }
+}
+
+template <int V>
+void output_tile(const float* m, int64_t point_stride, const float* bias, bool relu, float* plane,
+                 int64_t oh, int64_t ow, int64_t oh0, int64_t ow0) {
+  vec<V> p[kAlpha][kAlpha], t[kTile][kAlpha], r[kTile];
+  for (int k = 0; k < kPoints; ++k) p[k / kAlpha][k % kAlpha] = load<V>(m + k * point_stride);
+  for (int j = 0; j < kAlpha; ++j) output_1d<V>(&p[0][j], kAlpha, &t[0][j], kAlpha);
+  const vec<V> b = load<V>(bias), zero{};
+  for (int i = 0; i < kTile && oh0 + i < oh; ++i) {
+    output_1d<V>(t[i], 1, r, 1);
+    for (int j = 0; j < kTile && ow0 + j < ow; ++j) {
+      vec<V> y = r[j] + b;
+      if (relu) y = y > zero ? y : zero;
+      store<V>(plane + ((oh0 + i) * ow + ow0 + j) * V, y);
+    }
+  }
+}
+
+// Per-thread scratch for one chunk's transformed input and products, shared by the layers.
+std::vector<float>& scratch(int which) {
+  static thread_local std::vector<float> buffers[2];
+  return buffers[which];
+}
+
+}  // namespace
+
+bool Winograd3x3::supports(const WinogradShape& s, int block) {
+  if (block != 8 && block != 16) return false;
+  if (s.pad < 0 || s.pad > 2 || s.groups < 1 || s.in % s.groups || s.out % s.groups) return false;
+  return (s.in / s.groups) % block == 0 && (s.out / s.groups) % block == 0 &&
+         s.height + 2 * s.pad >= 3 && s.width + 2 * s.pad >= 3;
+}
+
+Winograd3x3::Winograd3x3(const WinogradShape& s, int block) : s_(s), block_(block) {
+  if (!supports(s, block)) fail("Winograd3x3: unsupported shape");
+  oh_ = s.height + 2 * s.pad - 2;
+  ow_ = s.width + 2 * s.pad - 2;
+  tiles_h_ = (oh_ + kTile - 1) / kTile;
+  tiles_w_ = (ow_ + kTile - 1) / kTile;
+  chunk_images_ = std::max<int64_t>(kChunkTiles / (tiles_h_ * tiles_w_), 1);
+  u_.resize(static_cast<size_t>(kPoints) * (s.in / s.groups) * s.out);
+  bias_.resize(s.out);
+}
+
+void Winograd3x3::prepare(int64_t batch) {
+  const int64_t full = std::min(chunk_images_, batch), rest = batch % full;
+  product(full * tiles_h_ * tiles_w_);
+  if (rest) product(rest * tiles_h_ * tiles_w_);
+}
+
+dnnl::matmul& Winograd3x3::product(int64_t tiles) {
+  auto it = products_.find(tiles);
+  if (it != products_.end()) return it->second;
+  const int64_t b = kPoints * s_.groups, cg = s_.in / s_.groups, kg = s_.out / s_.groups;
+  const md src({b, tiles, cg}, dt::f32, dims{cg, b * cg, 1}), wei({b, cg, kg}, dt::f32, tag::abc),
+      dst({b, tiles, kg}, dt::f32, dims{kg, b * kg, 1});
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, dst), cpu_engine());
+  matmul_impl_ = pd.impl_info_str();
+  return products_.emplace(tiles, dnnl::matmul(pd)).first->second;
+}
+
+std::string Winograd3x3::impl() const {
+  return std::string("winograd_4x3:") + cpu_isa_name() + " (matmul " + matmul_impl_ + ")";
+}
+
+void Winograd3x3::set_weights(const float* oihw, const float* bias) {
+  const int64_t cg = s_.in / s_.groups, kg = s_.out / s_.groups;
+  // u[point][g][c][k] = (G w G^T)[point], computed in double: the transform's 1/6 and 1/24
+  // are not exact in float.
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < s_.out; ++o) {
+    const int64_t g = o / kg, k = o % kg;
+    for (int64_t c = 0; c < cg; ++c) {
+      const float* w = oihw + (o * cg + c) * 9;
+      double gw[kAlpha][3];  // G w
+      for (int a = 0; a < kAlpha; ++a)
+        for (int j = 0; j < 3; ++j)
+          gw[a][j] = kG[a][0] * w[j] + kG[a][1] * w[3 + j] + kG[a][2] * w[6 + j];
+      for (int a = 0; a < kAlpha; ++a)
+        for (int b = 0; b < kAlpha; ++b) {
+          const double val = gw[a][0] * kG[b][0] + gw[a][1] * kG[b][1] + gw[a][2] * kG[b][2];
+          u_[(((a * kAlpha + b) * s_.groups + g) * cg + c) * kg + k] = static_cast<float>(val);
+        }
+    }
+  }
+  std::copy(bias, bias + s_.out, bias_.begin());
+}
+
+void Winograd3x3::input_transform(const float* src, int64_t first, int64_t images, float* v) const {
+  const int64_t blocks = s_.in / block_, cg = s_.in / s_.groups, tiles_img = tiles_h_ * tiles_w_;
+  const int64_t point_stride = s_.in;
+  const int64_t plane_size = s_.height * s_.width * block_;
+  // One tile's 36 points for all channels are written side by side: whole cache lines.
+#pragma omp parallel for collapse(3) schedule(static)
+  for (int64_t n = 0; n < images; ++n)
+    for (int64_t th = 0; th < tiles_h_; ++th)
+      for (int64_t tw = 0; tw < tiles_w_; ++tw) {
+        const int64_t t = n * tiles_img + th * tiles_w_ + tw;
+        const int64_t ih0 = th * kTile - s_.pad, iw0 = tw * kTile - s_.pad;
+        for (int64_t cb = 0; cb < blocks; ++cb) {
+          const float* plane = src + ((first + n) * blocks + cb) * plane_size;
+          const int64_t c = cb * block_, g = c / cg;
+          float* out = v + t * kPoints * s_.in + g * cg + c % cg;
+          if (block_ == 8)
+            input_tile<8>(plane, s_.height, s_.width, ih0, iw0, out, point_stride);
+          else
+            input_tile<16>(plane, s_.height, s_.width, ih0, iw0, out, point_stride);
+        }
+      }
+}
+
+void Winograd3x3::output_transform(const float* m, int64_t first, int64_t images, float* dst) const {
+  const int64_t blocks = s_.out / block_, kg = s_.out / s_.groups, tiles_img = tiles_h_ * tiles_w_;
+  const int64_t point_stride = s_.out;
+  const int64_t plane_size = oh_ * ow_ * block_;
+#pragma omp parallel for collapse(3) schedule(static)
+  for (int64_t n = 0; n < images; ++n)
+    for (int64_t th = 0; th < tiles_h_; ++th)
+      for (int64_t tw = 0; tw < tiles_w_; ++tw) {
+        const int64_t t = n * tiles_img + th * tiles_w_ + tw;
+        for (int64_t kb = 0; kb < blocks; ++kb) {
+          float* plane = dst + ((first + n) * blocks + kb) * plane_size;
+          const int64_t k = kb * block_, g = k / kg;
+          const float* in = m + t * kPoints * s_.out + g * kg + k % kg;
+          if (block_ == 8)
+            output_tile<8>(in, point_stride, bias_.data() + k, s_.relu, plane, oh_, ow_, th * kTile, tw * kTile);
+          else
+            output_tile<16>(in, point_stride, bias_.data() + k, s_.relu, plane, oh_, ow_, th * kTile, tw * kTile);
+        }
+      }
+}
+
+void Winograd3x3::forward(const float* src, float* dst, int64_t batch) {
+  const int64_t tiles_img = tiles_h_ * tiles_w_;
+  std::vector<float>& v = scratch(0);
+  std::vector<float>& m = scratch(1);
+  const size_t chunk_tiles = static_cast<size_t>(chunk_images_ * tiles_img);
+  v.resize(std::max(v.size(), kPoints * chunk_tiles * s_.in));
+  m.resize(std::max(m.size(), kPoints * chunk_tiles * s_.out));
+  auto& st = cpu_stream();
+  for (int64_t first = 0; first < batch; first += chunk_images_) {
+    const int64_t images = std::min(chunk_images_, batch - first), tiles = images * tiles_img;
+    input_transform(src, first, images, v.data());
+    const int64_t b = kPoints * s_.groups, cg = s_.in / s_.groups, kg = s_.out / s_.groups;
+    dnnl::memory vm(md({b, tiles, cg}, dt::f32, dims{cg, b * cg, 1}), cpu_engine(), v.data());
+    dnnl::memory um(md({b, cg, kg}, dt::f32, tag::abc), cpu_engine(), u_.data());
+    dnnl::memory mm(md({b, tiles, kg}, dt::f32, dims{kg, b * kg, 1}), cpu_engine(), m.data());
+    product(tiles).execute(st, {{DNNL_ARG_SRC, vm}, {DNNL_ARG_WEIGHTS, um}, {DNNL_ARG_DST, mm}});
+    st.wait();
+    output_transform(m.data(), first, images, dst);
+  }
+}
+
+}  // namespace alexnet

@@ -1,0 +1,57 @@
+// Winograd F(4x4, 3x3) convolution for inference, where oneDNN has none: oneDNN 2.6 ships
+// Winograd for AVX-512 only, and on AVX2 its direct kernel already runs torchvision's conv3-5
+// at the FMA peak, so only fewer multiplies make them faster (Lavin & Gray, "Fast Algorithms
+// for Convolutional Neural Networks", 2015). Each 4x4 output tile costs 36 products per
+// channel pair instead of 144:
+//   Y = A^T [ (G g G^T) . (B^T d B) ] A
+// The filter transform (G g G^T) runs once per weight change; the input transform (B^T d B)
+// and the output transform (A^T m A, with bias and ReLU) are small loops over a vector's
+// worth of channels, which the compiler vectorises; the 36 independent channel products of
+// each tile are one batched matrix product on oneDNN's matmul.
+// Activations are in the CPU's blocked layout (nChw8c or nChw16c) on both sides.
+#pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+#include <map>
+#include <vector>
+
+#include "tensor/tensor.hpp"
+
+namespace alexnet {
+
+struct WinogradShape {
+  int64_t in = 0, out = 0, height = 0, width = 0, pad = 1, groups = 1;
+  bool relu = false;
+  bool operator==(const WinogradShape&) const = default;
+};
+
+class Winograd3x3 {
+ public:
+  // Whether the shape fits: stride 1, pad 0-2, channel blocks of `block` within one group.
+  static bool supports(const WinogradShape& s, int block);
+  Winograd3x3(const WinogradShape& s, int block);
+
+  // From OIHW weights (O = out, I = in / groups) and the bias; again after every change.
+  void set_weights(const float* oihw, const float* bias);
+  // Makes the matrix products for this batch size (once; kept for other sizes too).
+  void prepare(int64_t batch);
+  // src: batch x in x height x width, dst: batch x out x OH x OW, both nChw{block}c.
+  void forward(const float* src, float* dst, int64_t batch);
+  const WinogradShape& shape() const { return s_; }
+  int block() const { return block_; }
+  std::string impl() const;
+
+ private:
+  void input_transform(const float* src, int64_t first_image, int64_t images, float* v) const;
+  void output_transform(const float* m, int64_t first_image, int64_t images, float* dst) const;
+  dnnl::matmul& product(int64_t tiles);
+
+  WinogradShape s_;
+  int block_;
+  int64_t oh_, ow_, tiles_h_, tiles_w_, chunk_images_;
+  std::vector<float> u_;     // transformed filters: [36][groups][in/groups][out/groups]
+  std::vector<float> bias_;
+  std::map<int64_t, dnnl::matmul> products_;  // by tiles per chunk (full chunks, the rest)
+  std::string matmul_impl_;
+};
+
+}  // namespace alexnet

@@ -1,0 +1,141 @@
+// Our Winograd F(4x4, 3x3) against oneDNN's direct convolution on the same random data: odd
+// sizes (partial tiles), every padding it takes, groups, ReLU, both channel blockings, and
+// batches that end in a partial chunk.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "layers/conv.hpp"
+#include "layers/winograd.hpp"
+#include "tensor/engine.hpp"
+#include "tensor/layout.hpp"
+
+namespace alexnet {
+namespace {
+
+using namespace dnnl;
+
+std::vector<float> random_values(size_t n, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.f, 1.f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(gen);
+  return v;
+}
+
+struct Case {
+  WinogradShape s;
+  int64_t batch;
+};
+
+// dst (plain NCHW) of oneDNN's direct convolution, computed in plain layouts.
+std::vector<float> direct(const Case& c, std::vector<float>& src, std::vector<float>& w, std::vector<float>& b) {
+  const WinogradShape& s = c.s;
+  const int64_t oh = s.height + 2 * s.pad - 2, ow = s.width + 2 * s.pad - 2;
+  const md src_md({c.batch, s.in, s.height, s.width}, dt::f32, tag::nchw);
+  const md w_md({s.groups, s.out / s.groups, s.in / s.groups, 3, 3}, dt::f32, tag::goihw);
+  const md b_md({s.out}, dt::f32, tag::x), dst_md({c.batch, s.out, oh, ow}, dt::f32, tag::nchw);
+  convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src_md, w_md,
+                              b_md, dst_md, {1, 1}, {s.pad, s.pad}, {s.pad, s.pad});
+  post_ops ops;
+  if (s.relu) ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+  primitive_attr attr;
+  attr.set_post_ops(ops);
+  std::vector<float> dst(c.batch * s.out * oh * ow);
+  memory sm(src_md, cpu_engine(), src.data()), wm(w_md, cpu_engine(), w.data()), bm(b_md, cpu_engine(), b.data()),
+      dm(dst_md, cpu_engine(), dst.data());
+  convolution_forward(convolution_forward::primitive_desc(d, attr, cpu_engine()))
+      .execute(cpu_stream(), {{DNNL_ARG_SRC, sm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_BIAS, bm}, {DNNL_ARG_DST, dm}});
+  cpu_stream().wait();
+  return dst;
+}
+
+// The same through Winograd3x3, with the layouts converted by oneDNN's reorders.
+std::vector<float> winograd(const Case& c, int block, std::vector<float>& src, std::vector<float>& w,
+                            std::vector<float>& b) {
+  const WinogradShape& s = c.s;
+  const int64_t oh = s.height + 2 * s.pad - 2, ow = s.width + 2 * s.pad - 2;
+  const tag blocked = block == 8 ? tag::nChw8c : tag::nChw16c;
+  memory plain_src(md({c.batch, s.in, s.height, s.width}, dt::f32, tag::nchw), cpu_engine(), src.data());
+  memory src_b(md({c.batch, s.in, s.height, s.width}, dt::f32, blocked), cpu_engine());
+  memory dst_b(md({c.batch, s.out, oh, ow}, dt::f32, blocked), cpu_engine());
+  std::vector<float> dst(c.batch * s.out * oh * ow);
+  memory plain_dst(md({c.batch, s.out, oh, ow}, dt::f32, tag::nchw), cpu_engine(), dst.data());
+  dnnl::reorder(plain_src, src_b).execute(cpu_stream(), {{DNNL_ARG_FROM, plain_src}, {DNNL_ARG_TO, src_b}});
+  Winograd3x3 wg(s, block);
+  wg.prepare(c.batch);
+  wg.set_weights(w.data(), b.data());
+  wg.forward(static_cast<float*>(src_b.get_data_handle()), static_cast<float*>(dst_b.get_data_handle()), c.batch);
+  dnnl::reorder(dst_b, plain_dst).execute(cpu_stream(), {{DNNL_ARG_FROM, dst_b}, {DNNL_ARG_TO, plain_dst}});
+  cpu_stream().wait();
+  return dst;
+}
+
+TEST(Winograd, EqualsTheDirectConvolution) {
+  const std::vector<Case> cases = {
+      {{16, 32, 13, 13, 1, 1, true}, 20},  // torchvision's conv3-5 shape; chunks of 8, 8, 4 images
+      {{32, 32, 9, 7, 1, 2, false}, 3},    // groups; partial tiles in both directions
+      {{16, 16, 10, 11, 0, 1, false}, 2},  // no padding: 8x9 outputs
+      {{16, 32, 8, 8, 2, 1, true}, 1},     // padding 2: 10x10 outputs
+  };
+  for (const Case& c : cases)
+    for (int block : {8, 16}) {
+      if (!Winograd3x3::supports(c.s, block)) continue;
+      SCOPED_TRACE("in " + std::to_string(c.s.in) + " out " + std::to_string(c.s.out) + " " +
+                   std::to_string(c.s.height) + "x" + std::to_string(c.s.width) + " pad " +
+                   std::to_string(c.s.pad) + " groups " + std::to_string(c.s.groups) + " block " +
+                   std::to_string(block));
+      auto src = random_values(c.batch * c.s.in * c.s.height * c.s.width, 1);
+      auto w = random_values(c.s.out * (c.s.in / c.s.groups) * 9, 2);
+      auto b = random_values(c.s.out, 3);
+      const auto want = direct(c, src, w, b), got = winograd(c, block, src, w, b);
+      double max_ref = 0, max_err = 0;
+      for (size_t i = 0; i < want.size(); ++i) {
+        max_ref = std::max(max_ref, std::abs(static_cast<double>(want[i])));
+        max_err = std::max(max_err, std::abs(static_cast<double>(got[i]) - want[i]));
+      }
+      EXPECT_GT(max_ref, 1.0);
+      EXPECT_LE(max_err, 1e-5 * max_ref) << "max error " << max_err << " of " << max_ref;
+    }
+}
+
+TEST(Winograd, RefusesWhatItCannotDo) {
+  EXPECT_FALSE(Winograd3x3::supports({12, 16, 13, 13, 1, 1, false}, 8));   // 12 channels: not whole blocks
+  EXPECT_FALSE(Winograd3x3::supports({16, 16, 13, 13, 3, 1, false}, 8));   // padding 3
+  EXPECT_FALSE(Winograd3x3::supports({16, 16, 13, 13, 1, 2, false}, 16));  // 8 channels a group
+  EXPECT_FALSE(Winograd3x3::supports({16, 16, 13, 13, 1, 1, false}, 4));
+  EXPECT_TRUE(Winograd3x3::supports({16, 16, 13, 13, 1, 2, false}, 8));
+}
+
+// A layer running Winograd picks up new weights after params_changed (training's evaluation
+// between steps), and keeps its transformed weights across batch sizes (a server's batches).
+TEST(Winograd, ConvLayerFollowsWeightChangesAndBatchSizes) {
+  if (activation_tag() == tag::any) GTEST_SKIP() << "no AVX2 on this CPU: no blocked layout";
+  Conv conv("conv3", "w", "b", ConvShape{16, 16, 3, 1, 1, 1, true});
+  auto w = random_values(16 * 16 * 9, 4), b = random_values(16, 5);
+  conv.params()[0]->value = w.data();
+  conv.params()[1]->value = b.data();
+  auto run = [&](int64_t batch) {
+    const md in_md = activation_md({batch, 16, 13, 13});
+    conv.setup(in_md, Mode::eval, false);
+    EXPECT_NE(conv.kernel().find("winograd"), std::string::npos) << conv.kernel();
+    Tensor in(in_md), out(activation_md({batch, 16, 13, 13}));
+    std::fill(in.data(), in.data() + in.size(), 0.5f);
+    conv.forward(in, out);
+    return std::vector<float>(out.data(), out.data() + out.size());
+  };
+  const auto first = run(2);
+  EXPECT_EQ(run(1), std::vector<float>(first.begin(), first.begin() + first.size() / 2));
+  for (float& x : w) x = 0.f;  // every output is now ReLU(its channel's bias)
+  conv.params_changed();
+  const auto zeroed = run(2);
+  const size_t block = activation_tag() == tag::nChw8c ? 8 : 16, blocks = 16 / block;
+  for (size_t i = 0; i < zeroed.size(); ++i) {
+    const size_t channel = (i / block / 169) % blocks * block + i % block;
+    ASSERT_EQ(zeroed[i], std::max(b[channel], 0.f)) << i;
+  }
+}
+
+}  // namespace
+}  // namespace alexnet
