@@ -1,4 +1,4 @@
-// Our Winograd F(4x4, 3x3) against oneDNN's direct convolution on the same random data: odd
+// Our Winograd F(4x4, 3x3) and F(2x2, 5x5) against oneDNN's direct convolution on the same random data: odd
 // sizes (partial tiles), every padding it takes, groups, ReLU, both channel blockings, and
 // batches that end in a partial chunk.
 #include <gtest/gtest.h>
@@ -32,9 +32,9 @@ struct Case {
 // dst (plain NCHW) of oneDNN's direct convolution, computed in plain layouts.
 std::vector<float> direct(const Case& c, std::vector<float>& src, std::vector<float>& w, std::vector<float>& b) {
   const WinogradShape& s = c.s;
-  const int64_t oh = s.height + 2 * s.pad - 2, ow = s.width + 2 * s.pad - 2;
+  const int64_t oh = s.height + 2 * s.pad - s.kernel + 1, ow = s.width + 2 * s.pad - s.kernel + 1;
   const md src_md({c.batch, s.in, s.height, s.width}, dt::f32, tag::nchw);
-  const md w_md({s.groups, s.out / s.groups, s.in / s.groups, 3, 3}, dt::f32, tag::goihw);
+  const md w_md({s.groups, s.out / s.groups, s.in / s.groups, s.kernel, s.kernel}, dt::f32, tag::goihw);
   const md b_md({s.out}, dt::f32, tag::x), dst_md({c.batch, s.out, oh, ow}, dt::f32, tag::nchw);
   convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src_md, w_md,
                               b_md, dst_md, {1, 1}, {s.pad, s.pad}, {s.pad, s.pad});
@@ -51,11 +51,11 @@ std::vector<float> direct(const Case& c, std::vector<float>& src, std::vector<fl
   return dst;
 }
 
-// The same through Winograd3x3, with the layouts converted by oneDNN's reorders.
+// The same through Winograd, with the layouts converted by oneDNN's reorders.
 std::vector<float> winograd(const Case& c, int block, std::vector<float>& src, std::vector<float>& w,
                             std::vector<float>& b) {
   const WinogradShape& s = c.s;
-  const int64_t oh = s.height + 2 * s.pad - 2, ow = s.width + 2 * s.pad - 2;
+  const int64_t oh = s.height + 2 * s.pad - s.kernel + 1, ow = s.width + 2 * s.pad - s.kernel + 1;
   const tag blocked = block == 8 ? tag::nChw8c : tag::nChw16c;
   memory plain_src(md({c.batch, s.in, s.height, s.width}, dt::f32, tag::nchw), cpu_engine(), src.data());
   memory src_b(md({c.batch, s.in, s.height, s.width}, dt::f32, blocked), cpu_engine());
@@ -63,7 +63,7 @@ std::vector<float> winograd(const Case& c, int block, std::vector<float>& src, s
   std::vector<float> dst(c.batch * s.out * oh * ow);
   memory plain_dst(md({c.batch, s.out, oh, ow}, dt::f32, tag::nchw), cpu_engine(), dst.data());
   dnnl::reorder(plain_src, src_b).execute(cpu_stream(), {{DNNL_ARG_FROM, plain_src}, {DNNL_ARG_TO, src_b}});
-  Winograd3x3 wg(s, block);
+  Winograd wg(s, block);
   wg.prepare(c.batch);
   wg.set_weights(w.data(), b.data());
   wg.forward(static_cast<float*>(src_b.get_data_handle()), static_cast<float*>(dst_b.get_data_handle()), c.batch);
@@ -74,20 +74,24 @@ std::vector<float> winograd(const Case& c, int block, std::vector<float>& src, s
 
 TEST(Winograd, EqualsTheDirectConvolution) {
   const std::vector<Case> cases = {
-      {{16, 32, 13, 13, 1, 1, true}, 20},  // torchvision's conv3-5 shape; chunks of 8, 8, 4 images
-      {{32, 32, 9, 7, 1, 2, false}, 3},    // groups; partial tiles in both directions
-      {{16, 16, 10, 11, 0, 1, false}, 2},  // no padding: 8x9 outputs
-      {{16, 32, 8, 8, 2, 1, true}, 1},     // padding 2: 10x10 outputs
+      {{16, 32, 13, 13, 3, 1, 1, true}, 20},  // torchvision's conv3-5 shape; chunks of 8, 8, 4 images
+      {{32, 32, 9, 7, 3, 1, 2, false}, 3},    // groups; partial tiles in both directions
+      {{16, 16, 10, 11, 3, 0, 1, false}, 2},  // no padding: 8x9 outputs
+      {{16, 32, 8, 8, 3, 2, 1, true}, 1},     // padding 2: 10x10 outputs
+      {{16, 32, 27, 27, 5, 2, 1, true}, 3},   // torchvision's conv2 shape (F(2x2, 5x5))
+      {{32, 32, 12, 9, 5, 4, 2, false}, 2},   // padding 4, groups, odd width
+      {{16, 16, 7, 8, 5, 0, 1, false}, 1},    // no padding: 3x4 outputs
   };
   for (const Case& c : cases)
     for (int block : {8, 16}) {
-      if (!Winograd3x3::supports(c.s, block)) continue;
+      if (!Winograd::supports(c.s, block)) continue;
       SCOPED_TRACE("in " + std::to_string(c.s.in) + " out " + std::to_string(c.s.out) + " " +
-                   std::to_string(c.s.height) + "x" + std::to_string(c.s.width) + " pad " +
+                   std::to_string(c.s.height) + "x" + std::to_string(c.s.width) + " kernel " +
+                   std::to_string(c.s.kernel) + " pad " +
                    std::to_string(c.s.pad) + " groups " + std::to_string(c.s.groups) + " block " +
                    std::to_string(block));
       auto src = random_values(c.batch * c.s.in * c.s.height * c.s.width, 1);
-      auto w = random_values(c.s.out * (c.s.in / c.s.groups) * 9, 2);
+      auto w = random_values(c.s.out * (c.s.in / c.s.groups) * c.s.kernel * c.s.kernel, 2);
       auto b = random_values(c.s.out, 3);
       const auto want = direct(c, src, w, b), got = winograd(c, block, src, w, b);
       double max_ref = 0, max_err = 0;
@@ -101,11 +105,13 @@ TEST(Winograd, EqualsTheDirectConvolution) {
 }
 
 TEST(Winograd, RefusesWhatItCannotDo) {
-  EXPECT_FALSE(Winograd3x3::supports({12, 16, 13, 13, 1, 1, false}, 8));   // 12 channels: not whole blocks
-  EXPECT_FALSE(Winograd3x3::supports({16, 16, 13, 13, 3, 1, false}, 8));   // padding 3
-  EXPECT_FALSE(Winograd3x3::supports({16, 16, 13, 13, 1, 2, false}, 16));  // 8 channels a group
-  EXPECT_FALSE(Winograd3x3::supports({16, 16, 13, 13, 1, 1, false}, 4));
-  EXPECT_TRUE(Winograd3x3::supports({16, 16, 13, 13, 1, 2, false}, 8));
+  EXPECT_FALSE(Winograd::supports({12, 16, 13, 13, 3, 1, 1, false}, 8));   // 12 channels: not whole blocks
+  EXPECT_FALSE(Winograd::supports({16, 16, 13, 13, 3, 3, 1, false}, 8));   // padding 3
+  EXPECT_FALSE(Winograd::supports({16, 16, 13, 13, 3, 1, 2, false}, 16));  // 8 channels a group
+  EXPECT_FALSE(Winograd::supports({16, 16, 13, 13, 3, 1, 1, false}, 4));
+  EXPECT_FALSE(Winograd::supports({16, 16, 13, 13, 7, 1, 1, false}, 8));   // 7x7 kernels
+  EXPECT_FALSE(Winograd::supports({16, 16, 3, 3, 5, 0, 1, false}, 8));     // smaller than the kernel
+  EXPECT_TRUE(Winograd::supports({16, 16, 13, 13, 3, 1, 2, false}, 8));
 }
 
 // A layer running Winograd picks up new weights after params_changed (training's evaluation

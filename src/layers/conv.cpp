@@ -44,23 +44,29 @@ convolution_forward::primitive_desc Conv::forward_pd(const md& src, const md& ds
   return convolution_forward::primitive_desc(fd, relu_post_op(s_.relu), cpu_engine());
 }
 
-// Inference of a 3x3 stride-1 layer runs our Winograd F(4x4, 3x3) (layers/winograd.hpp) on
-// the blocked layouts of AVX2 and AVX-512. Measured against oneDNN 2.6, torchvision's
-// conv3-5 at batch 64: 2.0x its direct kernel on AVX2 (which has no Winograd), 1.15x its
-// AVX-512 Winograd, 1.3x its direct kernel at batch 1; the 2012 net's grouped conv4-5, for
-// which oneDNN has no Winograd at all, 2.5x. Maps under 8x8 (alexnet-mini) stay direct:
-// 4x4 tiles would waste most of their work there.
+// Inference of the 3x3 and 5x5 stride-1 layers runs our Winograd (layers/winograd.hpp) on
+// the blocked layouts of AVX2 and AVX-512. Measured against oneDNN 2.6 at batch 64:
+// - 3x3, F(4x4, 3x3): torchvision's conv3-5 2.0x oneDNN's direct kernel on AVX2 (which has
+//   no Winograd), 1.15x its AVX-512 Winograd, 1.3x its direct kernel at batch 1; the 2012
+//   net's grouped conv4-5, for which oneDNN has no Winograd at all, 2.5x.
+// - 5x5, F(2x2, 5x5): torchvision's conv2 (64 input channels) 1.3x on AVX2 and 1.15x on
+//   AVX-512; the 2012 net's (48 a group) 1.12x on AVX2 but 0.88x on AVX-512; alexnet-mini's
+//   (16 a group) 0.3-0.4x. Hence the channel threshold below.
+// Maps under 8x8 (alexnet-mini's 3x3 layers) stay direct: the tiles would be mostly waste.
 bool Conv::setup_winograd(const md& in, Mode mode) {
   use_winograd_ = false;
   const dims d = in.dims();
   const tag t = activation_tag();
   const int block = t == tag::nChw8c ? 8 : t == tag::nChw16c ? 16 : 0;
-  if (mode != Mode::eval || s_.kernel != 3 || s_.stride != 1 || !block) return false;
+  if (mode != Mode::eval || s_.stride != 1 || !block) return false;
+  // 5x5 tiles give 9 transformed values per output: worth it only with products large
+  // enough to hide that, and on AVX-512 with larger ones than on AVX2.
+  if (s_.kernel == 5 && s_.in / s_.groups < (block == 8 ? 32 : 64)) return false;
   if (in != activation_md(d)) return false;
-  const WinogradShape ws{s_.in, s_.out, d[2], d[3], s_.pad, s_.groups, s_.relu};
-  if (d[2] + 2 * s_.pad - 2 < 8 || !Winograd3x3::supports(ws, block)) return false;  // small maps: waste
+  const WinogradShape ws{s_.in, s_.out, d[2], d[3], s_.kernel, s_.pad, s_.groups, s_.relu};
+  if (d[2] + 2 * s_.pad - s_.kernel + 1 < 8 || !Winograd::supports(ws, block)) return false;
   if (!winograd_ || !(winograd_->shape() == ws)) {
-    winograd_ = std::make_unique<Winograd3x3>(ws, block);
+    winograd_ = std::make_unique<Winograd>(ws, block);
     winograd_fresh_ = false;
   }
   winograd_->prepare(d[0]);

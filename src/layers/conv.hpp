@@ -62,7 +62,7 @@ class Conv : public Layer {
   dnnl::reorder pad_in_;
   // Our own Winograd for the 3x3 layers in inference where oneDNN has none (AVX2). Kept
   // across setups, like copies_: its transformed filters do not depend on the batch size.
-  std::unique_ptr<Winograd3x3> winograd_;
+  std::unique_ptr<Winograd> winograd_;
   bool use_winograd_ = false, winograd_fresh_ = false;
 };
 

@@ -11,20 +11,30 @@ namespace alexnet {
 
 namespace {
 
-constexpr int kTile = 4;    // output tile side
-constexpr int kAlpha = 6;   // input tile side: kTile + 3 - 1
+// Both algorithms interpolate at the points 0, 1, -1, 2, -2 and infinity: F(4x4, 3x3) and
+// F(2x2, 5x5) read 6x6 input tiles and share the input transform B^T; G and A^T follow from
+// the points and the kernel (Toom-Cook; Lavin & Gray list F(4x4, 3x3)'s).
+constexpr int kAlpha = 6;  // input tile side: output tile + kernel - 1
 constexpr int kPoints = kAlpha * kAlpha;
+constexpr double kPoint[kAlpha - 1] = {0, 1, -1, 2, -2};
 // Tiles per chunk: the transformed input and output of a chunk (36 x tiles x channels) stay
 // in the caches, and the batched products are still large enough to run near the peak.
 constexpr int64_t kChunkTiles = 128;
 
-// G (6x3), from the interpolation points 0, 1, -1, 2, -2 and infinity.
-constexpr double kG[kAlpha][3] = {{1.0 / 4, 0, 0},
-                                  {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                  {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                  {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                  {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                  {0, 0, 1}};
+// G (6 x kernel): row j is (1, p, p^2, ...) / prod_{q != p} (p - q) for point p; the row of
+// infinity picks the kernel's last tap.
+std::vector<double> filter_matrix(int kernel) {
+  std::vector<double> g(kAlpha * kernel, 0.0);
+  for (int j = 0; j < kAlpha - 1; ++j) {
+    double norm = 1;
+    for (int q = 0; q < kAlpha - 1; ++q)
+      if (q != j) norm *= kPoint[j] - kPoint[q];
+    double power = 1;
+    for (int k = 0; k < kernel; ++k, power *= kPoint[j]) g[j * kernel + k] = power / norm;
+  }
+  g[(kAlpha - 1) * kernel + kernel - 1] = 1;
+  return g;
+}
 
 // V channels as one value: GCC's vector extension compiles each operation to one
 // instruction of the width at hand (two on narrower CPUs), with no intrinsics.
@@ -57,15 +67,22 @@ inline void input_1d(const vec<V>* d, int step, vec<V>* out, int out_step) {
   out[5 * out_step] = 4 * d1 - 5 * d3 + d5;
 }
 
-// A^T applied to six values: four outputs.
-template <int V>
+// A^T applied to six values: `M` outputs, row i being (p^i) over the points, plus infinity's
+// 1 in the last row.
+template <int V, int M>
 inline void output_1d(const vec<V>* m, int step, vec<V>* out, int out_step) {
   const vec<V> a = m[step] + m[2 * step], b = m[step] - m[2 * step];
   const vec<V> c = m[3 * step] + m[4 * step], e = m[3 * step] - m[4 * step];
-  out[0] = m[0] + a + c;
-  out[out_step] = b + 2 * e;
-  out[2 * out_step] = a + 4 * c;
-  out[3 * out_step] = b + 8 * e + m[5 * step];
+  if constexpr (M == 4) {
+    out[0] = m[0] + a + c;
+    out[out_step] = b + 2 * e;
+    out[2 * out_step] = a + 4 * c;
+    out[3 * out_step] = b + 8 * e + m[5 * step];
+  } else {
+    static_assert(M == 2);
+    out[0] = m[0] + a + c;
+    out[out_step] = b + 2 * e + m[5 * step];
+  }
 }
 
 // One tile of one channel block: gathers the 6x6 patch (zeros outside the image), applies
@@ -92,16 +109,16 @@ void input_tile(const float* plane, int64_t h, int64_t w, int64_t ih0, int64_t i
   }
 }
 
-template <int V>
+template <int V, int M>
 void output_tile(const float* m, int64_t point_stride, const float* bias, bool relu, float* plane,
                  int64_t oh, int64_t ow, int64_t oh0, int64_t ow0) {
-  vec<V> p[kAlpha][kAlpha], t[kTile][kAlpha], r[kTile];
+  vec<V> p[kAlpha][kAlpha], t[M][kAlpha], r[M];
   for (int k = 0; k < kPoints; ++k) p[k / kAlpha][k % kAlpha] = load<V>(m + k * point_stride);
-  for (int j = 0; j < kAlpha; ++j) output_1d<V>(&p[0][j], kAlpha, &t[0][j], kAlpha);
+  for (int j = 0; j < kAlpha; ++j) output_1d<V, M>(&p[0][j], kAlpha, &t[0][j], kAlpha);
   const vec<V> b = load<V>(bias), zero{};
-  for (int i = 0; i < kTile && oh0 + i < oh; ++i) {
-    output_1d<V>(t[i], 1, r, 1);
-    for (int j = 0; j < kTile && ow0 + j < ow; ++j) {
+  for (int i = 0; i < M && oh0 + i < oh; ++i) {
+    output_1d<V, M>(t[i], 1, r, 1);
+    for (int j = 0; j < M && ow0 + j < ow; ++j) {
       vec<V> y = r[j] + b;
       if (relu) y = y > zero ? y : zero;
       store<V>(plane + ((oh0 + i) * ow + ow0 + j) * V, y);
@@ -117,31 +134,33 @@ std::vector<float>& scratch(int which) {
 
 }  // namespace
 
-bool Winograd3x3::supports(const WinogradShape& s, int block) {
+bool Winograd::supports(const WinogradShape& s, int block) {
   if (block != 8 && block != 16) return false;
-  if (s.pad < 0 || s.pad > 2 || s.groups < 1 || s.in % s.groups || s.out % s.groups) return false;
+  if (s.kernel != 3 && s.kernel != 5) return false;
+  if (s.pad < 0 || s.pad >= s.kernel || s.groups < 1 || s.in % s.groups || s.out % s.groups) return false;
   return (s.in / s.groups) % block == 0 && (s.out / s.groups) % block == 0 &&
-         s.height + 2 * s.pad >= 3 && s.width + 2 * s.pad >= 3;
+         s.height + 2 * s.pad >= s.kernel && s.width + 2 * s.pad >= s.kernel;
 }
 
-Winograd3x3::Winograd3x3(const WinogradShape& s, int block) : s_(s), block_(block) {
-  if (!supports(s, block)) fail("Winograd3x3: unsupported shape");
-  oh_ = s.height + 2 * s.pad - 2;
-  ow_ = s.width + 2 * s.pad - 2;
-  tiles_h_ = (oh_ + kTile - 1) / kTile;
-  tiles_w_ = (ow_ + kTile - 1) / kTile;
+Winograd::Winograd(const WinogradShape& s, int block) : s_(s), block_(block) {
+  if (!supports(s, block)) fail("Winograd: unsupported shape");
+  tile_ = kAlpha - s.kernel + 1;
+  oh_ = s.height + 2 * s.pad - s.kernel + 1;
+  ow_ = s.width + 2 * s.pad - s.kernel + 1;
+  tiles_h_ = (oh_ + tile_ - 1) / tile_;
+  tiles_w_ = (ow_ + tile_ - 1) / tile_;
   chunk_images_ = std::max<int64_t>(kChunkTiles / (tiles_h_ * tiles_w_), 1);
   u_.resize(static_cast<size_t>(kPoints) * (s.in / s.groups) * s.out);
   bias_.resize(s.out);
 }
 
-void Winograd3x3::prepare(int64_t batch) {
+void Winograd::prepare(int64_t batch) {
   const int64_t full = std::min(chunk_images_, batch), rest = batch % full;
   product(full * tiles_h_ * tiles_w_);
   if (rest) product(rest * tiles_h_ * tiles_w_);
 }
 
-dnnl::matmul& Winograd3x3::product(int64_t tiles) {
+dnnl::matmul& Winograd::product(int64_t tiles) {
   auto it = products_.find(tiles);
   if (it != products_.end()) return it->second;
   const int64_t b = kPoints * s_.groups, cg = s_.in / s_.groups, kg = s_.out / s_.groups;
@@ -152,34 +171,40 @@ dnnl::matmul& Winograd3x3::product(int64_t tiles) {
   return products_.emplace(tiles, dnnl::matmul(pd)).first->second;
 }
 
-std::string Winograd3x3::impl() const {
-  return std::string("winograd_4x3:") + cpu_isa_name() + " (matmul " + matmul_impl_ + ")";
+std::string Winograd::impl() const {
+  return "winograd_" + std::to_string(tile_) + "x" + std::to_string(s_.kernel) + ":" + cpu_isa_name() +
+         " (matmul " + matmul_impl_ + ")";
 }
 
-void Winograd3x3::set_weights(const float* oihw, const float* bias) {
+void Winograd::set_weights(const float* oihw, const float* bias) {
   const int64_t cg = s_.in / s_.groups, kg = s_.out / s_.groups;
-  // u[point][g][c][k] = (G w G^T)[point], computed in double: the transform's 1/6 and 1/24
-  // are not exact in float.
+  const int r = static_cast<int>(s_.kernel);
+  const std::vector<double> g = filter_matrix(r);
+  // u[point][group][c][k] = (G w G^T)[point], computed in double: G's 1/6 and 1/24 are not
+  // exact in float.
 #pragma omp parallel for schedule(static)
   for (int64_t o = 0; o < s_.out; ++o) {
-    const int64_t g = o / kg, k = o % kg;
+    std::vector<double> gw(kAlpha * r);  // G w
     for (int64_t c = 0; c < cg; ++c) {
-      const float* w = oihw + (o * cg + c) * 9;
-      double gw[kAlpha][3];  // G w
+      const float* w = oihw + (o * cg + c) * r * r;
       for (int a = 0; a < kAlpha; ++a)
-        for (int j = 0; j < 3; ++j)
-          gw[a][j] = kG[a][0] * w[j] + kG[a][1] * w[3 + j] + kG[a][2] * w[6 + j];
+        for (int j = 0; j < r; ++j) {
+          double sum = 0;
+          for (int i = 0; i < r; ++i) sum += g[a * r + i] * w[i * r + j];
+          gw[a * r + j] = sum;
+        }
       for (int a = 0; a < kAlpha; ++a)
         for (int b = 0; b < kAlpha; ++b) {
-          const double val = gw[a][0] * kG[b][0] + gw[a][1] * kG[b][1] + gw[a][2] * kG[b][2];
-          u_[(((a * kAlpha + b) * s_.groups + g) * cg + c) * kg + k] = static_cast<float>(val);
+          double val = 0;
+          for (int j = 0; j < r; ++j) val += gw[a * r + j] * g[b * r + j];
+          u_[(((a * kAlpha + b) * s_.groups + o / kg) * cg + c) * kg + o % kg] = static_cast<float>(val);
         }
     }
   }
   std::copy(bias, bias + s_.out, bias_.begin());
 }
 
-void Winograd3x3::input_transform(const float* src, int64_t first, int64_t images, float* v) const {
+void Winograd::input_transform(const float* src, int64_t first, int64_t images, float* v) const {
   const int64_t blocks = s_.in / block_, cg = s_.in / s_.groups, tiles_img = tiles_h_ * tiles_w_;
   const int64_t point_stride = s_.in;
   const int64_t plane_size = s_.height * s_.width * block_;
@@ -189,7 +214,7 @@ void Winograd3x3::input_transform(const float* src, int64_t first, int64_t image
     for (int64_t th = 0; th < tiles_h_; ++th)
       for (int64_t tw = 0; tw < tiles_w_; ++tw) {
         const int64_t t = n * tiles_img + th * tiles_w_ + tw;
-        const int64_t ih0 = th * kTile - s_.pad, iw0 = tw * kTile - s_.pad;
+        const int64_t ih0 = th * tile_ - s_.pad, iw0 = tw * tile_ - s_.pad;
         for (int64_t cb = 0; cb < blocks; ++cb) {
           const float* plane = src + ((first + n) * blocks + cb) * plane_size;
           const int64_t c = cb * block_, g = c / cg;
@@ -202,7 +227,7 @@ void Winograd3x3::input_transform(const float* src, int64_t first, int64_t image
       }
 }
 
-void Winograd3x3::output_transform(const float* m, int64_t first, int64_t images, float* dst) const {
+void Winograd::output_transform(const float* m, int64_t first, int64_t images, float* dst) const {
   const int64_t blocks = s_.out / block_, kg = s_.out / s_.groups, tiles_img = tiles_h_ * tiles_w_;
   const int64_t point_stride = s_.out;
   const int64_t plane_size = oh_ * ow_ * block_;
@@ -215,15 +240,21 @@ void Winograd3x3::output_transform(const float* m, int64_t first, int64_t images
           float* plane = dst + ((first + n) * blocks + kb) * plane_size;
           const int64_t k = kb * block_, g = k / kg;
           const float* in = m + t * kPoints * s_.out + g * kg + k % kg;
-          if (block_ == 8)
-            output_tile<8>(in, point_stride, bias_.data() + k, s_.relu, plane, oh_, ow_, th * kTile, tw * kTile);
+          const float* bias = bias_.data() + k;
+          const int64_t oh0 = th * tile_, ow0 = tw * tile_;
+          if (block_ == 8 && tile_ == 4)
+            output_tile<8, 4>(in, point_stride, bias, s_.relu, plane, oh_, ow_, oh0, ow0);
+          else if (block_ == 8)
+            output_tile<8, 2>(in, point_stride, bias, s_.relu, plane, oh_, ow_, oh0, ow0);
+          else if (tile_ == 4)
+            output_tile<16, 4>(in, point_stride, bias, s_.relu, plane, oh_, ow_, oh0, ow0);
           else
-            output_tile<16>(in, point_stride, bias_.data() + k, s_.relu, plane, oh_, ow_, th * kTile, tw * kTile);
+            output_tile<16, 2>(in, point_stride, bias, s_.relu, plane, oh_, ow_, oh0, ow0);
         }
       }
 }
 
-void Winograd3x3::forward(const float* src, float* dst, int64_t batch) {
+void Winograd::forward(const float* src, float* dst, int64_t batch) {
   const int64_t tiles_img = tiles_h_ * tiles_w_;
   std::vector<float>& v = scratch(0);
   std::vector<float>& m = scratch(1);

@@ -1,8 +1,8 @@
-// Winograd F(4x4, 3x3) convolution for inference, where oneDNN has none: oneDNN 2.6 ships
-// Winograd for AVX-512 only, and on AVX2 its direct kernel already runs torchvision's conv3-5
-// at the FMA peak, so only fewer multiplies make them faster (Lavin & Gray, "Fast Algorithms
-// for Convolutional Neural Networks", 2015). Each 4x4 output tile costs 36 products per
-// channel pair instead of 144:
+// Winograd convolution for inference: F(4x4, 3x3) and F(2x2, 5x5) (Lavin & Gray, "Fast
+// Algorithms for Convolutional Neural Networks", 2015). On AVX2 oneDNN 2.6 has no Winograd
+// and its direct kernel already runs AlexNet's convolutions at the FMA peak, so only fewer
+// multiplies make them faster. A 4x4 output tile of a 3x3 kernel costs 36 products per
+// channel pair instead of 144; a 2x2 tile of a 5x5 kernel, 36 instead of 100:
 //   Y = A^T [ (G g G^T) . (B^T d B) ] A
 // The filter transform (G g G^T) runs once per weight change; the input transform (B^T d B)
 // and the output transform (A^T m A, with bias and ReLU) are small loops over a vector's
@@ -19,16 +19,17 @@
 namespace alexnet {
 
 struct WinogradShape {
-  int64_t in = 0, out = 0, height = 0, width = 0, pad = 1, groups = 1;
+  int64_t in = 0, out = 0, height = 0, width = 0, kernel = 3, pad = 1, groups = 1;
   bool relu = false;
   bool operator==(const WinogradShape&) const = default;
 };
 
-class Winograd3x3 {
+class Winograd {
  public:
-  // Whether the shape fits: stride 1, pad 0-2, channel blocks of `block` within one group.
+  // Whether the shape fits: kernel 3 or 5, stride 1, pad below the kernel, channel blocks of
+  // `block` within one group.
   static bool supports(const WinogradShape& s, int block);
-  Winograd3x3(const WinogradShape& s, int block);
+  Winograd(const WinogradShape& s, int block);
 
   // From OIHW weights (O = out, I = in / groups) and the bias; again after every change.
   void set_weights(const float* oihw, const float* bias);
@@ -47,7 +48,7 @@ class Winograd3x3 {
 
   WinogradShape s_;
   int block_;
-  int64_t oh_, ow_, tiles_h_, tiles_w_, chunk_images_;
+  int64_t tile_, oh_, ow_, tiles_h_, tiles_w_, chunk_images_;  // tile_: output tile side
   std::vector<float> u_;     // transformed filters: [36][groups][in/groups][out/groups]
   std::vector<float> bias_;
   std::map<int64_t, dnnl::matmul> products_;  // by tiles per chunk (full chunks, the rest)
