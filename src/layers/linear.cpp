@@ -1,10 +1,5 @@
 #include "layers/linear.hpp"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <cstdint>
-
 #include "layers/fused_relu.hpp"
 #include "tensor/engine.hpp"
 #include "tensor/layout.hpp"
@@ -12,15 +7,6 @@
 
 namespace alexnet {
 
-namespace {
-// Returns the whole pages inside [p, p + bytes) to the system (they read as zeros afterwards).
-void release_pages(void* p, size_t bytes) {
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-}
-}  // namespace
 
 using namespace dnnl;
 
@@ -90,11 +76,11 @@ void Linear::params_changed() {
 }
 
 void Linear::forward(const Tensor& in, const Tensor& out) {
-  copies_.refresh(w_plain_, w_);
   if (inference_only_ && !plain_released_ && w_.get() != w_plain_.get()) {
-    release_pages(weight_.value, sizeof(float) * static_cast<size_t>(weight_.size()));
+    copies_.refresh_releasing(w_plain_, w_);
     plain_released_ = true;
   }
+  copies_.refresh(w_plain_, w_);
   fwd_.execute(cpu_stream(), {{DNNL_ARG_SRC, in.mem()},
                               {DNNL_ARG_WEIGHTS, w_},
                               {DNNL_ARG_BIAS, b_},
