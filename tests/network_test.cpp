@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "model/network.hpp"
 #include "tensor/layout.hpp"
@@ -68,24 +69,50 @@ TEST(Network, InferenceSharesActivationBuffersWithoutChangingResults) {
 }
 
 // An inference-only network gives back its plain fc weights once the blocked copy exists (on
-// AVX-512; under AVX2 the fc layers read the plain ones and nothing is given back): the logits
-// stay those of a normal network at every batch size, and training or changing it is refused.
+// AVX-512; under AVX2 the fc layers read the plain ones and nothing is given back), block of
+// rows by block of rows: the logits stay those of a normal network at every batch size, and
+// training or changing it is refused. Torchvision's fc layers are copied in 64-row blocks
+// (fc6), and its fc8's 1000 rows end in a partial one.
 TEST(Network, InferenceOnlyKeepsItsLogitsAndRefusesToTrain) {
-  const ArchSpec& arch = arch_by_name("alexnet-mini");
-  Network a(arch, 10), b(arch, 10);
-  a.init(InitKind::kaiming, 5);
-  b.init(InitKind::kaiming, 5);
-  b.set_inference_only();
-  for (int batch : {16, 1, 3, 16}) {
-    Tensor x = Tensor::plain(a.input_shape(batch));
-    for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.37f * static_cast<float>(i));
-    const Tensor& la = a.forward(x, Mode::eval);
-    const Tensor& lb = b.forward(x, Mode::eval);
-    for (int64_t i = 0; i < la.size(); ++i) ASSERT_EQ(la.data()[i], lb.data()[i]) << batch << " " << i;
+  for (const auto& [name, classes, batches] :
+       {std::tuple<const char*, int, std::vector<int>>{"alexnet-mini", 10, {16, 1, 3, 16}},
+        {"alexnet-torchvision", 1000, {2, 1}}}) {
+    SCOPED_TRACE(name);
+    const ArchSpec& arch = arch_by_name(name);
+    Network a(arch, classes), b(arch, classes);
+    a.init(InitKind::kaiming, 5);
+    b.init(InitKind::kaiming, 5);
+    b.set_inference_only();
+    for (int batch : batches) {
+      Tensor x = Tensor::plain(a.input_shape(batch));
+      for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.37f * static_cast<float>(i));
+      const Tensor& la = a.forward(x, Mode::eval);
+      const Tensor& lb = b.forward(x, Mode::eval);
+      for (int64_t i = 0; i < la.size(); ++i) ASSERT_EQ(la.data()[i], lb.data()[i]) << batch << " " << i;
+    }
+    EXPECT_THROW(b.params_changed(), UserError);
+    Tensor x = Tensor::plain(b.input_shape(2));
+    EXPECT_THROW(b.forward(x, Mode::train), UserError);
   }
-  EXPECT_THROW(b.params_changed(), UserError);
-  Tensor x = Tensor::plain(b.input_shape(2));
-  EXPECT_THROW(b.forward(x, Mode::train), UserError);
+}
+
+// Under AVX2 torchvision's conv1 pads its input explicitly, 8 images at a time in inference
+// (src/layers/conv.cpp): a batch of 11 (runs of 8 and 3) gives each image's batch-1 logits.
+TEST(Network, BatchInRunsOfPaddedImagesEqualsImageByImage) {
+  const ArchSpec& arch = arch_by_name("alexnet-torchvision");
+  Network net(arch, 10);
+  net.init(InitKind::kaiming, 3);
+  const int batch = 11;
+  Tensor x = Tensor::plain(net.input_shape(batch));
+  for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.011f * static_cast<float>(i % 100003));
+  const Tensor all = to_plain(net.forward(x, Mode::eval));
+  for (int n = 0; n < batch; ++n) {
+    Tensor one = Tensor::plain(net.input_shape(1));
+    std::copy(x.data() + n * one.size(), x.data() + (n + 1) * one.size(), one.data());
+    const Tensor& l = net.forward(one, Mode::eval);
+    for (int k = 0; k < 10; ++k)
+      ASSERT_NEAR(all.data()[n * 10 + k], l.data()[k], 1e-5 * (1 + std::abs(l.data()[k]))) << n << " " << k;
+  }
 }
 
 TEST(Network, WrongInputShapeIsAUserError) {

@@ -38,8 +38,9 @@ class Conv : public Layer {
   dims weight_dims() const;  // {g, O/g, I/g, k, k} with groups, {O, I, k, k} without
   md plain_weight_md() const;
   bool setup_winograd(const md& in, Mode mode);
+  // weights: a layout to use; by default oneDNN chooses.
   dnnl::convolution_forward::primitive_desc forward_pd(const md& src, const md& dst, int64_t pad,
-                                                       Mode mode) const;
+                                                       Mode mode, const md& weights = md()) const;
 
   ConvShape s_;
   Param weight_, bias_;
@@ -57,9 +58,17 @@ class Conv : public Layer {
   WeightCopies copies_;
   dnnl::reorder from_dw_;
   dnnl::memory bias_mem_, dbias_mem_;
-  // Explicit padding (first layer only): the input copied into the middle of a zeroed buffer.
-  dnnl::memory pad_src_, pad_view_;
-  dnnl::reorder pad_in_;
+  // Explicit padding (first layer only): the input copied into the middle of a zeroed buffer,
+  // in runs of a few images in inference (padded_runs_: the full runs, then the rest).
+  struct PaddedRun {
+    int64_t images = 0;
+    md in, view, dst;
+    dnnl::reorder pad_in;
+    dnnl::convolution_forward fwd;
+  };
+  void forward_padded(const Tensor& in, const Tensor& out);
+  dnnl::memory pad_src_;
+  std::vector<PaddedRun> padded_runs_;
   // Our own Winograd for the 3x3 layers in inference where oneDNN has none (AVX2). Kept
   // across setups, like copies_: its transformed filters do not depend on the batch size.
   std::unique_ptr<Winograd> winograd_;
