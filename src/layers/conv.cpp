@@ -39,8 +39,8 @@ convolution_forward::primitive_desc Conv::forward_pd(const md& src, const md& ds
   const prop_kind prop = mode == Mode::train ? prop_kind::forward_training
                                              : prop_kind::forward_inference;
   const algorithm algo = mode == Mode::train ? algorithm::convolution_direct : algorithm::convolution_auto;
-  convolution_forward::desc fd(prop, algo, src, weights ? weights : any_md(weight_dims()), md({s_.out}, dt::f32, tag::x),
-                               dst, strides, p, p);
+  convolution_forward::desc fd(prop, algo, src, weights ? weights : any_md(weight_dims()),
+                               md({s_.out}, dt::f32, tag::x), dst, strides, p, p);
   return convolution_forward::primitive_desc(fd, relu_post_op(s_.relu), cpu_engine());
 }
 
@@ -116,8 +116,8 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
         r.view = padded_md(n).submemory_desc(r.in.dims(), {0, 0, pad, pad});
         r.pad_in = dnnl::reorder(reorder::primitive_desc(cpu_engine(), r.in, cpu_engine(), r.view));
         // The same weight layout as the whole batch's: one copy serves every run.
-        auto pd = n == d[0] ? alt
-                            : forward_pd(padded_md(n), activation_md({n, s_.out, oh, ow}), 0, mode, alt.weights_desc());
+        const md dst_md = activation_md({n, s_.out, oh, ow});
+        auto pd = n == d[0] ? alt : forward_pd(padded_md(n), dst_md, 0, mode, alt.weights_desc());
         r.dst = pd.dst_desc();
         r.fwd = convolution_forward(pd);
         padded_runs_.push_back(r);
@@ -179,7 +179,10 @@ void Conv::forward_padded(const Tensor& in, const Tensor& out) {
     memory view(r.view, cpu_engine(), pad_src_.get_data_handle());
     memory to(r.dst, cpu_engine(), dst + first * out_image);
     r.pad_in.execute(st, from, view);
-    r.fwd.execute(st, {{DNNL_ARG_SRC, pad_src_}, {DNNL_ARG_WEIGHTS, w_fwd_}, {DNNL_ARG_BIAS, bias_mem_}, {DNNL_ARG_DST, to}});
+    r.fwd.execute(st, {{DNNL_ARG_SRC, pad_src_},
+                       {DNNL_ARG_WEIGHTS, w_fwd_},
+                       {DNNL_ARG_BIAS, bias_mem_},
+                       {DNNL_ARG_DST, to}});
     first += r.images;
   }
   st.wait();

@@ -60,7 +60,7 @@ void WeightCopies::refresh_releasing(const dnnl::memory& plain, const dnnl::memo
   for (int i = 0; i < blocking.inner_nblks; ++i)
     if (blocking.inner_idxs[i] == 0) row_block *= blocking.inner_blks[i];
   const int64_t rows = std::max<int64_t>(1, (1 << 20) / d[1] / row_block) * row_block;
-  const int64_t block_stride = blocking.strides[0];  // bytes of the copy per row block / 4
+  const int64_t block_stride = blocking.strides[0];  // floats of the copy from a row block to the next
   if (block_stride < blocking.strides[1]) {  // rows are not the outer dimension: one piece
     refresh(plain, copy);
     release_pages(plain.get_data_handle(), pd.get_size());
@@ -69,13 +69,12 @@ void WeightCopies::refresh_releasing(const dnnl::memory& plain, const dnnl::memo
   char* base = static_cast<char*>(plain.get_data_handle());
   char* out = static_cast<char*>(copy.get_data_handle());
   const size_t row_bytes = sizeof(float) * static_cast<size_t>(d[1]);
+  auto offset = [&](int64_t row) { return sizeof(float) * static_cast<size_t>(row / row_block * block_stride); };
   for (int64_t r0 = 0; r0 < d[0]; r0 += rows) {
     const dims part{std::min(rows, d[0] - r0), d[1]}, at{r0, 0};
     // This block's bytes of the copy are zeroed first: the padding of a last, partial row
     // block must read as zeros.
-    const size_t begin = sizeof(float) * static_cast<size_t>(r0 / row_block * block_stride);
-    const size_t end = r0 + rows >= d[0] ? cd.get_size()
-                                         : sizeof(float) * static_cast<size_t>((r0 + rows) / row_block * block_stride);
+    const size_t begin = offset(r0), end = r0 + rows >= d[0] ? cd.get_size() : offset(r0 + rows);
     std::memset(out + begin, 0, end - begin);
     dnnl::memory from(pd.submemory_desc(part, at), cpu_engine(), plain.get_data_handle());
     dnnl::memory to(cd.submemory_desc(part, at), cpu_engine(), copy.get_data_handle());

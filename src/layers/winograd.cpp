@@ -17,7 +17,7 @@ namespace {
 constexpr int kAlpha = 6;  // input tile side: output tile + kernel - 1
 constexpr int kPoints = kAlpha * kAlpha;
 constexpr double kPoint[kAlpha - 1] = {0, 1, -1, 2, -2};
-// Tiles per chunk: the transformed input and output of a chunk (36 x tiles x channels) stay
+// Tiles per chunk: the transformed input and output of a chunk (tiles x 36 x channels) stay
 // in the caches, and the batched products are still large enough to run near the peak.
 constexpr int64_t kChunkTiles = 128;
 
@@ -86,14 +86,16 @@ inline void output_1d(const vec<V>* m, int step, vec<V>* out, int out_step) {
 }
 
 // One tile of one channel block: gathers the 6x6 patch (zeros outside the image), applies
-// B^T . B, and scatters the 36 values to v[point][tile][channel].
+// B^T . B, and stores the 36 values `point_stride` apart (v[tile][point][channel]).
 template <int V>
 void input_tile(const float* plane, int64_t h, int64_t w, int64_t ih0, int64_t iw0, float* out,
                 int64_t point_stride) {
   vec<V> d[kAlpha][kAlpha], t[kAlpha][kAlpha], r[kAlpha];
   // The part of the patch inside the image; the rest is the convolution's zero padding.
-  const int i0 = static_cast<int>(std::max<int64_t>(0, -ih0)), j0 = static_cast<int>(std::max<int64_t>(0, -iw0));
-  const int i1 = static_cast<int>(std::min<int64_t>(kAlpha, h - ih0)), j1 = static_cast<int>(std::min<int64_t>(kAlpha, w - iw0));
+  const int i0 = static_cast<int>(std::max<int64_t>(0, -ih0));
+  const int j0 = static_cast<int>(std::max<int64_t>(0, -iw0));
+  const int i1 = static_cast<int>(std::min<int64_t>(kAlpha, h - ih0));
+  const int j1 = static_cast<int>(std::min<int64_t>(kAlpha, w - iw0));
   if (i0 > 0 || j0 > 0 || i1 < kAlpha || j1 < kAlpha)
     for (int i = 0; i < kAlpha; ++i)
       for (int j = 0; j < kAlpha; ++j) d[i][j] = vec<V>{};
