@@ -1,7 +1,8 @@
 // Local response normalisation across channels, SPEC §1:
 //   b_i = a_i / (k + (alpha/n) * sum_{j in window(i)} a_j^2)^beta,  n = 5, k = 2, alpha = 1e-4,
 // beta = 0.75 (alpha divided by n, as the authors' cuda-convnet code and oneDNN do).
-// Forward keeps oneDNN's workspace for the backward.
+// With oneDNN's primitives the forward keeps their workspace for the backward; on AVX2 our
+// own kernels run instead (lrn_blocked.hpp).
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -24,6 +25,7 @@ class Lrn : public Layer {
 
  private:
   LrnParams p_;
+  int block_ = 0;  // our blocked kernels' channel block; 0: oneDNN's primitives
   dnnl::lrn_forward fwd_;
   dnnl::lrn_backward bwd_;
   dnnl::memory workspace_;
