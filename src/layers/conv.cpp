@@ -108,8 +108,8 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
     if (impl_is_direct(alt.impl_info_str())) {
       pad_src_ = memory(padded_md(chunk), cpu_engine());
       std::memset(pad_src_.get_data_handle(), 0, padded_md(chunk).get_size());
-      for (int64_t n : {chunk, d[0] % chunk}) {
-        if (n == 0 || (n == d[0] && chunk != d[0])) continue;
+      for (int64_t n : {chunk, d[0] % chunk}) {  // full runs, then the rest
+        if (n == 0) continue;
         PaddedRun r;
         r.images = n;
         r.in = plain_md({n, d[1], d[2], d[3]});
