@@ -3,8 +3,9 @@
 # dataset-fashion-mnist) with the default recipe, choosing the weights on 5,000 training images
 # held out for validation; then evaluate those weights once on the 10,000 test images, predict
 # a few test images, and draw the pictures. Re-running it resumes or reuses the run.
-# The training is planned to end within a time budget (13 minutes; the epochs that fit on this
-# machine, at most the recipe's), so that the whole job takes under 15 minutes on 2 cores.
+# The training is planned to end within a time budget (14 minutes, with a 10% margin; the
+# epochs that fit on this machine, at most the recipe's), so that it ends within 15 minutes on
+# a 2-core AVX2 machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=build/alexnet
@@ -14,7 +15,7 @@ RUN=${RUN:-runs/fashion-mnist}
 if [ -f "$RUN/checkpoint.safetensors" ]; then
   $A train --resume "$RUN"          # finishes an interrupted run; a finished one returns at once
 else
-  $A train --arch alexnet-mini --data "$DATA" --out "$RUN" --time-budget "${TIME_BUDGET:-13m}"
+  $A train --arch alexnet-mini --data "$DATA" --out "$RUN" --time-budget "${TIME_BUDGET:-14m}"
 fi
 echo
 echo "test split (10,000 images), evaluated once with the weights chosen on the validation split:"
