@@ -30,9 +30,9 @@ md Conv::plain_weight_md() const {
 }
 
 // The forward primitive for src (plain or blocked) -> dst in the activation layout, with
-// `pad` zeros on each side. Inference lets oneDNN choose the algorithm (the 3x3 layers are
-// ours, setup_winograd). Training stays direct: Winograd's buffers took peak memory from
-// 2.28 to 2.49 GB for 10%.
+// `pad` zeros on each side. Inference lets oneDNN choose the algorithm; training asks for the
+// direct one (oneDNN's Winograd buffers took peak memory from 2.28 to 2.49 GB for 10%). Where
+// our Winograd applies (setup_winograd) it runs the forward in both modes instead.
 convolution_forward::primitive_desc Conv::forward_pd(const md& src, const md& dst, int64_t pad,
                                                      Mode mode, const md& weights) const {
   const dims strides{s_.stride, s_.stride}, p{pad, pad};
@@ -44,21 +44,24 @@ convolution_forward::primitive_desc Conv::forward_pd(const md& src, const md& ds
   return convolution_forward::primitive_desc(fd, relu_post_op(s_.relu), cpu_engine());
 }
 
-// Inference of the 3x3 and 5x5 stride-1 layers runs our Winograd (layers/winograd.hpp) on
-// the blocked layouts of AVX2 and AVX-512. Measured against oneDNN 2.6 at batch 64:
+// The forward of the 3x3 and 5x5 stride-1 layers runs our Winograd (layers/winograd.hpp) on
+// the blocked layouts of AVX2 and AVX-512, in inference and in training (whose backward stays
+// on oneDNN's direct kernels). Measured against oneDNN 2.6 at batch 64 in inference:
 // - 3x3, F(4x4, 3x3): torchvision's conv3-5 2.0x oneDNN's direct kernel on AVX2 (which has
 //   no Winograd), 1.15x its AVX-512 Winograd, 1.3x its direct kernel at batch 1; the 2012
 //   net's grouped conv4-5, for which oneDNN has no Winograd at all, 2.5x.
 // - 5x5, F(2x2, 5x5): torchvision's conv2 (64 input channels) 1.3x on AVX2 and 1.15x on
 //   AVX-512; the 2012 net's (48 a group) 1.12x on AVX2 but 0.88x on AVX-512; alexnet-mini's
 //   (16 a group) 0.3-0.4x. Hence the channel threshold below.
+// Training at batch 128 (the filters transformed again after each step): torchvision's net
+// 1.09x on AVX2 and 1.05x natively, the 2012 net's 1.08x and 1.07x.
 // Maps under 8x8 (alexnet-mini's 3x3 layers) stay direct: the tiles would be mostly waste.
-bool Conv::setup_winograd(const md& in, Mode mode) {
+bool Conv::setup_winograd(const md& in) {
   use_winograd_ = false;
   const dims d = in.dims();
   const tag t = activation_tag();
   const int block = t == tag::nChw8c ? 8 : t == tag::nChw16c ? 16 : 0;
-  if (mode != Mode::eval || s_.stride != 1 || !block) return false;
+  if (s_.stride != 1 || !block) return false;
   // 5x5 tiles give 9 transformed values per output: worth it only with products large
   // enough to hide that, and on AVX-512 with larger ones than on AVX2.
   if (s_.kernel == 5 && s_.in / s_.groups < (block == 8 ? 32 : 64)) return false;
@@ -88,7 +91,9 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   const dims out{d[0], s_.out, oh, ow}, strides{s_.stride, s_.stride};
   flops_ = 2.0 * numel(out) * (s_.in / s_.groups) * s_.kernel * s_.kernel;
   const md bias_md({s_.out}, dt::f32, tag::x);
-  if (setup_winograd(in, mode)) return activation_md(out);
+  // Training runs the forward through Winograd too, and keeps the direct primitives below for
+  // the backward (which oneDNN builds from the forward's description).
+  if (setup_winograd(in) && mode == Mode::eval) return activation_md(out);
 
   // The direct kernel, writing the CPU's blocked layout. oneDNN's AVX2 kernel refuses
   // torchvision's conv1 (11x11/4 with pad 2) on a plain input and would fall back to gemm
@@ -128,7 +133,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   // No direct kernel at all (a CPU without AVX2, an odd shape): whatever oneDNN prefers.
   if (!impl_is_direct(fpd.impl_info_str())) fpd = forward_pd(src, any_md(out), pad, mode);
   fwd_ = convolution_forward(fpd);
-  impl_ = fpd.impl_info_str();
+  impl_ = use_winograd_ ? winograd_->impl() : fpd.impl_info_str();
   if (pad_src_) impl_ += " (input padded)";
   const dims p{pad, pad};
 

@@ -37,7 +37,7 @@ class Conv : public Layer {
  private:
   dims weight_dims() const;  // {g, O/g, I/g, k, k} with groups, {O, I, k, k} without
   md plain_weight_md() const;
-  bool setup_winograd(const md& in, Mode mode);
+  bool setup_winograd(const md& in);
   // weights: a layout to use; by default oneDNN chooses.
   dnnl::convolution_forward::primitive_desc forward_pd(const md& src, const md& dst, int64_t pad,
                                                        Mode mode, const md& weights = md()) const;
@@ -69,7 +69,7 @@ class Conv : public Layer {
   void forward_padded(const Tensor& in, const Tensor& out);
   dnnl::memory pad_src_;
   std::vector<PaddedRun> padded_runs_;
-  // Our own Winograd for the 3x3 layers in inference where oneDNN has none (AVX2). Kept
+  // Our own Winograd for the forward of the 3x3 and 5x5 layers (setup_winograd). Kept
   // across setups, like copies_: its transformed filters do not depend on the batch size.
   std::unique_ptr<Winograd> winograd_;
   bool use_winograd_ = false, winograd_fresh_ = false;

@@ -1,4 +1,4 @@
-// Winograd convolution for inference: F(4x4, 3x3) and F(2x2, 5x5) (Lavin & Gray, "Fast
+// Winograd convolution, forward only: F(4x4, 3x3) and F(2x2, 5x5) (Lavin & Gray, "Fast
 // Algorithms for Convolutional Neural Networks", 2015). On AVX2 oneDNN 2.6 has no Winograd
 // and its direct kernel already runs AlexNet's convolutions at the FMA peak, so only fewer
 // multiplies make them faster. A 4x4 output tile of a 3x3 kernel costs 36 products per
