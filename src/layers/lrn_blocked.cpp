@@ -4,35 +4,11 @@
 #include <cstring>
 
 #include "layers/lrn.hpp"
+#include "tensor/vec.hpp"
 
 namespace alexnet {
 
 namespace {
-
-// V channels as one value (GCC's vector extension, as in winograd.cpp).
-template <int V>
-struct Lanes {
-  typedef float type __attribute__((vector_size(V * sizeof(float))));
-  typedef int32_t index __attribute__((vector_size(V * sizeof(int32_t))));
-};
-template <int V>
-using vec = typename Lanes<V>::type;
-
-template <int V>
-inline vec<V> load(const float* p) {
-  vec<V> x;
-  std::memcpy(&x, p, sizeof x);
-  return x;
-}
-template <int V>
-inline void store(float* p, vec<V> x) { std::memcpy(p, &x, sizeof x); }
-
-template <int V>
-inline vec<V> splat(float f) {
-  vec<V> x;
-  for (int i = 0; i < V; ++i) x[i] = f;
-  return x;
-}
 
 // Lane i of the result is channel i + D of the block, taken from the block before (D < 0) or
 // after (D > 0) where it runs past the edge.

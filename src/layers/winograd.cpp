@@ -5,6 +5,7 @@
 
 #include "tensor/engine.hpp"
 #include "tensor/layout.hpp"
+#include "tensor/vec.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
@@ -35,24 +36,6 @@ std::vector<double> filter_matrix(int kernel) {
   g[(kAlpha - 1) * kernel + kernel - 1] = 1;
   return g;
 }
-
-// V channels as one value: GCC's vector extension compiles each operation to one
-// instruction of the width at hand (two on narrower CPUs), with no intrinsics.
-template <int V>
-struct Lanes {
-  typedef float type __attribute__((vector_size(V * sizeof(float))));
-};
-template <int V>
-using vec = typename Lanes<V>::type;
-
-template <int V>
-inline vec<V> load(const float* p) {
-  vec<V> x;
-  std::memcpy(&x, p, sizeof x);
-  return x;
-}
-template <int V>
-inline void store(float* p, vec<V> x) { std::memcpy(p, &x, sizeof x); }
 
 // B^T applied to six values: out[i] = sum_j B^T[i][j] d[j].
 template <int V>
