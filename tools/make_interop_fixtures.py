@@ -7,9 +7,12 @@ python3-onnx (not needed in CI):
     /usr/bin/python3 tools/make_interop_fixtures.py
 
   mini.pth          torch.save(state_dict): float32, the zip format
-  mini_half.pth     the same in float16 (read back as float32)
-  mini_views.pth    every tensor a view: slices at offsets into shared storages, fc weights
-                    transposed (non-contiguous strides)
+  mini_half.pth     four of its tensors in float16 (read back as float32)
+  mini_views.pth    four of its tensors as views: conv1's weight and bias slices at offsets
+                    into one shared storage, fc8's weight transposed (non-contiguous strides)
+                    and its bias a strided slice
+  (The last two hold a few tensors, not the net: the tests compare them with mini.pth's,
+  which keeps the committed fixtures small.)
   mini_legacy.pth   the pre-1.6 format (_use_new_zipfile_serialization=False), one tensor:
                     refused clearly
   evil.pth          a torch-shaped zip whose data.pkl calls os.system: must never run
@@ -42,16 +45,18 @@ def main():
     net, spec = golden_mini()
     sd = {name: t.detach().clone() for name, t in param_order(net, spec)}
     torch.save(sd, os.path.join(OUT, "mini.pth"))
-    torch.save({k: v.half() for k, v in sd.items()}, os.path.join(OUT, "mini_half.pth"))
-    # Views: each tensor sits at an offset in a storage shared with a neighbour, and the fc
-    # weights are stored transposed ([in, out] memory, [out, in] view).
-    views = {}
-    for name, t in sd.items():
-        if name.startswith("fc") and name.endswith(".weight"):
-            views[name] = t.t().contiguous().t()
-        else:
-            big = torch.cat([torch.full((3,), 7.0), t.reshape(-1), torch.full((5,), 9.0)])
-            views[name] = big[3:3 + t.numel()].view(t.shape)
+    few = ["conv1.weight", "conv1.bias", "fc8.weight", "fc8.bias"]
+    torch.save({k: sd[k].half() for k in few}, os.path.join(OUT, "mini_half.pth"))
+    # Views: conv1's weight and bias at offsets in one storage between filler values, fc8's
+    # weight stored transposed ([in, out] memory, [out, in] view), its bias every other value.
+    w, b = sd["conv1.weight"], sd["conv1.bias"]
+    shared = torch.cat([torch.full((3,), 7.0), w.reshape(-1), torch.full((5,), 9.0), b])
+    views = {
+        "conv1.weight": shared[3:3 + w.numel()].view(w.shape),
+        "conv1.bias": shared[8 + w.numel():],
+        "fc8.weight": sd["fc8.weight"].t().contiguous().t(),
+        "fc8.bias": torch.stack([sd["fc8.bias"], torch.full_like(sd["fc8.bias"], 9.0)], 1)[:, 0],
+    }
     torch.save(views, os.path.join(OUT, "mini_views.pth"))
     # The legacy format is only refused, so one small tensor shows it as well as the whole net.
     torch.save({"conv1.bias": sd["conv1.bias"]}, os.path.join(OUT, "mini_legacy.pth"),
