@@ -7,7 +7,6 @@
 
 namespace alexnet {
 
-
 using namespace dnnl;
 
 Linear::Linear(std::string name, std::string weight_name, std::string bias_name, int in, int out,

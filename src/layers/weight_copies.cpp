@@ -10,12 +10,18 @@
 
 namespace alexnet {
 
-void release_pages(void* p, size_t bytes) {
+namespace {
+// Returns the whole pages inside [p, p + bytes) to the system (they read as zeros afterwards),
+// and where the released range ends: p when none was whole.
+char* release_pages(char* p, size_t bytes) {
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
   const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  if (end <= begin) return p;
+  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  return reinterpret_cast<char*>(end);
 }
+}  // namespace
 
 dnnl::memory WeightCopies::get(const dnnl::memory& plain, const md& desc) {
   if (desc == plain.get_desc()) return plain;
@@ -43,10 +49,6 @@ void WeightCopies::stale() {
   for (Copy& c : copies_) c.fresh = false;
 }
 
-}  // namespace alexnet
-
-namespace alexnet {
-
 void WeightCopies::refresh_releasing(const dnnl::memory& plain, const dnnl::memory& copy) {
   Copy* c = nullptr;
   for (Copy& k : copies_)
@@ -63,10 +65,11 @@ void WeightCopies::refresh_releasing(const dnnl::memory& plain, const dnnl::memo
   const int64_t block_stride = blocking.strides[0];  // floats of the copy from a row block to the next
   if (block_stride < blocking.strides[1]) {  // rows are not the outer dimension: one piece
     refresh(plain, copy);
-    release_pages(plain.get_data_handle(), pd.get_size());
+    release_pages(static_cast<char*>(plain.get_data_handle()), pd.get_size());
     return;
   }
   char* base = static_cast<char*>(plain.get_data_handle());
+  char* released = base;  // the plain pages before this are given back
   char* out = static_cast<char*>(copy.get_data_handle());
   const size_t row_bytes = sizeof(float) * static_cast<size_t>(d[1]);
   auto offset = [&](int64_t row) { return sizeof(float) * static_cast<size_t>(row / row_block * block_stride); };
@@ -79,7 +82,7 @@ void WeightCopies::refresh_releasing(const dnnl::memory& plain, const dnnl::memo
     dnnl::memory from(pd.submemory_desc(part, at), cpu_engine(), plain.get_data_handle());
     dnnl::memory to(cd.submemory_desc(part, at), cpu_engine(), copy.get_data_handle());
     dnnl::reorder(from, to).execute(cpu_stream(), from, to);
-    release_pages(base, row_bytes * static_cast<size_t>(r0 + part[0]));
+    released = release_pages(released, base + row_bytes * static_cast<size_t>(r0 + part[0]) - released);
   }
   cpu_stream().wait();
   c->fresh = true;

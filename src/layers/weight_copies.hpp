@@ -11,9 +11,6 @@
 
 namespace alexnet {
 
-// Returns the whole pages inside [p, p + bytes) to the system (they read as zeros afterwards).
-void release_pages(void* p, size_t bytes);
-
 class WeightCopies {
  public:
   // The copy of `plain` in layout `desc`, made on first use; `plain` itself when they agree.
