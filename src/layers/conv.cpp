@@ -138,7 +138,8 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   const dims p{pad, pad};
 
   w_plain_ = memory(plain_weight_md(), cpu_engine(), weight_.value);
-  w_fwd_ = copies_.get(w_plain_, fpd.weights_desc());
+  // (With Winograd the direct forward only describes the backward: no copy of its weights.)
+  w_fwd_ = use_winograd_ ? memory() : copies_.get(w_plain_, fpd.weights_desc());
   bias_mem_ = memory(bias_md, cpu_engine(), bias_.value);
   from_dw_ = dnnl::reorder();
 
