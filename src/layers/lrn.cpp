@@ -15,8 +15,7 @@ using namespace dnnl;
 md Lrn::setup(const md& in, Mode mode, bool /*need_d_in*/) {
   const dims d = in.dims();
   block_ = 0;
-  if (activation_tag() == tag::nChw8c && in == activation_md(d) && d[1] % 8 == 0 &&
-      lrn_blocked_supports(p_, 8)) {
+  if (activation_tag() == tag::nChw8c && in == activation_md(d) && lrn_blocked_supports(p_, 8, d[1])) {
     block_ = 8;
     impl_ = std::string("lrn_blocked:") + cpu_isa_name();
     if (mode == Mode::train) impl_ += " / " + impl_;

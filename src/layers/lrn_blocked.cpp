@@ -43,7 +43,7 @@ inline void roots(vec<V> s, vec<V>& w, vec<V>& u) {
   u = load<V>(q);
 }
 
-constexpr int kMaxBlocks = 64;  // channels / block: 1024 channels of 16
+constexpr int kMaxBlocks = 64;  // channel blocks a position holds on the stack
 
 // One position's channel blocks: x and the scale s.
 template <int V>
@@ -108,9 +108,9 @@ void backward(const LrnParams& p, const float* x, const float* dy, float* dx, in
 
 }  // namespace
 
-bool lrn_blocked_supports(const LrnParams& p, int block) {
-  return (block == 8 || block == 16) && p.beta == 0.75f && p.size % 2 == 1 && p.size >= 1 &&
-         (p.size - 1) / 2 <= 3;
+bool lrn_blocked_supports(const LrnParams& p, int block, int64_t channels) {
+  return (block == 8 || block == 16) && channels % block == 0 && channels / block <= kMaxBlocks &&
+         p.beta == 0.75f && p.size % 2 == 1 && p.size >= 1 && (p.size - 1) / 2 <= 3;
 }
 
 void lrn_blocked_forward(const LrnParams& p, int block, const float* x, float* y, int64_t batch,

@@ -12,10 +12,10 @@ namespace alexnet {
 
 struct LrnParams;
 
-// Whether these kernels compute this LRN: beta 0.75 and a window that reaches at most one
-// block of channels to either side.
-bool lrn_blocked_supports(const LrnParams& p, int block);
-// x, y, dy, dx: batch x channels x hw, in blocks of `block` channels (channels % block == 0).
+// Whether these kernels compute this LRN: beta 0.75, a window that reaches at most one block
+// of channels to either side, and whole blocks (at most 64) of channels.
+bool lrn_blocked_supports(const LrnParams& p, int block, int64_t channels);
+// x, y, dy, dx: batch x channels x hw, in blocks of `block` channels (lrn_blocked_supports).
 void lrn_blocked_forward(const LrnParams& p, int block, const float* x, float* y, int64_t batch,
                          int64_t channels, int64_t hw);
 void lrn_blocked_backward(const LrnParams& p, int block, const float* x, const float* dy, float* dx,
