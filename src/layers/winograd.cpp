@@ -145,15 +145,20 @@ void Winograd::prepare(int64_t batch) {
   if (rest) product(rest * tiles_h_ * tiles_w_);
 }
 
-dnnl::matmul& Winograd::product(int64_t tiles) {
+// The 36 x groups products of a chunk: [tiles, in/groups] x [in/groups, out/groups] each, the
+// tiles' rows tile-major in the scratch buffers ([tile][point][channel]).
+const Winograd::Product& Winograd::product(int64_t tiles) {
   auto it = products_.find(tiles);
   if (it != products_.end()) return it->second;
   const int64_t b = kPoints * s_.groups, cg = s_.in / s_.groups, kg = s_.out / s_.groups;
-  const md src({b, tiles, cg}, dt::f32, dims{cg, b * cg, 1}), wei({b, cg, kg}, dt::f32, tag::abc),
-      dst({b, tiles, kg}, dt::f32, dims{kg, b * kg, 1});
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, dst), cpu_engine());
+  Product p;
+  p.src = md({b, tiles, cg}, dt::f32, dims{cg, b * cg, 1});
+  p.weights = md({b, cg, kg}, dt::f32, tag::abc);
+  p.dst = md({b, tiles, kg}, dt::f32, dims{kg, b * kg, 1});
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p.src, p.weights, p.dst), cpu_engine());
   matmul_impl_ = pd.impl_info_str();
-  return products_.emplace(tiles, dnnl::matmul(pd)).first->second;
+  p.matmul = dnnl::matmul(pd);
+  return products_.emplace(tiles, p).first->second;
 }
 
 std::string Winograd::impl() const {
@@ -190,7 +195,7 @@ void Winograd::set_weights(const float* oihw, const float* bias) {
 }
 
 void Winograd::input_transform(const float* src, int64_t first, int64_t images, float* v) const {
-  const int64_t blocks = s_.in / block_, cg = s_.in / s_.groups, tiles_img = tiles_h_ * tiles_w_;
+  const int64_t blocks = s_.in / block_, tiles_img = tiles_h_ * tiles_w_;
   const int64_t point_stride = s_.in;
   const int64_t plane_size = s_.height * s_.width * block_;
   // One tile's 36 points for all channels are written side by side: whole cache lines.
@@ -202,8 +207,7 @@ void Winograd::input_transform(const float* src, int64_t first, int64_t images, 
         const int64_t ih0 = th * tile_ - s_.pad, iw0 = tw * tile_ - s_.pad;
         for (int64_t cb = 0; cb < blocks; ++cb) {
           const float* plane = src + ((first + n) * blocks + cb) * plane_size;
-          const int64_t c = cb * block_, g = c / cg;
-          float* out = v + t * kPoints * s_.in + g * cg + c % cg;
+          float* out = v + t * kPoints * s_.in + cb * block_;
           if (block_ == 8)
             input_tile<8>(plane, s_.height, s_.width, ih0, iw0, out, point_stride);
           else
@@ -213,7 +217,7 @@ void Winograd::input_transform(const float* src, int64_t first, int64_t images, 
 }
 
 void Winograd::output_transform(const float* m, int64_t first, int64_t images, float* dst) const {
-  const int64_t blocks = s_.out / block_, kg = s_.out / s_.groups, tiles_img = tiles_h_ * tiles_w_;
+  const int64_t blocks = s_.out / block_, tiles_img = tiles_h_ * tiles_w_;
   const int64_t point_stride = s_.out;
   const int64_t plane_size = oh_ * ow_ * block_;
 #pragma omp parallel for collapse(3) schedule(static)
@@ -223,8 +227,8 @@ void Winograd::output_transform(const float* m, int64_t first, int64_t images, f
         const int64_t t = n * tiles_img + th * tiles_w_ + tw;
         for (int64_t kb = 0; kb < blocks; ++kb) {
           float* plane = dst + ((first + n) * blocks + kb) * plane_size;
-          const int64_t k = kb * block_, g = k / kg;
-          const float* in = m + t * kPoints * s_.out + g * kg + k % kg;
+          const int64_t k = kb * block_;
+          const float* in = m + t * kPoints * s_.out + k;
           const float* bias = bias_.data() + k;
           const int64_t oh0 = th * tile_, ow0 = tw * tile_;
           if (block_ == 8 && tile_ == 4)
@@ -250,11 +254,10 @@ void Winograd::forward(const float* src, float* dst, int64_t batch) {
   for (int64_t first = 0; first < batch; first += chunk_images_) {
     const int64_t images = std::min(chunk_images_, batch - first), tiles = images * tiles_img;
     input_transform(src, first, images, v.data());
-    const int64_t b = kPoints * s_.groups, cg = s_.in / s_.groups, kg = s_.out / s_.groups;
-    dnnl::memory vm(md({b, tiles, cg}, dt::f32, dims{cg, b * cg, 1}), cpu_engine(), v.data());
-    dnnl::memory um(md({b, cg, kg}, dt::f32, tag::abc), cpu_engine(), u_.data());
-    dnnl::memory mm(md({b, tiles, kg}, dt::f32, dims{kg, b * kg, 1}), cpu_engine(), m.data());
-    product(tiles).execute(st, {{DNNL_ARG_SRC, vm}, {DNNL_ARG_WEIGHTS, um}, {DNNL_ARG_DST, mm}});
+    const Product& p = product(tiles);
+    dnnl::memory vm(p.src, cpu_engine(), v.data()), um(p.weights, cpu_engine(), u_.data()),
+        mm(p.dst, cpu_engine(), m.data());
+    p.matmul.execute(st, {{DNNL_ARG_SRC, vm}, {DNNL_ARG_WEIGHTS, um}, {DNNL_ARG_DST, mm}});
     st.wait();
     output_transform(m.data(), first, images, dst);
   }

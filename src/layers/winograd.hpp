@@ -44,14 +44,18 @@ class Winograd {
  private:
   void input_transform(const float* src, int64_t first_image, int64_t images, float* v) const;
   void output_transform(const float* m, int64_t first_image, int64_t images, float* dst) const;
-  dnnl::matmul& product(int64_t tiles);
+  struct Product {
+    dnnl::matmul matmul;
+    md src, weights, dst;
+  };
+  const Product& product(int64_t tiles);
 
   WinogradShape s_;
   int block_;
   int64_t tile_, oh_, ow_, tiles_h_, tiles_w_, chunk_images_;  // tile_: output tile side
   std::vector<float> u_;     // transformed filters: [36][groups][in/groups][out/groups]
   std::vector<float> bias_;
-  std::map<int64_t, dnnl::matmul> products_;  // by tiles per chunk (full chunks, the rest)
+  std::map<int64_t, Product> products_;  // by tiles per chunk (full chunks, the rest)
   std::string matmul_impl_;
 };
 
