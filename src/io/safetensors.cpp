@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "io/float_convert.hpp"
@@ -14,11 +15,13 @@ using json = nlohmann::json;
 
 namespace {
 
-size_t dtype_size(const std::string& dt) {
-  if (dt == "F32") return 4;
-  if (dt == "F16" || dt == "BF16") return 2;
-  if (dt == "F64") return 8;
-  return 0;
+// The element type a safetensors dtype names, for the ones read (empty for the others).
+std::optional<FloatType> float_type(const std::string& dt) {
+  if (dt == "F32") return FloatType::f32;
+  if (dt == "F16") return FloatType::f16;
+  if (dt == "BF16") return FloatType::bf16;
+  if (dt == "F64") return FloatType::f64;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -57,8 +60,9 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
       fail(where + ": entry needs dtype, shape and data_offsets");
     if (!e["dtype"].is_string()) fail(where + ": dtype is not a string");
     const std::string dtype = e["dtype"].get<std::string>();
-    const size_t esize = dtype_size(dtype);
-    if (esize == 0) fail(where + ": dtype " + dtype + " is not supported (F32, F16, BF16, F64)");
+    const std::optional<FloatType> ft = float_type(dtype);
+    if (!ft) fail(where + ": dtype " + dtype + " is not supported (F32, F16, BF16, F64)");
+    const size_t esize = float_size(*ft);
     const json& shape = e["shape"];
     const json& offs = e["data_offsets"];
     if (!shape.is_array()) fail(where + ": shape is not an array");
@@ -82,9 +86,7 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
       fail(where + ": data_offsets span " + std::to_string(end - begin) + " bytes but shape and " +
            dtype + " need " + std::to_string(count * esize));
     t.data.resize(count);
-    const FloatType ft = dtype == "F32" ? FloatType::f32 : dtype == "F64" ? FloatType::f64
-                         : dtype == "F16" ? FloatType::f16 : FloatType::bf16;
-    to_float32(data + begin, ft, count, t.data.data());
+    to_float32(data + begin, *ft, count, t.data.data());
     out.tensors.emplace(name, std::move(t));
   }
   return out;
