@@ -70,14 +70,14 @@ def main():
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--isa", default="native,avx2")
     a = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="alexnet-serve-bench-")
-    weights = os.path.join(tmp, "tv.safetensors")
-    subprocess.run([f"{BUILD}/serve_load", "weights", "--arch", "alexnet-torchvision", "--out", weights], check=True,
-                   capture_output=True)
-    subprocess.run([f"{BUILD}/make_images", os.path.join(tmp, "img"), "1", "500", "375", "1"], check=True,
-                   capture_output=True)
-    image = os.path.join(tmp, "img", "class0", "img0.jpg")
-    rows = [measure(isa, weights, image, a.seconds) for isa in a.isa.split(",")]
+    with tempfile.TemporaryDirectory(prefix="alexnet-serve-bench-") as tmp:  # 233 MB of weights
+        weights = os.path.join(tmp, "tv.safetensors")
+        subprocess.run([f"{BUILD}/serve_load", "weights", "--arch", "alexnet-torchvision", "--out", weights], check=True,
+                       capture_output=True)
+        subprocess.run([f"{BUILD}/make_images", os.path.join(tmp, "img"), "1", "500", "375", "1"], check=True,
+                       capture_output=True)
+        image = os.path.join(tmp, "img", "class0", "img0.jpg")
+        rows = [measure(isa, weights, image, a.seconds) for isa in a.isa.split(",")]
     print(f"alexnet-torchvision, 500x375 JPEG, --max-batch 16, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}\n")
     print("| ISA | connection | clients | images/s | p50 ms | p99 ms | reference | ratio (target) |")
     print("|---|---|---|---|---|---|---|---|")

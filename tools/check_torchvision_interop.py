@@ -58,25 +58,25 @@ def ort(model, raw, n):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="alexnet-tv-interop-")
-    torch.manual_seed(0)
-    net = TorchvisionAlexNet().eval()
-    x = torch.randn(2, 3, 224, 224)
-    with torch.no_grad():
-        want = net(x).numpy()
-    pth, tonnx, oonnx = (os.path.join(tmp, f) for f in ("tv.pth", "tv_torch.onnx", "tv_ours.onnx"))
-    torch.save(net.state_dict(), pth)
-    torch.onnx.export(net, x[:1], tonnx, opset_version=13, input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
-    npy, raw = os.path.join(tmp, "x.npy"), os.path.join(tmp, "x.f32")
-    np.save(npy, x.numpy())
-    x.numpy().astype("<f4").tofile(raw)
-    subprocess.run([ALEXNET, "convert", pth, oonnx], check=True, capture_output=True)
-    print(f"torch {torch.__version__}; files in {tmp}; max |difference| / max |logit| against PyTorch:")
-    print(f"  alexnet predict, tv.pth (torch.save):             {rel(ours(pth, npy), want):.2e}")
-    print(f"  alexnet predict, tv_torch.onnx (torch.onnx):      {rel(ours(tonnx, npy), want):.2e}")
-    print(f"  ONNX Runtime, tv_torch.onnx:                      {rel(ort(tonnx, raw, 2), want):.2e}")
-    print(f"  ONNX Runtime, tv_ours.onnx (alexnet convert):     {rel(ort(oonnx, raw, 2), want):.2e}")
+    with tempfile.TemporaryDirectory(prefix="alexnet-tv-interop-") as tmp:  # ~0.9 GB of weights
+        torch.manual_seed(0)
+        net = TorchvisionAlexNet().eval()
+        x = torch.randn(2, 3, 224, 224)
+        with torch.no_grad():
+            want = net(x).numpy()
+        pth, tonnx, oonnx = (os.path.join(tmp, f) for f in ("tv.pth", "tv_torch.onnx", "tv_ours.onnx"))
+        torch.save(net.state_dict(), pth)
+        torch.onnx.export(net, x[:1], tonnx, opset_version=13, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+        npy, raw = os.path.join(tmp, "x.npy"), os.path.join(tmp, "x.f32")
+        np.save(npy, x.numpy())
+        x.numpy().astype("<f4").tofile(raw)
+        subprocess.run([ALEXNET, "convert", pth, oonnx], check=True, capture_output=True)
+        print(f"torch {torch.__version__}; max |difference| / max |logit| against PyTorch:")
+        print(f"  alexnet predict, tv.pth (torch.save):             {rel(ours(pth, npy), want):.2e}")
+        print(f"  alexnet predict, tv_torch.onnx (torch.onnx):      {rel(ours(tonnx, npy), want):.2e}")
+        print(f"  ONNX Runtime, tv_torch.onnx:                      {rel(ort(tonnx, raw, 2), want):.2e}")
+        print(f"  ONNX Runtime, tv_ours.onnx (alexnet convert):     {rel(ort(oonnx, raw, 2), want):.2e}")
 
 
 if __name__ == "__main__":
