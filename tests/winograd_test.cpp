@@ -143,5 +143,44 @@ TEST(Winograd, ConvLayerFollowsWeightChangesAndBatchSizes) {
   }
 }
 
+// Training's backward-data pass through Winograd (the turned filters, channels swapped within
+// each group, padding kernel - 1 - pad) is the adjoint of the forward: for a convolution
+// without bias or ReLU, <dL/dx, x> = <dL/dy, W x> for any x and dL/dy.
+TEST(Winograd, BackwardDataIsTheForwardsAdjoint) {
+  if (activation_tag() == tag::any) GTEST_SKIP() << "no AVX2 on this CPU: no blocked layout";
+  struct Layer {
+    ConvShape s;
+    int64_t batch, h, w;
+  };
+  for (const Layer& c : {Layer{{32, 64, 3, 1, 1, 2, false}, 3, 11, 14},  // groups, odd sizes
+                         Layer{{32, 16, 3, 1, 0, 1, false}, 2, 13, 12},  // pad 0: turned pad 2
+                         Layer{{64, 64, 5, 1, 2, 1, false}, 2, 13, 13}}) {
+    Conv conv("conv", "w", "b", c.s);
+    auto w = random_values(static_cast<size_t>(c.s.out) * (c.s.in / c.s.groups) * c.s.kernel * c.s.kernel, 6);
+    std::vector<float> b(c.s.out, 0.f), dw(w.size()), db(b.size());
+    conv.params()[0]->value = w.data();
+    conv.params()[0]->grad = dw.data();
+    conv.params()[1]->value = b.data();
+    conv.params()[1]->grad = db.data();
+    const md in_md = activation_md({c.batch, c.s.in, c.h, c.w});
+    const md out_md = conv.setup(in_md, Mode::train, true);
+    const std::string kernel = conv.kernel();
+    EXPECT_NE(kernel.find(" / winograd"), std::string::npos) << kernel;  // backward data
+    Tensor x(in_md), y(out_md), dy(out_md), dx(in_md);
+    const auto xv = random_values(x.size(), 7), dyv = random_values(dy.size(), 8);
+    std::copy(xv.begin(), xv.end(), x.data());
+    std::copy(dyv.begin(), dyv.end(), dy.data());
+    conv.forward(x, y);
+    conv.backward(x, y, dy, dx);
+    double lhs = 0, rhs = 0, scale = 0;
+    for (int64_t i = 0; i < x.size(); ++i) lhs += static_cast<double>(dx.data()[i]) * x.data()[i];
+    for (int64_t i = 0; i < y.size(); ++i) {
+      rhs += static_cast<double>(dy.data()[i]) * y.data()[i];
+      scale += std::abs(static_cast<double>(dy.data()[i]) * y.data()[i]);
+    }
+    EXPECT_NEAR(lhs, rhs, 1e-6 * scale) << kernel;
+  }
+}
+
 }  // namespace
 }  // namespace alexnet

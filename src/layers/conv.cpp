@@ -45,8 +45,9 @@ convolution_forward::primitive_desc Conv::forward_pd(const md& src, const md& ds
 }
 
 // The forward of the 3x3 and 5x5 stride-1 layers runs our Winograd (layers/winograd.hpp) on
-// the blocked layouts of AVX2 and AVX-512, in inference and in training (whose backward stays
-// on oneDNN's direct kernels). Measured against oneDNN 2.6 at batch 64 in inference:
+// the blocked layouts of AVX2 and AVX-512, in inference and in training, where the backward
+// data pass runs through it too (the weight gradients stay on oneDNN's direct kernels).
+// Measured against oneDNN 2.6 at batch 64 in inference:
 // - 3x3, F(4x4, 3x3): torchvision's conv3-5 2.0x oneDNN's direct kernel on AVX2 (which has
 //   no Winograd), 1.15x its AVX-512 Winograd, 1.3x its direct kernel at batch 1; the 2012
 //   net's grouped conv4-5, for which oneDNN has no Winograd at all, 2.5x.
@@ -54,28 +55,56 @@ convolution_forward::primitive_desc Conv::forward_pd(const md& src, const md& ds
 //   AVX-512; the 2012 net's (48 a group) 1.12x on AVX2 but 0.88x on AVX-512; alexnet-mini's
 //   (16 a group) 0.3-0.4x. Hence the channel threshold below.
 // Training at batch 128 (the filters transformed again after each step): torchvision's net
-// 1.09x on AVX2 and 1.05x natively, the 2012 net's 1.08x and 1.07x.
+// 1.09x on AVX2 and 1.05x natively, the 2012 net's 1.08x and 1.07x. Training's backward-data
+// pass runs through it as well (a forward of the turned filters), which took torchvision's
+// net from 64.6 to 75.2 images/s under AVX2 and from 118.5 to 137.9 natively (with the fc
+// layers' matmul forward), the 2012 net's from 60.8 to 70.1 and 107.3 to 117.2; the weight
+// gradients stay on oneDNN's direct kernels.
 // Maps under 8x8 (alexnet-mini's 3x3 layers) stay direct: the tiles would be mostly waste.
-bool Conv::setup_winograd(const md& in) {
-  use_winograd_ = false;
+// Whether our Winograd runs this shape faster than oneDNN's direct kernel (measured above).
+static bool winograd_wins(const WinogradShape& ws, int block) {
+  // 5x5 tiles give 9 transformed values per output: worth it only with products large
+  // enough to hide that, on both sides, and on AVX-512 with larger ones than on AVX2. (The
+  // backward data of alexnet-mini's conv2, 32 channels a group in and 16 out, ran 4% slower
+  // than oneDNN's direct kernel on AVX2; the 2012 net's, 128 in and 48 out, 8% on AVX-512.)
+  const int64_t least = block == 8 ? 32 : 64;
+  if (ws.kernel == 5 && (ws.in / ws.groups < least || ws.out / ws.groups < least)) return false;
+  if (ws.height + 2 * ws.pad - ws.kernel + 1 < 8) return false;
+  return Winograd::supports(ws, block);
+}
+
+// Makes (or keeps) `w` for shape `ws` and this batch size.
+static void keep_winograd(std::unique_ptr<Winograd>& w, bool& fresh, const WinogradShape& ws, int block,
+                          int64_t batch) {
+  if (!w || !(w->shape() == ws) || w->block() != block) {
+    w = std::make_unique<Winograd>(ws, block);
+    fresh = false;
+  }
+  w->prepare(batch);
+}
+
+bool Conv::setup_winograd(const md& in, Mode mode, bool need_d_in) {
+  use_winograd_ = use_winograd_bwd_ = false;
   const dims d = in.dims();
   const tag t = activation_tag();
   const int block = t == tag::nChw8c ? 8 : t == tag::nChw16c ? 16 : 0;
-  if (s_.stride != 1 || !block) return false;
-  // 5x5 tiles give 9 transformed values per output: worth it only with products large
-  // enough to hide that, and on AVX-512 with larger ones than on AVX2.
-  if (s_.kernel == 5 && s_.in / s_.groups < (block == 8 ? 32 : 64)) return false;
-  if (in != activation_md(d)) return false;
+  if (s_.stride != 1 || !block || in != activation_md(d)) return false;
   const WinogradShape ws{s_.in, s_.out, d[2], d[3], s_.kernel, s_.pad, s_.groups, s_.relu};
-  if (d[2] + 2 * s_.pad - s_.kernel + 1 < 8 || !Winograd::supports(ws, block)) return false;
-  if (!winograd_ || !(winograd_->shape() == ws)) {
-    winograd_ = std::make_unique<Winograd>(ws, block);
-    winograd_fresh_ = false;
+  if (winograd_wins(ws, block)) {
+    keep_winograd(winograd_, winograd_fresh_, ws, block, d[0]);
+    use_winograd_ = true;
+    impl_ = winograd_->impl();
   }
-  winograd_->prepare(d[0]);
-  use_winograd_ = true;
-  impl_ = winograd_->impl();
-  return true;
+  // The gradient of a stride-1 convolution's input is itself such a convolution: of the
+  // output's gradient, with each filter turned by 180 degrees and the roles of the input and
+  // output channels swapped (within each group), padded by kernel - 1 - pad.
+  const int64_t oh = d[2] + 2 * s_.pad - s_.kernel + 1, ow = d[3] + 2 * s_.pad - s_.kernel + 1;
+  const WinogradShape bs{s_.out, s_.in, oh, ow, s_.kernel, s_.kernel - 1 - s_.pad, s_.groups, false};
+  if (mode == Mode::train && need_d_in && winograd_wins(bs, block)) {
+    keep_winograd(winograd_bwd_, winograd_bwd_fresh_, bs, block, d[0]);
+    use_winograd_bwd_ = true;
+  }
+  return use_winograd_;
 }
 
 md Conv::setup(const md& in, Mode mode, bool need_d_in) {
@@ -93,7 +122,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   const md bias_md({s_.out}, dt::f32, tag::x);
   // Training runs the forward through Winograd too, and keeps the direct primitives below for
   // the backward (which oneDNN builds from the forward's description).
-  if (setup_winograd(in) && mode == Mode::eval) return activation_md(out);
+  if (setup_winograd(in, mode, need_d_in) && mode == Mode::eval) return activation_md(out);
 
   // The direct kernel, writing the CPU's blocked layout. oneDNN's AVX2 kernel refuses
   // torchvision's conv1 (11x11/4 with pad 2) on a plain input and would fall back to gemm
@@ -144,7 +173,9 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   from_dw_ = dnnl::reorder();
 
   if (mode == Mode::train) {
-    if (need_d_in) {
+    if (use_winograd_bwd_) {
+      impl_ += " / " + winograd_bwd_->impl();
+    } else if (need_d_in) {
       convolution_backward_data::desc bd(algorithm::convolution_direct, src,
                                          any_md(weight_dims()), fpd.dst_desc(), strides, p, p);
       convolution_backward_data::primitive_desc bpd(bd, cpu_engine(), fpd);
@@ -211,6 +242,21 @@ void Conv::forward(const Tensor& in, const Tensor& out) {
   st.wait();
 }
 
+// The backward-data Winograd's filters: w'[g][i][o][y][x] = w[g][o][i][k-1-y][k-1-x], no bias.
+void Conv::set_turned_weights() {
+  const int64_t cg = s_.in / s_.groups, kg = s_.out / s_.groups, k = s_.kernel, kk = k * k;
+  turned_.resize(static_cast<size_t>(s_.out) * cg * kk);
+  for (int64_t g = 0; g < s_.groups; ++g)
+    for (int64_t o = 0; o < kg; ++o)
+      for (int64_t i = 0; i < cg; ++i) {
+        const float* from = weight_.value + ((g * kg + o) * cg + i) * kk;
+        float* to = turned_.data() + ((g * cg + i) * kg + o) * kk;
+        for (int64_t j = 0; j < kk; ++j) to[j] = from[kk - 1 - j];
+      }
+  zero_bias_.assign(s_.in, 0.f);
+  winograd_bwd_->set_weights(turned_.data(), zero_bias_.data());
+}
+
 void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) {
   auto& st = cpu_stream();
   if (frozen_ && d_in.empty()) return;
@@ -222,7 +268,11 @@ void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, co
                               {DNNL_ARG_DIFF_BIAS, dbias_mem_}});
     if (from_dw_) from_dw_.execute(st, dw_, dw_plain_);
   }
-  if (!d_in.empty()) {
+  if (!d_in.empty() && use_winograd_bwd_) {
+    if (!winograd_bwd_fresh_) set_turned_weights();
+    winograd_bwd_fresh_ = true;
+    winograd_bwd_->forward(d_out.data(), d_in.data(), d_out.mem().get_desc().dims()[0]);
+  } else if (!d_in.empty()) {
     copies_.refresh(w_plain_, w_bwd_);
     bwd_data_.execute(st, {{DNNL_ARG_DIFF_DST, d_out.mem()},
                            {DNNL_ARG_WEIGHTS, w_bwd_},

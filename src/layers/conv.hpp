@@ -26,7 +26,7 @@ class Conv : public Layer {
   std::vector<Param*> params() override { return {&weight_, &bias_}; }
   void params_changed() override {
     copies_.stale();
-    winograd_fresh_ = false;
+    winograd_fresh_ = winograd_bwd_fresh_ = false;
   }
   const ConvShape& shape() const { return s_; }
   double forward_flops() const override { return flops_; }
@@ -37,7 +37,8 @@ class Conv : public Layer {
  private:
   dims weight_dims() const;  // {g, O/g, I/g, k, k} with groups, {O, I, k, k} without
   md plain_weight_md() const;
-  bool setup_winograd(const md& in);
+  bool setup_winograd(const md& in, Mode mode, bool need_d_in);
+  void set_turned_weights();
   // weights: a layout to use; by default oneDNN chooses.
   dnnl::convolution_forward::primitive_desc forward_pd(const md& src, const md& dst, int64_t pad,
                                                        Mode mode, const md& weights = md()) const;
@@ -73,6 +74,10 @@ class Conv : public Layer {
   // across setups, like copies_: its transformed filters do not depend on the batch size.
   std::unique_ptr<Winograd> winograd_;
   bool use_winograd_ = false, winograd_fresh_ = false;
+  // And for the backward-data pass of training (setup_winograd), from the turned filters.
+  std::unique_ptr<Winograd> winograd_bwd_;
+  bool use_winograd_bwd_ = false, winograd_bwd_fresh_ = false;
+  std::vector<float> turned_, zero_bias_;
 };
 
 }  // namespace alexnet

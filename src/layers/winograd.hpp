@@ -1,4 +1,4 @@
-// Winograd convolution, forward only: F(4x4, 3x3) and F(2x2, 5x5) (Lavin & Gray, "Fast
+// Winograd convolution, forward: F(4x4, 3x3) and F(2x2, 5x5) (Lavin & Gray, "Fast
 // Algorithms for Convolutional Neural Networks", 2015). On AVX2 oneDNN 2.6 has no Winograd
 // and its direct kernel already runs AlexNet's convolutions at the FMA peak, so only fewer
 // multiplies make them faster. A 4x4 output tile of a 3x3 kernel costs 36 products per
@@ -8,7 +8,8 @@
 // and the output transform (A^T m A, with bias and ReLU) are small loops over a vector's
 // worth of channels, which the compiler vectorises; the 36 independent channel products of
 // each tile are one batched matrix product on oneDNN's matmul.
-// Activations are in the CPU's blocked layout (nChw8c or nChw16c) on both sides.
+// Activations are in the CPU's blocked layout (nChw8c or nChw16c) on both sides. Training's
+// backward-data pass is such a forward too, of the turned filters (Conv::setup_winograd).
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
 #include <map>
