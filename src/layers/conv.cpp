@@ -44,22 +44,20 @@ convolution_forward::primitive_desc Conv::forward_pd(const md& src, const md& ds
   return convolution_forward::primitive_desc(fd, relu_post_op(s_.relu), cpu_engine());
 }
 
-// The forward of the 3x3 and 5x5 stride-1 layers runs our Winograd (layers/winograd.hpp) on
-// the blocked layouts of AVX2 and AVX-512, in inference and in training, where the backward
-// data pass runs through it too (the weight gradients stay on oneDNN's direct kernels).
-// Measured against oneDNN 2.6 at batch 64 in inference:
+// The 3x3 and 5x5 stride-1 layers run our Winograd (layers/winograd.hpp) on the blocked
+// layouts of AVX2 and AVX-512: the forward in inference and training, and training's two
+// backward passes (setup_winograd). Measured against oneDNN 2.6 at batch 64 in inference:
 // - 3x3, F(4x4, 3x3): torchvision's conv3-5 2.0x oneDNN's direct kernel on AVX2 (which has
 //   no Winograd), 1.15x its AVX-512 Winograd, 1.3x its direct kernel at batch 1; the 2012
 //   net's grouped conv4-5, for which oneDNN has no Winograd at all, 2.5x.
 // - 5x5, F(2x2, 5x5): torchvision's conv2 (64 input channels) 1.3x on AVX2 and 1.15x on
 //   AVX-512; the 2012 net's (48 a group) 1.12x on AVX2 but 0.88x on AVX-512; alexnet-mini's
 //   (16 a group) 0.3-0.4x. Hence the channel threshold below.
-// Training at batch 128 (the filters transformed again after each step): torchvision's net
-// 1.09x on AVX2 and 1.05x natively, the 2012 net's 1.08x and 1.07x. Training's backward-data
-// pass runs through it as well (a forward of the turned filters), which took torchvision's
-// net from 64.6 to 75.2 images/s under AVX2 and from 118.5 to 137.9 natively (with the fc
-// layers' matmul forward), the 2012 net's from 60.8 to 70.1 and 107.3 to 117.2; the weight
-// gradients stay on oneDNN's direct kernels.
+// Training at batch 128, images/s (the filters transformed again after each step):
+//   torchvision's net, AVX2 / native: direct 59.8 / 110.5; Winograd forward 65.4 / 116.4;
+//   and backward data 75.2 / 137.9 (with the fc layers' matmul forward); and weight
+//   gradients 83-86 / 139-140. The 2012 net: 56.4 / 103.1, 60.8 / 110.8, 70.1 / 117.2, 74.3 /
+//   120.7. The weight gradients are less exact than the direct kernel's (winograd_test.cpp).
 // Maps under 8x8 (alexnet-mini's 3x3 layers) stay direct: the tiles would be mostly waste.
 // Whether our Winograd runs this shape faster than oneDNN's direct kernel (measured above).
 static bool winograd_wins(const WinogradShape& ws, int block) {
@@ -95,6 +93,7 @@ bool Conv::setup_winograd(const md& in, Mode mode, bool need_d_in) {
     use_winograd_ = true;
     impl_ = winograd_->impl();
   }
+  // The weight gradients use the forward's Winograd (its tiles and transforms) when it runs.
   // The gradient of a stride-1 convolution's input is itself such a convolution: of the
   // output's gradient, with each filter turned by 180 degrees and the roles of the input and
   // output channels swapped (within each group), padded by kernel - 1 - pad.
@@ -183,7 +182,9 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
       impl_ += std::string(" / ") + bpd.impl_info_str();
       w_bwd_ = copies_.get(w_plain_, bpd.weights_desc());
     }
-    if (!frozen_) {
+    if (!frozen_ && use_winograd_) {
+      impl_ += " / " + winograd_->impl();
+    } else if (!frozen_) {
       convolution_backward_weights::desc wd(algorithm::convolution_direct, src,
                                             any_md(weight_dims()), bias_md, fpd.dst_desc(), strides,
                                             p, p);
@@ -261,7 +262,9 @@ void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, co
   auto& st = cpu_stream();
   if (frozen_ && d_in.empty()) return;
   if (s_.relu) run_relu_backward(relu_bwd_, out, d_out);
-  if (!frozen_) {
+  if (!frozen_ && use_winograd_) {
+    winograd_->backward_weights(in.data(), d_out.data(), in.shape()[0], weight_.grad, bias_.grad);
+  } else if (!frozen_) {
     bwd_weights_.execute(st, {{DNNL_ARG_SRC, pad_src_ ? pad_src_ : in.mem()},
                               {DNNL_ARG_DIFF_DST, d_out.mem()},
                               {DNNL_ARG_DIFF_WEIGHTS, dw_},

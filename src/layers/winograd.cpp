@@ -111,6 +111,47 @@ void output_tile(const float* m, int64_t point_stride, const float* bias, bool r
   }
 }
 
+// A applied to `M` values (the transpose of output_1d): the gradient of the 6 points from the
+// gradient of the M outputs.
+template <int V, int M>
+inline void output_grad_1d(const vec<V>* y, int step, vec<V>* out, int out_step) {
+  if constexpr (M == 4) {
+    const vec<V> y0 = y[0], y1 = y[step], y2 = y[2 * step], y3 = y[3 * step];
+    const vec<V> even = y0 + y2, odd = y1 + y3, even4 = y0 + 4 * y2, odd4 = 2 * y1 + 8 * y3;
+    out[0] = y0;
+    out[out_step] = even + odd;
+    out[2 * out_step] = even - odd;
+    out[3 * out_step] = even4 + odd4;
+    out[4 * out_step] = even4 - odd4;
+    out[5 * out_step] = y3;
+  } else {
+    static_assert(M == 2);
+    const vec<V> y0 = y[0], y1 = y[step];
+    out[0] = y0;
+    out[out_step] = y0 + y1;
+    out[2 * out_step] = y0 - y1;
+    out[3 * out_step] = y0 + 2 * y1;
+    out[4 * out_step] = y0 - 2 * y1;
+    out[5 * out_step] = y1;
+  }
+}
+
+// One output tile's gradient (zeros past the map's edge) to its 36 points, stored
+// `point_stride` apart like the input transform's.
+template <int V, int M>
+void output_grad_tile(const float* plane, int64_t oh, int64_t ow, int64_t oh0, int64_t ow0, float* out,
+                      int64_t point_stride) {
+  vec<V> y[M][M], t[kAlpha][M], r[kAlpha];
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < M; ++j)
+      y[i][j] = oh0 + i < oh && ow0 + j < ow ? load<V>(plane + ((oh0 + i) * ow + ow0 + j) * V) : vec<V>{};
+  for (int j = 0; j < M; ++j) output_grad_1d<V, M>(&y[0][j], M, &t[0][j], M);
+  for (int i = 0; i < kAlpha; ++i) {
+    output_grad_1d<V, M>(t[i], 1, r, 1);
+    for (int j = 0; j < kAlpha; ++j) store<V>(out + (i * kAlpha + j) * point_stride, r[j]);
+  }
+}
+
 // Per-thread scratch for one chunk's transformed input and products, shared by the layers.
 std::vector<float>& scratch(int which) {
   static thread_local std::vector<float> buffers[2];
@@ -261,6 +302,113 @@ void Winograd::forward(const float* src, float* dst, int64_t batch) {
     st.wait();
     output_transform(m.data(), first, images, dst);
   }
+}
+
+void Winograd::output_grad_transform(const float* d_dst, int64_t first, int64_t images, float* m) const {
+  const int64_t blocks = s_.out / block_, tiles_img = tiles_h_ * tiles_w_;
+  const int64_t plane_size = oh_ * ow_ * block_;
+#pragma omp parallel for collapse(3) schedule(static)
+  for (int64_t n = 0; n < images; ++n)
+    for (int64_t th = 0; th < tiles_h_; ++th)
+      for (int64_t tw = 0; tw < tiles_w_; ++tw) {
+        const int64_t t = n * tiles_img + th * tiles_w_ + tw, oh0 = th * tile_, ow0 = tw * tile_;
+        for (int64_t kb = 0; kb < blocks; ++kb) {
+          const float* plane = d_dst + ((first + n) * blocks + kb) * plane_size;
+          float* out = m + t * kPoints * s_.out + kb * block_;
+          if (block_ == 8 && tile_ == 4)
+            output_grad_tile<8, 4>(plane, oh_, ow_, oh0, ow0, out, s_.out);
+          else if (block_ == 8)
+            output_grad_tile<8, 2>(plane, oh_, ow_, oh0, ow0, out, s_.out);
+          else if (tile_ == 4)
+            output_grad_tile<16, 4>(plane, oh_, ow_, oh0, ow0, out, s_.out);
+          else
+            output_grad_tile<16, 2>(plane, oh_, ow_, oh0, ow0, out, s_.out);
+        }
+      }
+}
+
+const Winograd::WeightProduct& Winograd::weight_product(int64_t tiles) {
+  auto it = weight_products_.find(tiles);
+  if (it != weight_products_.end()) return it->second;
+  const int64_t b = kPoints * s_.groups, cg = s_.in / s_.groups, kg = s_.out / s_.groups;
+  WeightProduct p;
+  p.src = md({b, cg, tiles}, dt::f32, dims{cg, 1, b * cg});  // the chunk's V, transposed
+  p.weights = md({b, tiles, kg}, dt::f32, dims{kg, b * kg, 1});
+  p.dst = md({b, cg, kg}, dt::f32, tag::abc);
+  dnnl::matmul::desc d(p.src, p.weights, p.dst);
+  p.set = dnnl::matmul(dnnl::matmul::primitive_desc(d, cpu_engine()));
+  dnnl::post_ops sum;
+  sum.append_sum(1.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(sum);
+  p.add = dnnl::matmul(dnnl::matmul::primitive_desc(d, attr, cpu_engine()));
+  return weight_products_.emplace(tiles, p).first->second;
+}
+
+// d_bias[k] = the sum of the output's gradient over images and positions: each image's sum in
+// float vectors, the images' sums in double.
+void Winograd::bias_grad(const float* d_dst, int64_t batch, float* d_bias) const {
+  const int64_t blocks = s_.out / block_, plane = oh_ * ow_;
+#pragma omp parallel for schedule(static)
+  for (int64_t kb = 0; kb < blocks; ++kb) {
+    std::vector<double> total(block_, 0.0);
+    for (int64_t n = 0; n < batch; ++n) {
+      const float* x = d_dst + (n * blocks + kb) * plane * block_;
+      std::vector<float> sum(block_, 0.f);
+      for (int64_t i = 0; i < plane; ++i)
+        for (int c = 0; c < block_; ++c) sum[c] += x[i * block_ + c];
+      for (int c = 0; c < block_; ++c) total[c] += sum[c];
+    }
+    for (int c = 0; c < block_; ++c) d_bias[kb * block_ + c] = static_cast<float>(total[c]);
+  }
+}
+
+void Winograd::backward_weights(const float* src, const float* d_dst, int64_t batch, float* d_oihw,
+                                float* d_bias) {
+  const int64_t tiles_img = tiles_h_ * tiles_w_;
+  std::vector<float>& v = scratch(0);
+  std::vector<float>& m = scratch(1);
+  const size_t chunk_tiles = static_cast<size_t>(chunk_images_ * tiles_img);
+  v.resize(std::max(v.size(), kPoints * chunk_tiles * s_.in));
+  m.resize(std::max(m.size(), kPoints * chunk_tiles * s_.out));
+  du_.resize(u_.size());
+  auto& st = cpu_stream();
+  for (int64_t first = 0; first < batch; first += chunk_images_) {
+    const int64_t images = std::min(chunk_images_, batch - first), tiles = images * tiles_img;
+    input_transform(src, first, images, v.data());
+    output_grad_transform(d_dst, first, images, m.data());
+    const WeightProduct& p = weight_product(tiles);
+    dnnl::memory vm(p.src, cpu_engine(), v.data()), mm(p.weights, cpu_engine(), m.data()),
+        dum(p.dst, cpu_engine(), du_.data());
+    (first == 0 ? p.set : p.add).execute(st, {{DNNL_ARG_SRC, vm}, {DNNL_ARG_WEIGHTS, mm}, {DNNL_ARG_DST, dum}});
+    st.wait();
+  }
+  // dW = G^T dU G for each filter, in double like the forward's filter transform.
+  const int64_t cg = s_.in / s_.groups, kg = s_.out / s_.groups;
+  const int r = static_cast<int>(s_.kernel);
+  const std::vector<double> g = filter_matrix(r);
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < s_.out; ++o) {
+    std::vector<double> t(r * kAlpha);  // G^T dU
+    for (int64_t c = 0; c < cg; ++c) {
+      const float* du = du_.data() + ((o / kg) * cg + c) * kg + o % kg;
+      const int64_t point_stride = s_.groups * cg * kg;
+      for (int i = 0; i < r; ++i)
+        for (int b = 0; b < kAlpha; ++b) {
+          double sum = 0;
+          for (int a = 0; a < kAlpha; ++a) sum += g[a * r + i] * du[(a * kAlpha + b) * point_stride];
+          t[i * kAlpha + b] = sum;
+        }
+      float* dw = d_oihw + (o * cg + c) * r * r;
+      for (int i = 0; i < r; ++i)
+        for (int j = 0; j < r; ++j) {
+          double sum = 0;
+          for (int b = 0; b < kAlpha; ++b) sum += t[i * kAlpha + b] * g[b * r + j];
+          dw[i * r + j] = static_cast<float>(sum);
+        }
+    }
+  }
+  bias_grad(d_dst, batch, d_bias);
 }
 
 }  // namespace alexnet

@@ -9,7 +9,8 @@
 // worth of channels, which the compiler vectorises; the 36 independent channel products of
 // each tile are one batched matrix product on oneDNN's matmul.
 // Activations are in the CPU's blocked layout (nChw8c or nChw16c) on both sides. Training's
-// backward-data pass is such a forward too, of the turned filters (Conv::setup_winograd).
+// backward-data pass is such a forward too, of the turned filters (Conv::setup_winograd);
+// its weight gradients run the transforms the other way (backward_weights).
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
 #include <map>
@@ -38,6 +39,10 @@ class Winograd {
   void prepare(int64_t batch);
   // src: batch x in x height x width, dst: batch x out x OH x OW, both nChw{block}c.
   void forward(const float* src, float* dst, int64_t batch);
+  // Training's weight gradients, from the forward's input and the gradient of its output
+  // (both blocked): d_oihw (O, I/groups, k, k) and d_bias, overwritten. The same transforms
+  // run the other way: dW = G^T [ sum over tiles (B^T d B) (A dY A^T) ] G.
+  void backward_weights(const float* src, const float* d_dst, int64_t batch, float* d_oihw, float* d_bias);
   const WinogradShape& shape() const { return s_; }
   int block() const { return block_; }
   std::string impl() const;
@@ -50,6 +55,15 @@ class Winograd {
     md src, weights, dst;
   };
   const Product& product(int64_t tiles);
+  void output_grad_transform(const float* d_dst, int64_t first, int64_t images, float* m) const;
+  void bias_grad(const float* d_dst, int64_t batch, float* d_bias) const;
+  // The weight gradient's products: [in/groups, tiles] x [tiles, out/groups] for each point
+  // and group, the first chunk's written (set), the others' added (add).
+  struct WeightProduct {
+    dnnl::matmul set, add;
+    md src, weights, dst;
+  };
+  const WeightProduct& weight_product(int64_t tiles);
 
   WinogradShape s_;
   int block_;
@@ -57,6 +71,8 @@ class Winograd {
   std::vector<float> u_;     // transformed filters: [36][groups][in/groups][out/groups]
   std::vector<float> bias_;
   std::map<int64_t, Product> products_;  // by tiles per chunk (full chunks, the rest)
+  std::map<int64_t, WeightProduct> weight_products_;
+  std::vector<float> du_;    // the filters' gradient in the transformed domain, like u_
   std::string matmul_impl_;
 };
 
