@@ -5,6 +5,7 @@
 // torchvision's conv3-conv5 weights again on every switch cost ~35 ms a batch.
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
+#include <memory>
 #include <vector>
 
 #include "tensor/tensor.hpp"
@@ -27,6 +28,7 @@ class WeightCopies {
  private:
   struct Copy {
     dnnl::memory mem;
+    std::shared_ptr<void> buffer;  // mem's (on huge pages)
     dnnl::reorder from_plain;
     bool fresh = false;
   };

@@ -176,7 +176,8 @@ Winograd::Winograd(const WinogradShape& s, int block) : s_(s), block_(block) {
   tiles_h_ = (oh_ + tile_ - 1) / tile_;
   tiles_w_ = (ow_ + tile_ - 1) / tile_;
   chunk_images_ = std::max<int64_t>(kChunkTiles / (tiles_h_ * tiles_w_), 1);
-  u_.resize(static_cast<size_t>(kPoints) * (s.in / s.groups) * s.out);
+  u_size_ = static_cast<size_t>(kPoints) * (s.in / s.groups) * s.out;
+  u_ = huge_buffer<float>(u_size_);
   bias_.resize(s.out);
 }
 
@@ -296,7 +297,7 @@ void Winograd::forward(const float* src, float* dst, int64_t batch) {
     const int64_t images = std::min(chunk_images_, batch - first), tiles = images * tiles_img;
     input_transform(src, first, images, v.data());
     const Product& p = product(tiles);
-    dnnl::memory vm(p.src, cpu_engine(), v.data()), um(p.weights, cpu_engine(), u_.data()),
+    dnnl::memory vm(p.src, cpu_engine(), v.data()), um(p.weights, cpu_engine(), u_.get()),
         mm(p.dst, cpu_engine(), m.data());
     p.matmul.execute(st, {{DNNL_ARG_SRC, vm}, {DNNL_ARG_WEIGHTS, um}, {DNNL_ARG_DST, mm}});
     st.wait();
@@ -371,7 +372,7 @@ void Winograd::backward_weights(const float* src, const float* d_dst, int64_t ba
   const size_t chunk_tiles = static_cast<size_t>(chunk_images_ * tiles_img);
   v.resize(std::max(v.size(), kPoints * chunk_tiles * s_.in));
   m.resize(std::max(m.size(), kPoints * chunk_tiles * s_.out));
-  du_.resize(u_.size());
+  if (!du_) du_ = huge_buffer<float>(u_size_);
   auto& st = cpu_stream();
   for (int64_t first = 0; first < batch; first += chunk_images_) {
     const int64_t images = std::min(chunk_images_, batch - first), tiles = images * tiles_img;
@@ -379,7 +380,7 @@ void Winograd::backward_weights(const float* src, const float* d_dst, int64_t ba
     output_grad_transform(d_dst, first, images, m.data());
     const WeightProduct& p = weight_product(tiles);
     dnnl::memory vm(p.src, cpu_engine(), v.data()), mm(p.weights, cpu_engine(), m.data()),
-        dum(p.dst, cpu_engine(), du_.data());
+        dum(p.dst, cpu_engine(), du_.get());
     (first == 0 ? p.set : p.add).execute(st, {{DNNL_ARG_SRC, vm}, {DNNL_ARG_WEIGHTS, mm}, {DNNL_ARG_DST, dum}});
     st.wait();
   }
@@ -391,7 +392,7 @@ void Winograd::backward_weights(const float* src, const float* d_dst, int64_t ba
   for (int64_t o = 0; o < s_.out; ++o) {
     std::vector<double> t(r * kAlpha);  // G^T dU
     for (int64_t c = 0; c < cg; ++c) {
-      const float* du = du_.data() + ((o / kg) * cg + c) * kg + o % kg;
+      const float* du = du_.get() + ((o / kg) * cg + c) * kg + o % kg;
       const int64_t point_stride = s_.groups * cg * kg;
       for (int i = 0; i < r; ++i)
         for (int b = 0; b < kAlpha; ++b) {

@@ -16,6 +16,7 @@
 #include <map>
 #include <vector>
 
+#include "tensor/huge_pages.hpp"
 #include "tensor/tensor.hpp"
 
 namespace alexnet {
@@ -68,11 +69,14 @@ class Winograd {
   WinogradShape s_;
   int block_;
   int64_t tile_, oh_, ow_, tiles_h_, tiles_w_, chunk_images_;  // tile_: output tile side
-  std::vector<float> u_;     // transformed filters: [36][groups][in/groups][out/groups]
+  // Transformed filters, [36][groups][in/groups][out/groups] (4x the filters for 3x3: at
+  // batch 1 they are read from memory like the fc weights, so on huge pages), and their
+  // gradient in training.
+  size_t u_size_ = 0;
+  HugeBuffer<float> u_, du_;
   std::vector<float> bias_;
   std::map<int64_t, Product> products_;  // by tiles per chunk (full chunks, the rest)
   std::map<int64_t, WeightProduct> weight_products_;
-  std::vector<float> du_;    // the filters' gradient in the transformed domain, like u_
   std::string matmul_impl_;
 };
 

@@ -62,7 +62,8 @@ Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(clas
       params_.push_back(p);
       total_ += p->size();
     }
-  values_.reset(new float[total_]());
+  values_ = huge_buffer<float>(total_);
+  std::memset(values_.get(), 0, sizeof(float) * total_);
   int64_t off = 0;
   for (Param* p : params_) {
     p->value = values_.get() + off;
@@ -72,8 +73,10 @@ Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(clas
 
 void Network::ensure_training_state() {
   if (grads_) return;
-  grads_.reset(new float[total_]());
-  momenta_.reset(new float[total_]());
+  grads_ = huge_buffer<float>(total_);
+  momenta_ = huge_buffer<float>(total_);
+  std::memset(grads_.get(), 0, sizeof(float) * total_);
+  std::memset(momenta_.get(), 0, sizeof(float) * total_);
   int64_t off = 0;
   for (Param* p : params_) {
     p->grad = grads_.get() + off;
@@ -172,7 +175,7 @@ void Network::allocate_activations(Mode mode, size_t biggest) {
   for (auto& b : act_buf_) b.reset();
   const size_t last = act_mds_.size() - 1;
   if (mode == Mode::eval)
-    for (auto& b : act_buf_) b.reset(new char[biggest]);
+    for (auto& b : act_buf_) b = huge_buffer<char>(biggest);
   int shared = 0;
   std::vector<size_t> holder(2, 0);  // the activation each shared buffer holds
   for (size_t i = 1; i <= last; ++i) {

@@ -16,6 +16,7 @@
 
 #include "layers/layer.hpp"
 #include "model/arch.hpp"
+#include "tensor/huge_pages.hpp"
 
 namespace alexnet {
 
@@ -91,7 +92,7 @@ class Network {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Param*> params_;
   int64_t total_ = 0;
-  std::unique_ptr<float[]> values_, grads_, momenta_;
+  HugeBuffer<float> values_, grads_, momenta_;  // parameters' (tv: 244 MB each)
 
   // Per (input shape, mode): activations[i] is the input of layer i; the last is the logits.
   md prepared_input_;
@@ -101,7 +102,7 @@ class Network {
   std::vector<md> act_mds_;
   std::vector<bool> act_valid_;  // false: overwritten later in the forward (shared buffer)
   std::vector<std::string> kept_;
-  std::unique_ptr<char[]> act_buf_[2];  // inference: the activations' two shared buffers
+  HugeBuffer<char> act_buf_[2];  // inference: the activations' two shared buffers
   std::unique_ptr<char[]> diff_buf_[2];
   Tensor d_logits_;
   bool profiling_ = false;
