@@ -13,6 +13,7 @@
 // its weight gradients run the transforms the other way (backward_weights).
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
+#include <array>
 #include <map>
 #include <vector>
 
@@ -49,14 +50,18 @@ class Winograd {
   std::string impl() const;
 
  private:
-  void input_transform(const float* src, int64_t first_image, int64_t images, float* v) const;
-  void output_transform(const float* m, int64_t first_image, int64_t images, float* dst) const;
+  // The image, tile row and tile column of the batch's t-th tile (image by image, row-major).
+  std::array<int64_t, 3> tile_at(int64_t t) const {
+    return {t / (tiles_h_ * tiles_w_), t % (tiles_h_ * tiles_w_) / tiles_w_, t % tiles_w_};
+  }
+  void input_transform(const float* src, int64_t first_tile, int64_t tiles, float* v) const;
+  void output_transform(const float* m, int64_t first_tile, int64_t tiles, float* dst) const;
   struct Product {
     dnnl::matmul matmul;
     md src, weights, dst;
   };
   const Product& product(int64_t tiles);
-  void output_grad_transform(const float* d_dst, int64_t first, int64_t images, float* m) const;
+  void output_grad_transform(const float* d_dst, int64_t first_tile, int64_t tiles, float* m) const;
   void bias_grad(const float* d_dst, int64_t batch, float* d_bias) const;
   // The weight gradient's products: [in/groups, tiles] x [tiles, out/groups] for each point
   // and group, the first chunk's written (set), the others' added (add).
@@ -68,7 +73,7 @@ class Winograd {
 
   WinogradShape s_;
   int block_;
-  int64_t tile_, oh_, ow_, tiles_h_, tiles_w_, chunk_images_;  // tile_: output tile side
+  int64_t tile_, oh_, ow_, tiles_h_, tiles_w_;  // tile_: output tile side
   // Transformed filters, [36][groups][in/groups][out/groups] (4x the filters for 3x3: at
   // batch 1 they are read from memory like the fc weights, so on huge pages), and their
   // gradient in training.
