@@ -119,8 +119,8 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   const dims out{d[0], s_.out, oh, ow}, strides{s_.stride, s_.stride};
   flops_ = 2.0 * numel(out) * (s_.in / s_.groups) * s_.kernel * s_.kernel;
   const md bias_md({s_.out}, dt::f32, tag::x);
-  // Training runs the forward through Winograd too, and keeps the direct primitives below for
-  // the backward (which oneDNN builds from the forward's description).
+  // Training goes on below even with Winograd: the direct forward's description gives the
+  // layouts, and oneDNN builds from it whichever backward pass Winograd does not run.
   if (setup_winograd(in, mode, need_d_in) && mode == Mode::eval) return activation_md(out);
 
   // The direct kernel, writing the CPU's blocked layout. oneDNN's AVX2 kernel refuses
