@@ -3,6 +3,7 @@
 // batches that end in a partial chunk.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -216,7 +217,8 @@ TEST(Winograd, ConvLayerFollowsWeightChangesAndBatchSizes) {
 
 // Training's backward-data pass through Winograd (the turned filters, channels swapped within
 // each group, padding kernel - 1 - pad) is the adjoint of the forward: for a convolution
-// without bias or ReLU, <dL/dx, x> = <dL/dy, W x> for any x and dL/dy.
+// without bias or ReLU, <dL/dx, x> = <dL/dy, W x> for any x and dL/dy. A frozen layer's is the
+// same, and it writes no gradient of its own.
 TEST(Winograd, BackwardDataIsTheForwardsAdjoint) {
   if (activation_tag() == tag::any) GTEST_SKIP() << "no AVX2 on this CPU: no blocked layout";
   struct Layer {
@@ -250,6 +252,23 @@ TEST(Winograd, BackwardDataIsTheForwardsAdjoint) {
       scale += std::abs(static_cast<double>(dy.data()[i]) * y.data()[i]);
     }
     EXPECT_NEAR(lhs, rhs, 1e-6 * scale) << kernel;
+
+    // Frozen (fine-tuning), the layer passes the same gradient down and leaves its own alone.
+    Conv frozen("conv", "w", "b", c.s);
+    std::vector<float> untouched_w(w.size(), -7.f), untouched_b(b.size(), -7.f);
+    frozen.params()[0]->value = w.data();
+    frozen.params()[0]->grad = untouched_w.data();
+    frozen.params()[1]->value = b.data();
+    frozen.params()[1]->grad = untouched_b.data();
+    frozen.set_frozen(true);
+    frozen.setup(in_md, Mode::train, true);
+    Tensor y2(out_md), dy2(out_md), dx2(in_md);
+    std::copy(dyv.begin(), dyv.end(), dy2.data());
+    frozen.forward(x, y2);
+    frozen.backward(x, y2, dy2, dx2);
+    EXPECT_TRUE(std::equal(dx.data(), dx.data() + dx.size(), dx2.data()));
+    EXPECT_TRUE(std::all_of(untouched_w.begin(), untouched_w.end(), [](float v) { return v == -7.f; }));
+    EXPECT_TRUE(std::all_of(untouched_b.begin(), untouched_b.end(), [](float v) { return v == -7.f; }));
   }
 }
 
