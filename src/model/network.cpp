@@ -62,7 +62,7 @@ Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(clas
       params_.push_back(p);
       total_ += p->size();
     }
-  values_ = huge_buffer<float>(total_);
+  values_ = huge_buffer<float>(total_, kGemmShift);
   std::memset(values_.get(), 0, sizeof(float) * total_);
   int64_t off = 0;
   for (Param* p : params_) {
@@ -73,8 +73,8 @@ Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(clas
 
 void Network::ensure_training_state() {
   if (grads_) return;
-  grads_ = huge_buffer<float>(total_);
-  momenta_ = huge_buffer<float>(total_);
+  grads_ = huge_buffer<float>(total_, kGemmShift);
+  momenta_ = huge_buffer<float>(total_, kGemmShift);
   std::memset(grads_.get(), 0, sizeof(float) * total_);
   std::memset(momenta_.get(), 0, sizeof(float) * total_);
   int64_t off = 0;
