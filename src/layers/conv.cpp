@@ -254,8 +254,7 @@ void Conv::set_turned_weights() {
         float* to = turned_.data() + ((g * cg + i) * kg + o) * kk;
         for (int64_t j = 0; j < kk; ++j) to[j] = from[kk - 1 - j];
       }
-  zero_bias_.assign(s_.in, 0.f);
-  winograd_bwd_->set_weights(turned_.data(), zero_bias_.data());
+  winograd_bwd_->set_weights(turned_.data(), nullptr);
 }
 
 void Conv::backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) {

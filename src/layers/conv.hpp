@@ -77,7 +77,7 @@ class Conv : public Layer {
   // And for the backward-data pass of training (setup_winograd), from the turned filters.
   std::unique_ptr<Winograd> winograd_bwd_;
   bool use_winograd_bwd_ = false, winograd_bwd_fresh_ = false;
-  std::vector<float> turned_, zero_bias_;
+  std::vector<float> turned_;  // the filters turned, for winograd_bwd_
 };
 
 }  // namespace alexnet

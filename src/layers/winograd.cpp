@@ -154,11 +154,6 @@ void output_grad_tile(const float* plane, int64_t oh, int64_t ow, int64_t oh0, i
   }
 }
 
-// Per-thread scratch for one chunk's transformed input and products, shared by the layers.
-std::vector<float>& scratch(int which) {
-  static thread_local std::vector<float> buffers[2];
-  return buffers[which];
-}
 
 }  // namespace
 
@@ -177,10 +172,11 @@ Winograd::Winograd(const WinogradShape& s, int block) : s_(s), block_(block) {
   ow_ = s.width + 2 * s.pad - s.kernel + 1;
   tiles_h_ = (oh_ + tile_ - 1) / tile_;
   tiles_w_ = (ow_ + tile_ - 1) / tile_;
-  u_size_ = static_cast<size_t>(kPoints) * (s.in / s.groups) * s.out;
-  u_ = huge_buffer<float>(u_size_);
+  u_ = huge_buffer<float>(u_size());
   bias_.resize(s.out);
 }
+
+size_t Winograd::u_size() const { return static_cast<size_t>(kPoints) * (s_.in / s_.groups) * s_.out; }
 
 void Winograd::prepare(int64_t batch) {
   const int64_t total = batch * tiles_h_ * tiles_w_, full = std::min(kChunkTiles, total), rest = total % full;
@@ -234,7 +230,10 @@ void Winograd::set_weights(const float* oihw, const float* bias) {
         }
     }
   }
-  std::copy(bias, bias + s_.out, bias_.begin());
+  if (bias)
+    std::copy(bias, bias + s_.out, bias_.begin());
+  else
+    std::fill(bias_.begin(), bias_.end(), 0.f);
 }
 
 void Winograd::input_transform(const float* src, int64_t first, int64_t tiles, float* v) const {
@@ -282,22 +281,28 @@ void Winograd::output_transform(const float* m, int64_t first, int64_t tiles, fl
   }
 }
 
-void Winograd::forward(const float* src, float* dst, int64_t batch) {
-  const int64_t total = batch * tiles_h_ * tiles_w_;
-  std::vector<float>& v = scratch(0);
-  std::vector<float>& m = scratch(1);
+// This thread's scratch for one chunk, shared by the layers: the transformed input (v) and
+// the products or the output's transformed gradient (m), each [tile][point][channel].
+std::pair<float*, float*> Winograd::chunk_scratch() const {
+  static thread_local std::vector<float> v, m;
   v.resize(std::max<size_t>(v.size(), kPoints * kChunkTiles * s_.in));
   m.resize(std::max<size_t>(m.size(), kPoints * kChunkTiles * s_.out));
+  return {v.data(), m.data()};
+}
+
+void Winograd::forward(const float* src, float* dst, int64_t batch) {
+  const int64_t total = batch * tiles_h_ * tiles_w_;
+  auto [v, m] = chunk_scratch();
   auto& st = cpu_stream();
   for (int64_t first = 0; first < total; first += kChunkTiles) {
     const int64_t tiles = std::min(kChunkTiles, total - first);
-    input_transform(src, first, tiles, v.data());
+    input_transform(src, first, tiles, v);
     const Product& p = product(tiles);
-    dnnl::memory vm(p.src, cpu_engine(), v.data()), um(p.weights, cpu_engine(), u_.get()),
-        mm(p.dst, cpu_engine(), m.data());
+    dnnl::memory vm(p.src, cpu_engine(), v), um(p.weights, cpu_engine(), u_.get()),
+        mm(p.dst, cpu_engine(), m);
     p.matmul.execute(st, {{DNNL_ARG_SRC, vm}, {DNNL_ARG_WEIGHTS, um}, {DNNL_ARG_DST, mm}});
     st.wait();
-    output_transform(m.data(), first, tiles, dst);
+    output_transform(m, first, tiles, dst);
   }
 }
 
@@ -347,10 +352,10 @@ void Winograd::bias_grad(const float* d_dst, int64_t batch, float* d_bias) const
   const int64_t blocks = s_.out / block_, plane = oh_ * ow_;
 #pragma omp parallel for schedule(static)
   for (int64_t kb = 0; kb < blocks; ++kb) {
-    std::vector<double> total(block_, 0.0);
+    double total[16] = {};  // block_ <= 16
     for (int64_t n = 0; n < batch; ++n) {
       const float* x = d_dst + (n * blocks + kb) * plane * block_;
-      std::vector<float> sum(block_, 0.f);
+      float sum[16] = {};
       for (int64_t i = 0; i < plane; ++i)
         for (int c = 0; c < block_; ++c) sum[c] += x[i * block_ + c];
       for (int c = 0; c < block_; ++c) total[c] += sum[c];
@@ -362,18 +367,15 @@ void Winograd::bias_grad(const float* d_dst, int64_t batch, float* d_bias) const
 void Winograd::backward_weights(const float* src, const float* d_dst, int64_t batch, float* d_oihw,
                                 float* d_bias) {
   const int64_t total = batch * tiles_h_ * tiles_w_;
-  std::vector<float>& v = scratch(0);
-  std::vector<float>& m = scratch(1);
-  v.resize(std::max<size_t>(v.size(), kPoints * kChunkTiles * s_.in));
-  m.resize(std::max<size_t>(m.size(), kPoints * kChunkTiles * s_.out));
-  if (!du_) du_ = huge_buffer<float>(u_size_);
+  auto [v, m] = chunk_scratch();
+  if (!du_) du_ = huge_buffer<float>(u_size());
   auto& st = cpu_stream();
   for (int64_t first = 0; first < total; first += kChunkTiles) {
     const int64_t tiles = std::min(kChunkTiles, total - first);
-    input_transform(src, first, tiles, v.data());
-    output_grad_transform(d_dst, first, tiles, m.data());
+    input_transform(src, first, tiles, v);
+    output_grad_transform(d_dst, first, tiles, m);
     const WeightProduct& p = weight_product(tiles);
-    dnnl::memory vm(p.src, cpu_engine(), v.data()), mm(p.weights, cpu_engine(), m.data()),
+    dnnl::memory vm(p.src, cpu_engine(), v), mm(p.weights, cpu_engine(), m),
         dum(p.dst, cpu_engine(), du_.get());
     (first == 0 ? p.set : p.add).execute(st, {{DNNL_ARG_SRC, vm}, {DNNL_ARG_WEIGHTS, mm}, {DNNL_ARG_DST, dum}});
     st.wait();
@@ -382,12 +384,12 @@ void Winograd::backward_weights(const float* src, const float* d_dst, int64_t ba
   const int64_t cg = s_.in / s_.groups, kg = s_.out / s_.groups;
   const int r = static_cast<int>(s_.kernel);
   const std::vector<double> g = filter_matrix(r);
+  const int64_t point_stride = s_.groups * cg * kg;
 #pragma omp parallel for schedule(static)
   for (int64_t o = 0; o < s_.out; ++o) {
     std::vector<double> t(r * kAlpha);  // G^T dU
     for (int64_t c = 0; c < cg; ++c) {
       const float* du = du_.get() + ((o / kg) * cg + c) * kg + o % kg;
-      const int64_t point_stride = s_.groups * cg * kg;
       for (int i = 0; i < r; ++i)
         for (int b = 0; b < kAlpha; ++b) {
           double sum = 0;

@@ -15,6 +15,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <array>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "tensor/huge_pages.hpp"
@@ -35,7 +36,8 @@ class Winograd {
   static bool supports(const WinogradShape& s, int block);
   Winograd(const WinogradShape& s, int block);
 
-  // From OIHW weights (O = out, I = in / groups) and the bias; again after every change.
+  // From OIHW weights (O = out, I = in / groups) and the bias (null: none); again after every
+  // change.
   void set_weights(const float* oihw, const float* bias);
   // Makes the matrix products for this batch size (once; kept for other sizes too).
   void prepare(int64_t batch);
@@ -54,6 +56,7 @@ class Winograd {
   std::array<int64_t, 3> tile_at(int64_t t) const {
     return {t / (tiles_h_ * tiles_w_), t % (tiles_h_ * tiles_w_) / tiles_w_, t % tiles_w_};
   }
+  std::pair<float*, float*> chunk_scratch() const;
   void input_transform(const float* src, int64_t first_tile, int64_t tiles, float* v) const;
   void output_transform(const float* m, int64_t first_tile, int64_t tiles, float* dst) const;
   struct Product {
@@ -77,7 +80,7 @@ class Winograd {
   // Transformed filters, [36][groups][in/groups][out/groups] (4x the filters for 3x3: at
   // batch 1 they are read from memory like the fc weights, so on huge pages), and their
   // gradient in training.
-  size_t u_size_ = 0;
+  size_t u_size() const;
   HugeBuffer<float> u_, du_;
   std::vector<float> bias_;
   std::map<int64_t, Product> products_;  // by tiles per chunk (full chunks, the rest)
