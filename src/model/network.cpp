@@ -62,8 +62,7 @@ Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(clas
       params_.push_back(p);
       total_ += p->size();
     }
-  values_ = huge_buffer<float>(total_, kGemmShift);
-  std::memset(values_.get(), 0, sizeof(float) * total_);
+  values_ = huge_zeros<float>(total_, kGemmShift);
   int64_t off = 0;
   for (Param* p : params_) {
     p->value = values_.get() + off;
@@ -73,10 +72,8 @@ Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(clas
 
 void Network::ensure_training_state() {
   if (grads_) return;
-  grads_ = huge_buffer<float>(total_, kGemmShift);
-  momenta_ = huge_buffer<float>(total_, kGemmShift);
-  std::memset(grads_.get(), 0, sizeof(float) * total_);
-  std::memset(momenta_.get(), 0, sizeof(float) * total_);
+  grads_ = huge_zeros<float>(total_, kGemmShift);
+  momenta_ = huge_zeros<float>(total_, kGemmShift);
   int64_t off = 0;
   for (Param* p : params_) {
     p->grad = grads_.get() + off;
