@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "infer/prediction.hpp"
-#include "model/weights.hpp"
+#include "formats/weights.hpp"
 #include "util/atomic_file.hpp"
 
 using namespace alexnet;

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <filesystem>
 
-#include "io/safetensors.hpp"
+#include "formats/safetensors.hpp"
 #include "test_util.hpp"
 #include "util/atomic_file.hpp"
 

@@ -10,7 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "data/dataset.hpp"
-#include "data/image_header.hpp"
+#include "image/image_header.hpp"
 #include "data/loader.hpp"
 #include "data/stats.hpp"
 #include "data/transform.hpp"

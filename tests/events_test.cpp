@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "io/event_file.hpp"
+#include "train/event_file.hpp"
 #include "tensorboard_event.pb.h"
 #include "test_util.hpp"
 #include "util/atomic_file.hpp"

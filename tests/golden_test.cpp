@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "golden.hpp"
-#include "io/safetensors.hpp"
+#include "formats/safetensors.hpp"
 #include "layers/softmax_xent.hpp"
 #include "train/sgd.hpp"
 

@@ -3,8 +3,8 @@
 
 #include <filesystem>
 
-#include "io/safetensors.hpp"
-#include "model/weights.hpp"
+#include "formats/safetensors.hpp"
+#include "formats/weights.hpp"
 #include "test_util.hpp"
 #include "train/init_from.hpp"
 #include "train/sgd.hpp"

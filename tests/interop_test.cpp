@@ -10,11 +10,11 @@
 #include <fstream>
 
 #include "golden.hpp"
-#include "io/float_convert.hpp"
-#include "io/torch_file.hpp"
-#include "model/onnx_export.hpp"
-#include "model/weight_formats.hpp"
-#include "model/weights.hpp"
+#include "formats/float_convert.hpp"
+#include "formats/torch_file.hpp"
+#include "formats/onnx_export.hpp"
+#include "formats/weight_formats.hpp"
+#include "formats/weights.hpp"
 #include "test_util.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "io/npy.hpp"
-#include "io/safetensors.hpp"
-#include "model/weights.hpp"
+#include "formats/npy.hpp"
+#include "formats/safetensors.hpp"
+#include "formats/weights.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 

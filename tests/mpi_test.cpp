@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "dist/comm.hpp"
-#include "io/safetensors.hpp"
+#include "parallel/comm.hpp"
+#include "formats/safetensors.hpp"
 #include "test_util.hpp"
 
 namespace alexnet {

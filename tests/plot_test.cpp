@@ -1,7 +1,7 @@
 // Axis ticks of the training curves land on round values.
 #include <gtest/gtest.h>
 
-#include "io/plot.hpp"
+#include "image/plot.hpp"
 
 namespace alexnet {
 namespace {

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "data/image.hpp"
+#include "image/image.hpp"
 #include "golden.hpp"
 #include "infer/batcher.hpp"
 #include "infer/prediction.hpp"

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "train/metrics.hpp"
+#include "infer/metrics.hpp"
 #include "train/schedule.hpp"
 #include "util/error.hpp"
 

@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "model/onnx_export.hpp"
-#include "model/weights.hpp"
+#include "formats/onnx_export.hpp"
+#include "formats/weights.hpp"
 #include "util/error.hpp"
 
 namespace alexnet::cli {

@@ -7,9 +7,9 @@
 
 #include "cli/commands.hpp"
 #include "data/dataset.hpp"
-#include "model/weights.hpp"
+#include "formats/weights.hpp"
 #include "tensor/engine.hpp"
-#include "train/evaluate.hpp"
+#include "infer/evaluate.hpp"
 
 namespace alexnet::cli {
 

@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "io/plot.hpp"
-#include "train/filter_grid.hpp"
-#include "model/weights.hpp"
+#include "image/plot.hpp"
+#include "infer/filter_grid.hpp"
+#include "formats/weights.hpp"
 #include "util/error.hpp"
 
 namespace alexnet::cli {

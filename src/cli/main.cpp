@@ -5,8 +5,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "cli/commands.hpp"
-#include "data/image.hpp"
-#include "dist/comm.hpp"
+#include "image/image.hpp"
+#include "parallel/comm.hpp"
 #include "util/error.hpp"
 
 namespace alexnet::cli {

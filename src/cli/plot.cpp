@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
-#include "io/plot.hpp"
+#include "image/plot.hpp"
 #include "util/error.hpp"
 
 namespace alexnet::cli {

@@ -4,11 +4,11 @@
 
 #include "cli/commands.hpp"
 #include "infer/prediction.hpp"
-#include "io/npy.hpp"
+#include "formats/npy.hpp"
 #include "layers/softmax_xent.hpp"
-#include "model/weights.hpp"
+#include "formats/weights.hpp"
 #include "tensor/engine.hpp"
-#include "train/metrics.hpp"
+#include "infer/metrics.hpp"
 #include "util/error.hpp"
 
 namespace alexnet::cli {

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
-#include "data/image.hpp"
+#include "image/image.hpp"
 #include "infer/prediction.hpp"
 #include "serve/server.hpp"
 #include "tensor/engine.hpp"

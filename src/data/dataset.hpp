@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "data/image.hpp"
+#include "image/image.hpp"
 
 namespace alexnet {
 

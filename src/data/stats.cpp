@@ -6,7 +6,7 @@
 #include <opencv2/core.hpp>
 #include <thread>
 
-#include "io/safetensors.hpp"
+#include "formats/safetensors.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {

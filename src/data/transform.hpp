@@ -10,7 +10,7 @@
 #include <optional>
 #include <vector>
 
-#include "data/image.hpp"
+#include "image/image.hpp"
 #include "model/arch.hpp"
 #include "util/rng.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "data/image.hpp"
+#include "image/image.hpp"
 #include "data/transform.hpp"
 
 namespace alexnet {

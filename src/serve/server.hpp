@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "infer/batcher.hpp"
-#include "model/weights.hpp"
+#include "formats/weights.hpp"
 
 namespace alexnet {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "model/weights.hpp"
+#include "formats/weights.hpp"
 
 namespace alexnet {
 

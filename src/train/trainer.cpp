@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "model/arch.hpp"
-#include "model/weights.hpp"
+#include "formats/weights.hpp"
 #include "train/training_run.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"

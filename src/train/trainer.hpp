@@ -1,6 +1,6 @@
 // A training run's configuration (config.json) and its entry point. The loop itself is
 // TrainingRun (training_run.hpp); the validation split (data/split.hpp), the time budget
-// (time_budget.hpp) and TensorBoard's events file (io/event_file.hpp) have files of their own.
+// (time_budget.hpp) and TensorBoard's events file (train/event_file.hpp) have files of their own.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -18,7 +18,7 @@
 #include "data/transform.hpp"
 #include "layers/softmax_xent.hpp"
 #include "model/network.hpp"
-#include "model/weights.hpp"
+#include "formats/weights.hpp"
 #include "train/schedule.hpp"
 #include "train/trainer.hpp"
 

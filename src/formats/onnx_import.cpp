@@ -1,0 +1,264 @@
+#include "formats/onnx_import.hpp"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <map>
+
+#include "formats/float_convert.hpp"
+#include "model/arch.hpp"
+#include "layers/lrn.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+
+namespace {
+
+using onnx::NodeProto;
+using onnx::TensorProto;
+
+// The float tensors a graph holds: initializers and Constant nodes' values.
+class Constants {
+ public:
+  Constants(const onnx::GraphProto& g, const std::string& name) : name_(name) {
+    for (const TensorProto& t : g.initializer()) tensors_[t.name()] = &t;
+    for (const NodeProto& n : g.node())
+      if (n.op_type() == "Constant" && n.output_size() == 1)
+        for (const auto& a : n.attribute())
+          if (a.name() == "value" && a.has_t()) tensors_[n.output(0)] = &a.t();
+  }
+  bool has(const std::string& n) const { return tensors_.count(n) > 0; }
+  NamedTensor get(const std::string& n) const;
+
+ private:
+  std::map<std::string, const TensorProto*> tensors_;
+  std::string name_;
+};
+
+NamedTensor Constants::get(const std::string& n) const {
+  auto it = tensors_.find(n);
+  if (it == tensors_.end()) fail(name_ + ": tensor '" + printable(n) + "' is neither an initializer nor a constant");
+  const TensorProto& t = *it->second;
+  const std::string what = name_ + ": tensor '" + printable(n) + "'";
+  if (t.data_location() == TensorProto::EXTERNAL) fail(what + " is stored outside the file (external data); not supported");
+  NamedTensor out;
+  int64_t numel = 1;
+  for (int64_t d : t.dims()) {
+    if (d < 0 || (d > 0 && numel > (int64_t{1} << 34) / d)) fail(what + ": absurd dimensions");
+    out.shape.push_back(d);
+    numel *= d;
+  }
+  out.data.resize(static_cast<size_t>(numel));
+  FloatType ft;
+  switch (t.data_type()) {
+    case TensorProto::FLOAT: ft = FloatType::f32; break;
+    case TensorProto::FLOAT16: ft = FloatType::f16; break;
+    case TensorProto::BFLOAT16: ft = FloatType::bf16; break;
+    case TensorProto::DOUBLE: ft = FloatType::f64; break;
+    default: fail(what + ": element type " + std::to_string(t.data_type()) + " is not floating point");
+  }
+  if (t.has_raw_data()) {
+    if (t.raw_data().size() != static_cast<size_t>(numel) * float_size(ft))
+      fail(what + ": raw_data holds " + std::to_string(t.raw_data().size()) + " bytes, its shape needs " +
+           std::to_string(numel * float_size(ft)));
+    to_float32(t.raw_data().data(), ft, out.data.size(), out.data.data());
+  } else if (ft == FloatType::f32 && t.float_data_size() == numel) {
+    std::copy(t.float_data().begin(), t.float_data().end(), out.data.begin());
+  } else if (ft == FloatType::f64 && t.double_data_size() == numel) {
+    for (int64_t i = 0; i < numel; ++i) out.data[i] = static_cast<float>(t.double_data(static_cast<int>(i)));
+  } else {
+    fail(what + ": its data does not match its shape");
+  }
+  return out;
+}
+
+// [rows, cols] -> [cols, rows]: ONNX's [in, out] weights to our [out, in].
+NamedTensor transposed(const NamedTensor& m) {
+  const int64_t rows = m.shape[0], cols = m.shape[1];
+  NamedTensor t{{cols, rows}, std::vector<float>(m.data.size())};
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) t.data[j * rows + i] = m.data[i * cols + j];
+  return t;
+}
+
+const onnx::AttributeProto* attr(const NodeProto& n, const std::string& key) {
+  for (const auto& a : n.attribute())
+    if (a.name() == key) return &a;
+  return nullptr;
+}
+std::vector<int64_t> ints(const NodeProto& n, const std::string& key, std::vector<int64_t> fallback) {
+  const auto* a = attr(n, key);
+  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : fallback;
+}
+int64_t int_attr(const NodeProto& n, const std::string& key, int64_t fallback) {
+  const auto* a = attr(n, key);
+  return a ? a->i() : fallback;
+}
+float float_attr(const NodeProto& n, const std::string& key, float fallback) {
+  const auto* a = attr(n, key);
+  return a ? a->f() : fallback;
+}
+
+// Walks the graph's compute nodes in order and checks each against what an architecture wants.
+class Matcher {
+ public:
+  Matcher(const onnx::GraphProto& g, const Constants& c, const ArchSpec& arch) : consts_(c), arch_(arch) {
+    for (const NodeProto& n : g.node())
+      if (n.op_type() != "Constant" && n.op_type() != "Shape" && n.op_type() != "Gather" &&
+          n.op_type() != "Unsqueeze" && n.op_type() != "Concat" && n.op_type() != "Identity")
+        nodes_.push_back(&n);
+  }
+  // The tensors under our names, or an explanation of the first node that did not fit.
+  bool match(std::map<std::string, NamedTensor>& out, std::string& why);
+  size_t reached() const { return pos_; }
+
+ private:
+  const NodeProto* next(const char* op) {
+    if (pos_ < nodes_.size() && nodes_[pos_]->op_type() == op) return nodes_[pos_++];
+    return nullptr;
+  }
+  std::string here() const {
+    if (pos_ >= nodes_.size()) return "the graph ends";
+    const NodeProto& n = *nodes_[pos_];
+    return "node " + std::to_string(pos_) + " (" + printable(n.op_type()) + (n.name().empty() ? "" : " '" + printable(n.name()) + "'") + ")";
+  }
+  bool conv_row(const ConvRow& r, int in_channels, std::map<std::string, NamedTensor>& out, std::string& why);
+  bool fc_row(const FcRow& r, std::map<std::string, NamedTensor>& out, std::string& why);
+
+  const Constants& consts_;
+  const ArchSpec& arch_;
+  std::vector<const NodeProto*> nodes_;
+  size_t pos_ = 0;
+};
+
+bool Matcher::conv_row(const ConvRow& r, int in_channels, std::map<std::string, NamedTensor>& out, std::string& why) {
+  const std::string where = here();
+  const NodeProto* conv = next("Conv");
+  if (!conv) return why = where + ": expected the Conv of " + r.name, false;
+  const std::vector<int64_t> s{r.stride, r.stride}, p{r.pad, r.pad, r.pad, r.pad};
+  if (conv->input_size() < 3 || !consts_.has(conv->input(1)) || !consts_.has(conv->input(2)))
+    return why = where + ": " + r.name + " needs constant weights and a bias", false;
+  NamedTensor w = consts_.get(conv->input(1)), b = consts_.get(conv->input(2));
+  const std::vector<int64_t> want{r.out, in_channels / r.groups, r.kernel, r.kernel};
+  if (w.shape != want || ints(*conv, "strides", {1, 1}) != s || ints(*conv, "pads", {0, 0, 0, 0}) != p ||
+      int_attr(*conv, "group", 1) != r.groups || b.shape != std::vector<int64_t>{r.out})
+    return why = where + ": not " + arch_.name + "'s " + r.name + " (weights " + shape_str(w.shape) + ", want " +
+                 shape_str(want) + ", stride " + std::to_string(r.stride) + ", pad " + std::to_string(r.pad) +
+                 ", groups " + std::to_string(r.groups) + ")",
+           false;
+  out[std::string(r.file) + ".weight"] = std::move(w);
+  out[std::string(r.file) + ".bias"] = std::move(b);
+  if (!next("Relu")) return why = here() + ": expected the ReLU after " + r.name, false;
+  if (r.lrn) {
+    const std::string at = here();
+    const NodeProto* lrn = next("LRN");
+    if (!lrn) return why = at + ": expected LRN after " + r.name + " (the ONNX LRN op)", false;
+    LrnParams want_lrn;
+    want_lrn.k = arch_.lrn_k;
+    const float bias = float_attr(*lrn, "bias", 1.f);
+    if (int_attr(*lrn, "size", 0) != want_lrn.size || std::abs(float_attr(*lrn, "alpha", 1e-4f) - want_lrn.alpha) > 1e-9f ||
+        std::abs(float_attr(*lrn, "beta", 0.75f) - want_lrn.beta) > 1e-6f || std::abs(bias - want_lrn.k) > 1e-6f)
+      return why = at + ": LRN (size " + std::to_string(int_attr(*lrn, "size", 0)) + ", bias " + std::to_string(bias) +
+                   ") is not " + arch_.name + "'s (size 5, alpha 1e-4, beta 0.75, bias " + std::to_string(want_lrn.k) + ")",
+             false;
+  }
+  if (r.pool) {
+    const std::string at = here();
+    const NodeProto* pool = next("MaxPool");
+    if (!pool || ints(*pool, "kernel_shape", {}) != std::vector<int64_t>{3, 3} ||
+        ints(*pool, "strides", {1, 1}) != std::vector<int64_t>{2, 2} ||
+        ints(*pool, "pads", {0, 0, 0, 0}) != std::vector<int64_t>{0, 0, 0, 0})
+      return why = at + ": expected 3x3 stride-2 MaxPool after " + r.name, false;
+  }
+  return true;
+}
+
+bool Matcher::fc_row(const FcRow& r, std::map<std::string, NamedTensor>& out, std::string& why) {
+  while (next("Dropout")) {
+  }
+  const std::string where = here();
+  NamedTensor w, b;
+  if (const NodeProto* gemm = next("Gemm")) {
+    if (gemm->input_size() < 3 || !consts_.has(gemm->input(1)) || !consts_.has(gemm->input(2)) ||
+        int_attr(*gemm, "transA", 0) != 0 || float_attr(*gemm, "alpha", 1) != 1 || float_attr(*gemm, "beta", 1) != 1)
+      return why = where + ": a Gemm that is not x * W^T + b with constant W and b", false;
+    w = consts_.get(gemm->input(1));
+    b = consts_.get(gemm->input(2));
+    if (int_attr(*gemm, "transB", 0) == 0 && w.shape.size() == 2) w = transposed(w);  // [in, out] given
+  } else if (const NodeProto* mm = next("MatMul")) {
+    const NodeProto* add = next("Add");
+    if (!add || !consts_.has(mm->input(1)) || add->input_size() != 2)
+      return why = where + ": a MatMul not followed by a bias Add", false;
+    w = consts_.get(mm->input(1));
+    if (w.shape.size() != 2) return why = where + ": MatMul weights are not a matrix", false;
+    w = transposed(w);  // MatMul's B is [in, out]
+    const std::string& bias = consts_.has(add->input(1)) ? add->input(1) : add->input(0);
+    b = consts_.get(bias);
+  } else {
+    return why = where + ": expected the Gemm (or MatMul + Add) of " + r.name, false;
+  }
+  if (w.shape.size() != 2 || b.shape != std::vector<int64_t>{w.shape[0]} || (r.out != 0 && w.shape[0] != r.out))
+    return why = where + ": not " + arch_.name + "'s " + r.name + " (weights " + shape_str(w.shape) + ")", false;
+  out[std::string(r.file) + ".weight"] = std::move(w);
+  out[std::string(r.file) + ".bias"] = std::move(b);
+  if (r.relu && !next("Relu")) return why = here() + ": expected the ReLU after " + r.name, false;
+  return true;
+}
+
+bool Matcher::match(std::map<std::string, NamedTensor>& out, std::string& why) {
+  int channels = 3;
+  for (const ConvRow& r : arch_.convs) {
+    if (!conv_row(r, channels, out, why)) return false;
+    channels = r.out;
+  }
+  // torchvision's AdaptiveAvgPool2d((6, 6)) is exported as an identity AveragePool at 224x224.
+  if (const NodeProto* avg = next("AveragePool"))
+    if (ints(*avg, "kernel_shape", {}) != std::vector<int64_t>{1, 1})
+      return why = "an AveragePool that is not the identity (the input is not " + std::to_string(arch_.crop) + "x" +
+                   std::to_string(arch_.crop) + "?)",
+             false;
+  if (!next("Flatten") && !next("Reshape")) return why = here() + ": expected Flatten (or Reshape) after pool5", false;
+  for (const FcRow& r : arch_.fcs)
+    if (!fc_row(r, out, why)) return false;
+  next("Softmax");
+  if (pos_ != nodes_.size()) return why = here() + ": more nodes after " + arch_.fcs.back().name, false;
+  return true;
+}
+
+}  // namespace
+
+SafetensorsFile import_onnx(const std::string& bytes, const std::string& name) {
+  onnx::ModelProto model;
+  if (bytes.size() > (size_t{1} << 31) - 1 || !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    fail(name + ": not a readable ONNX model (truncated or not protobuf)");
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+    fail(name + ": the ONNX checker refuses it: " + printable(what, 200));
+  }
+  const Constants consts(model.graph(), name);
+  SafetensorsFile out;
+  for (const auto& p : model.metadata_props()) out.metadata[p.key()] = p.value();
+  // Try every architecture (the one the metadata names first); keep the furthest failure.
+  std::vector<std::string> order = arch_names();
+  if (auto it = out.metadata.find("arch"); it != out.metadata.end())
+    std::stable_partition(order.begin(), order.end(), [&](const std::string& a) { return a == it->second; });
+  std::string best_why;
+  size_t best = 0;
+  for (const std::string& a : order) {
+    Matcher m(model.graph(), consts, arch_by_name(a));
+    std::string why;
+    if (m.match(out.tensors, why)) {
+      out.metadata["arch"] = a;
+      return out;
+    }
+    out.tensors.clear();
+    if (m.reached() >= best) best = m.reached(), best_why = why + " [as " + a + "]";
+  }
+  fail(name + ": not an AlexNet graph we know: " + best_why);
+}
+
+}  // namespace alexnet

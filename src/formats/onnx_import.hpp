@@ -1,0 +1,18 @@
+// ONNX models in: the graph is matched, node by node, onto one of our architectures
+// (Conv, Relu, LRN, MaxPool, an identity AveragePool, Flatten/Reshape, Gemm or MatMul+Add,
+// Dropout, Softmax), so no --arch is needed, and its weights are taken from the initializers
+// (or Constant nodes) under our tensor names. Reads torchvision's AlexNet as torch.onnx.export
+// writes it and the files `alexnet convert` writes (with their metadata_props: architecture,
+// class names, normalisation). A graph that is not one of ours is a UserError naming the node
+// that did not fit. LRN must be the ONNX op with an architecture's parameters (size 5, alpha
+// 1e-4, beta 0.75, bias 2; bias 1 is Caffe's bvlc_alexnet, architecture alexnet-caffe).
+#pragma once
+#include <string>
+
+#include "formats/safetensors.hpp"
+
+namespace alexnet {
+
+SafetensorsFile import_onnx(const std::string& bytes, const std::string& name);
+
+}  // namespace alexnet

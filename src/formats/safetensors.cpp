@@ -1,0 +1,122 @@
+#include "formats/safetensors.hpp"
+
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <nlohmann/json.hpp>
+
+#include "formats/float_convert.hpp"
+#include "util/atomic_file.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+
+using json = nlohmann::json;
+
+namespace {
+
+// The element type a safetensors dtype names, for the ones read (empty for the others).
+std::optional<FloatType> float_type(const std::string& dt) {
+  if (dt == "F32") return FloatType::f32;
+  if (dt == "F16") return FloatType::f16;
+  if (dt == "BF16") return FloatType::bf16;
+  if (dt == "F64") return FloatType::f64;
+  return std::nullopt;
+}
+
+}  // namespace
+
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
+  if (bytes.size() < 8) fail(path + ": not a safetensors file (" + std::to_string(bytes.size()) + " bytes, shorter than its 8-byte header length)");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<unsigned char>(bytes[i]);
+  if (header_len > bytes.size() - 8)
+    fail(path + ": header length " + std::to_string(header_len) + " runs past the end of the file (" +
+         std::to_string(bytes.size()) + " bytes): truncated or not safetensors");
+  json header;
+  try {
+    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len));
+  } catch (const json::exception& e) {
+    fail(path + ": header is not valid JSON");
+  }
+  if (!header.is_object()) fail(path + ": header is not a JSON object");
+  const uint64_t data_len = bytes.size() - 8 - header_len;
+  const char* data = bytes.data() + 8 + header_len;
+
+  SafetensorsFile out;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    const std::string& name = it.key();
+    const json& e = it.value();
+    if (name == "__metadata__") {
+      if (!e.is_object()) fail(path + ": __metadata__ is not an object");
+      for (auto m = e.begin(); m != e.end(); ++m) {
+        if (!m.value().is_string()) fail(path + ": metadata '" + m.key() + "' is not a string");
+        out.metadata[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
+    const std::string where = path + ": tensor '" + name + "'";
+    if (!e.is_object() || !e.contains("dtype") || !e.contains("shape") || !e.contains("data_offsets"))
+      fail(where + ": entry needs dtype, shape and data_offsets");
+    if (!e["dtype"].is_string()) fail(where + ": dtype is not a string");
+    const std::string dtype = e["dtype"].get<std::string>();
+    const std::optional<FloatType> ft = float_type(dtype);
+    if (!ft) fail(where + ": dtype " + dtype + " is not supported (F32, F16, BF16, F64)");
+    const size_t esize = float_size(*ft);
+    const json& shape = e["shape"];
+    const json& offs = e["data_offsets"];
+    if (!shape.is_array()) fail(where + ": shape is not an array");
+    if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() || !offs[1].is_number_unsigned())
+      fail(where + ": data_offsets is not a pair of non-negative integers");
+    NamedTensor t;
+    uint64_t count = 1;
+    for (const json& d : shape) {
+      if (!d.is_number_unsigned()) fail(where + ": shape has a non-integer or negative dimension");
+      const uint64_t v = d.get<uint64_t>();
+      if (v != 0 && count > std::numeric_limits<uint64_t>::max() / 16 / v)
+        fail(where + ": shape is absurdly large");
+      count *= v;
+      t.shape.push_back(static_cast<int64_t>(v));
+    }
+    const uint64_t begin = offs[0].get<uint64_t>(), end = offs[1].get<uint64_t>();
+    if (begin > end || end > data_len)
+      fail(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+           "] lie outside the " + std::to_string(data_len) + " data bytes (truncated file?)");
+    if (end - begin != count * esize)
+      fail(where + ": data_offsets span " + std::to_string(end - begin) + " bytes but shape and " +
+           dtype + " need " + std::to_string(count * esize));
+    t.data.resize(count);
+    to_float32(data + begin, *ft, count, t.data.data());
+    out.tensors.emplace(name, std::move(t));
+  }
+  return out;
+}
+
+SafetensorsFile read_safetensors(const std::string& path) { return parse_safetensors(read_file(path), path); }
+
+std::string serialize_safetensors(const SafetensorsFile& file) {
+  json header = json::object();
+  uint64_t off = 0;
+  for (const auto& [name, t] : file.tensors) {
+    const uint64_t n = t.data.size() * 4;
+    header[name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {off, off + n}}};
+    off += n;
+  }
+  if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
+  std::string h = header.dump();
+  while ((8 + h.size()) % 8 != 0) h += ' ';  // align the data to 8 bytes, as the reference does
+  std::string out(8, '\0');
+  const uint64_t len = h.size();
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((len >> (8 * i)) & 0xff);
+  out += h;
+  out.reserve(out.size() + off);
+  for (const auto& [name, t] : file.tensors)
+    out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
+  return out;
+}
+
+void write_safetensors(const std::string& path, const SafetensorsFile& file) {
+  write_file_atomic(path, serialize_safetensors(file));
+}
+
+}  // namespace alexnet

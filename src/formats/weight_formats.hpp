@@ -1,0 +1,21 @@
+// Weight files in the formats users have, all read into one form (tensors by SPEC name, and
+// metadata): safetensors (ours and converted torchvision ones), PyTorch .pth/.pt zip state
+// dicts, and ONNX models (matched onto an architecture, formats/onnx_import.hpp). The format
+// is told by the file's first bytes, not its name.
+#pragma once
+#include <string>
+
+#include "formats/safetensors.hpp"
+
+namespace alexnet {
+
+enum class WeightFormat { safetensors, torch, onnx };
+
+WeightFormat sniff_weight_format(const std::string& bytes);
+SafetensorsFile read_weights_file(const std::string& path);
+
+// For files without an "arch" in their metadata (.pth): the architecture their tensor names
+// and conv1's shape say, or "" when they say none.
+std::string guess_arch(const SafetensorsFile& f);
+
+}  // namespace alexnet

@@ -1,0 +1,160 @@
+#include "image/plot.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <opencv2/imgproc.hpp>
+
+namespace alexnet {
+
+namespace {
+
+cv::Mat to_mat(const Image& img) {
+  cv::Mat m(img.height, img.width, CV_8UC3);
+  std::memcpy(m.data, img.rgb.data(), img.rgb.size());
+  return m;
+}
+
+Image from_mat(const cv::Mat& m) {
+  Image img;
+  img.height = m.rows;
+  img.width = m.cols;
+  img.rgb.resize(static_cast<size_t>(m.rows) * m.cols * 3);
+  for (int y = 0; y < m.rows; ++y) std::memcpy(img.row(y), m.ptr<uint8_t>(y), static_cast<size_t>(m.cols) * 3);
+  return img;
+}
+
+const cv::Scalar kColors[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40}, {148, 103, 189}, {140, 86, 75}};
+
+std::string num(double v) {
+  char b[32];
+  if (std::abs(v) >= 100 || v == std::floor(v)) std::snprintf(b, sizeof b, "%.0f", v);
+  else if (std::abs(v) >= 1) std::snprintf(b, sizeof b, "%.1f", v);
+  else std::snprintf(b, sizeof b, "%.3g", v);
+  return b;
+}
+
+}  // namespace
+
+std::vector<double> nice_ticks(double& lo, double& hi, int target) {
+  if (!(hi > lo)) hi = lo + 1;
+  const double raw = (hi - lo) / std::max(1, target);
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * mag;
+  for (double m : {1.0, 2.0, 2.5, 5.0})
+    if (m * mag >= raw) {
+      step = m * mag;
+      break;
+    }
+  lo = std::floor(lo / step + 1e-9) * step;
+  hi = std::ceil(hi / step - 1e-9) * step;
+  std::vector<double> t;
+  for (double v = lo; v <= hi + step * 1e-6; v += step) t.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+  return t;
+}
+
+std::vector<double> log_ticks(double lo, double hi) {
+  std::vector<double> t;
+  for (double d = std::pow(10.0, std::floor(std::log10(lo))); d <= hi * 10; d *= 10)
+    for (double m : {1.0, 2.0, 5.0})
+      if (m * d >= lo * (1 - 1e-9) && m * d <= hi * (1 + 1e-9)) t.push_back(m * d);
+  return t;
+}
+
+Image line_chart(const std::string& title, const std::string& xlabel, const std::vector<Series>& series,
+                 bool log_y, int width, int height) {
+  cv::Mat m(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  const int left = 60, right = 20, top = 36, bottom = 44;
+  double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
+  auto ty = [&](double y) { return log_y ? std::log10(std::max(y, 1e-6)) : y; };
+  for (const Series& s : series)
+    for (size_t i = 0; i < s.x.size(); ++i) {
+      if (!std::isfinite(s.y[i])) continue;
+      x0 = std::min(x0, s.x[i]), x1 = std::max(x1, s.x[i]);
+      y0 = std::min(y0, ty(s.y[i])), y1 = std::max(y1, ty(s.y[i]));
+    }
+  if (x0 > x1) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  if (x1 - x0 < 1e-12) x1 = x0 + 1;
+  if (y1 - y0 < 1e-12) y1 = y0 + 1;
+  // Ticks at round values (epochs 0, 5, 10; errors 10, 20, 30 %), the axes ending on ticks; a
+  // log axis ticks at 1, 2, 5 x 10^k. Data that are all >= 0 get no negative tick.
+  const bool nonneg = !log_y && y0 >= 0;
+  std::vector<double> xt = nice_ticks(x0, x1, 6), yt;
+  if (log_y) {
+    y0 = std::floor(y0 * 10) / 10, y1 = std::ceil(y1 * 10) / 10;
+    yt = log_ticks(std::pow(10.0, y0), std::pow(10.0, y1));
+    if (yt.size() < 2) {
+      double a = std::pow(10.0, y0), b = std::pow(10.0, y1);
+      yt = nice_ticks(a, b, 4);
+      yt.erase(std::remove_if(yt.begin(), yt.end(), [](double v) { return v <= 0; }), yt.end());
+    }
+    for (double& v : yt) v = std::log10(v);
+  } else {
+    yt = nice_ticks(y0, y1, 5);
+    if (nonneg && y0 < 0) y0 = 0, yt.erase(std::remove_if(yt.begin(), yt.end(), [](double v) { return v < 0; }), yt.end());
+  }
+  auto px = [&](double x) { return left + static_cast<int>((x - x0) / (x1 - x0) * (width - left - right)); };
+  // y in axis units (log10 on a log axis), and y in data units
+  auto py_raw = [&](double t) { return height - bottom - static_cast<int>((t - y0) / (y1 - y0) * (height - top - bottom)); };
+  auto py = [&](double y) { return py_raw(ty(y)); };
+  const cv::Scalar ink(40, 40, 40), light(225, 225, 225);
+  const auto font = cv::FONT_HERSHEY_SIMPLEX;
+  for (double yv : yt) {  // grid and ticks
+    const int yy = py_raw(yv);
+    cv::line(m, {left, yy}, {width - right, yy}, light, 1);
+    cv::putText(m, num(log_y ? std::pow(10.0, yv) : yv), {4, yy + 4}, font, 0.38, ink, 1, cv::LINE_AA);
+  }
+  for (double xv : xt) {
+    const int xx = px(xv);
+    cv::line(m, {xx, top}, {xx, height - bottom}, light, 1);
+    cv::putText(m, num(xv), {xx - 8, height - bottom + 16}, font, 0.38, ink, 1, cv::LINE_AA);
+  }
+  cv::rectangle(m, {left, top}, {width - right, height - bottom}, ink, 1);
+  cv::putText(m, title, {left, 24}, font, 0.55, ink, 1, cv::LINE_AA);
+  cv::putText(m, xlabel, {width / 2 - 20, height - 8}, font, 0.42, ink, 1, cv::LINE_AA);
+  for (size_t k = 0; k < series.size(); ++k) {
+    const Series& s = series[k];
+    const cv::Scalar c = kColors[k % 6];
+    for (size_t i = 0; i + 1 < s.x.size(); ++i)
+      if (std::isfinite(s.y[i]) && std::isfinite(s.y[i + 1]))
+        cv::line(m, {px(s.x[i]), py(s.y[i])}, {px(s.x[i + 1]), py(s.y[i + 1])}, c, 2, cv::LINE_AA);
+    if (s.x.size() == 1) cv::circle(m, {px(s.x[0]), py(s.y[0])}, 3, c, -1);
+    const int ly = top + 16 + 16 * static_cast<int>(k);
+    cv::line(m, {width - right - 150, ly - 4}, {width - right - 130, ly - 4}, c, 2);
+    cv::putText(m, s.label, {width - right - 125, ly}, font, 0.4, ink, 1, cv::LINE_AA);
+  }
+  return from_mat(m);
+}
+
+Image hstack(const std::vector<Image>& panels) {
+  std::vector<cv::Mat> ms;
+  for (const Image& p : panels) ms.push_back(to_mat(p));
+  cv::Mat out;
+  cv::hconcat(ms, out);
+  return from_mat(out);
+}
+
+Image grid(const std::vector<Image>& tiles, int columns, int zoom, int gap) {
+  if (tiles.empty()) return {};
+  const int th = tiles[0].height * zoom, tw = tiles[0].width * zoom;
+  const int rows = (static_cast<int>(tiles.size()) + columns - 1) / columns;
+  cv::Mat m(rows * (th + gap) + gap, columns * (tw + gap) + gap, CV_8UC3, cv::Scalar(255, 255, 255));
+  for (size_t i = 0; i < tiles.size(); ++i) {
+    cv::Mat t = to_mat(tiles[i]), big;
+    cv::resize(t, big, cv::Size(tw, th), 0, 0, cv::INTER_NEAREST);
+    const int r = static_cast<int>(i) / columns, c = static_cast<int>(i) % columns;
+    big.copyTo(m(cv::Rect(gap + c * (tw + gap), gap + r * (th + gap), tw, th)));
+  }
+  return from_mat(m);
+}
+
+Image caption(const Image& img, const std::string& text) {
+  cv::Mat m = to_mat(img);
+  cv::Mat out(m.rows + 22, m.cols, CV_8UC3, cv::Scalar(255, 255, 255));
+  m.copyTo(out(cv::Rect(0, 0, m.cols, m.rows)));
+  cv::putText(out, text, {4, m.rows + 15}, cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
+  return from_mat(out);
+}
+
+}  // namespace alexnet
