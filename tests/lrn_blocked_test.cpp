@@ -7,7 +7,7 @@
 
 #include "golden.hpp"
 #include "layers/lrn.hpp"
-#include "layers/lrn_blocked.hpp"
+#include "kernels/lrn_blocked.hpp"
 
 namespace alexnet {
 namespace {

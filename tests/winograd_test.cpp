@@ -8,7 +8,7 @@
 #include <random>
 
 #include "layers/conv.hpp"
-#include "layers/winograd.hpp"
+#include "kernels/winograd.hpp"
 #include "tensor/engine.hpp"
 #include "tensor/layout.hpp"
 

@@ -1,5 +1,6 @@
-// alexnet: train, evaluate and use AlexNet (SPEC.md). Errors a user can cause are printed as
-// one line naming the file, tensor or flag, with exit code 2; runtime failures exit with 1.
+// alexnet: train, evaluate and use AlexNet (docs/spec.md). Errors a user can cause are printed
+// as one line naming the file, tensor or flag, with exit code 2; runtime failures exit with 1;
+// a bug (a broken internal invariant) says so and exits with 3.
 #include <cstdio>
 #include <exception>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -51,6 +52,9 @@ int main(int argc, char** argv) {
   } catch (const alexnet::UserError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return finish(2);
+  } catch (const alexnet::InternalError& e) {
+    std::fprintf(stderr, "error: %s; please report it\n", e.what());
+    return finish(3);
   } catch (const dnnl::error& e) {
     std::fprintf(stderr, "error: oneDNN: %s\n", e.what());
     return finish(1);

@@ -1,17 +1,17 @@
 // The layer interface, after Caffe's: set up for an input shape once, then forward and
-// backward many times. Each layer owns its oneDNN primitives (made in setup, reused on every
-// call) and whatever its backward needs from its forward (workspaces, masks); the activations
-// themselves belong to the Network, which hands them in.
+// backward many times. A layer says what it computes (shapes, parameters, the forward and
+// backward contract); the layers with more than one way to compute it (convolution, fc, LRN)
+// hand that to kernels (kernels/kernel.hpp) chosen in kernels/choice.cpp, the others own
+// their oneDNN primitives. The activations belong to the Network, which hands them in.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "kernels/kernel.hpp"
 #include "tensor/tensor.hpp"
 
 namespace alexnet {
-
-enum class Mode { train, eval };
 
 // A learnable tensor. `shape` is the layout files use (PyTorch: OIHW, [out, in], [out]);
 // value, grad and momentum point into the Network's three contiguous buffers.
@@ -50,7 +50,7 @@ class Layer {
   // Random streams (dropout) are keyed by the training step and by each sample's row in the
   // global batch, so runs are reproducible and do not depend on how the batch is split.
   virtual void set_rng_key(uint64_t /*key*/, int64_t /*first_row*/) {}
-  // The oneDNN implementations setup() got, e.g. "jit:avx2 / jit:avx2 / jit:avx2" (forward /
+  // The implementations setup() got, e.g. "jit:avx2 / jit:avx2 / jit:avx2" (forward /
   // backward data / backward weights): what `bench --layers` prints and the tests check.
   const std::string& kernel() const { return impl_; }
   // A frozen layer (fine-tuning) computes no parameter gradients: setup() makes no

@@ -118,6 +118,7 @@ Param* Network::find_param(const std::string& file_name) {
 void Network::set_inference_only() {
   inference_only_ = true;
   for (auto& l : layers_) l->set_inference_only();
+  prepared_ = false;  // the layers' kernels are chosen again, knowing it
 }
 
 void Network::params_changed() {

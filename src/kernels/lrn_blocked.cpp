@@ -1,9 +1,9 @@
-#include "layers/lrn_blocked.hpp"
+#include "kernels/lrn_blocked.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-#include "layers/lrn.hpp"
+#include "kernels/lrn_kernels.hpp"
 #include "tensor/vec.hpp"
 
 namespace alexnet {

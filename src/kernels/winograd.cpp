@@ -1,4 +1,4 @@
-#include "layers/winograd.hpp"
+#include "kernels/winograd.hpp"
 
 #include <algorithm>
 #include <cstring>

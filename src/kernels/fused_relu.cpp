@@ -1,4 +1,4 @@
-#include "layers/fused_relu.hpp"
+#include "kernels/fused_relu.hpp"
 
 #include "tensor/engine.hpp"
 

@@ -1,4 +1,4 @@
-#include "layers/weight_copies.hpp"
+#include "kernels/weight_copies.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
