@@ -1,5 +1,5 @@
 // Every layer's backward against central finite differences of L = sum(out * R), for the
-// input and each parameter, at sampled coordinates; and LRN against SPEC §1's formula written
+// input and each parameter, at sampled coordinates; and LRN against docs/spec.md §1's formula written
 // out as a plain loop.
 #include <gtest/gtest.h>
 
@@ -145,7 +145,7 @@ TEST(Dropout, KeepsAboutHalfScaledByTwoAndIsIdentityInEval) {
   for (int64_t i = 0; i < out.size(); ++i) ASSERT_EQ(out.data()[i], 1.f);
 }
 
-// SPEC §1 written out: b_i = a_i / (k + alpha/n * sum_{j=max(0,i-n/2)}^{min(N-1,i+n/2)} a_j^2)^beta
+// docs/spec.md §1 written out: b_i = a_i / (k + alpha/n * sum_{j=max(0,i-n/2)}^{min(N-1,i+n/2)} a_j^2)^beta
 TEST(Lrn, MatchesTheFormulaOfSpec) {
   const int n = 2, c = 12, h = 4, w = 5;
   Lrn l("norm", LrnParams{});  // k=2, n=5, alpha=1e-4, beta=0.75

@@ -1,4 +1,4 @@
-// Our blocked LRN kernels (src/layers/lrn_blocked.cpp) against SPEC's formula written out, and
+// Our blocked LRN kernels (src/kernels/lrn_blocked.cpp) against the formula of docs/spec.md §1 written out, and
 // their backward against finite differences of their forward, for both channel blockings,
 // window sizes 5 and 3, and channels spanning several blocks (the window crosses blocks).
 #include <gtest/gtest.h>
@@ -24,7 +24,7 @@ struct Case {
 };
 
 const Case kCases[] = {
-    {{5, 1e-4f, 0.75f, 2.f}, 8, 2, 24, 7},   // SPEC's LRN, three blocks of 8
+    {{5, 1e-4f, 0.75f, 2.f}, 8, 2, 24, 7},   // docs/spec.md's LRN, three blocks of 8
     {{5, 2.f, 0.75f, 2.f}, 16, 2, 32, 5},    // a large alpha: the window's term dominates
     {{3, 0.3f, 0.75f, 1.f}, 8, 1, 16, 6},    // another window and k (Caffe's k = 1)
 };

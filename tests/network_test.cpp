@@ -90,14 +90,14 @@ TEST(Network, InferenceOnlyKeepsItsLogitsAndRefusesToTrain) {
       const Tensor& lb = b.forward(x, Mode::eval);
       for (int64_t i = 0; i < la.size(); ++i) ASSERT_EQ(la.data()[i], lb.data()[i]) << batch << " " << i;
     }
-    EXPECT_THROW(b.params_changed(), UserError);
+    EXPECT_THROW(b.params_changed(), InternalError);
     Tensor x = Tensor::plain(b.input_shape(2));
-    EXPECT_THROW(b.forward(x, Mode::train), UserError);
+    EXPECT_THROW(b.forward(x, Mode::train), InternalError);
   }
 }
 
 // Under AVX2 torchvision's conv1 pads its input explicitly, 8 images at a time in inference
-// (src/layers/conv.cpp): a batch of 11 (runs of 8 and 3) gives each image's batch-1 logits.
+// (src/kernels/conv_padded.cpp): a batch of 11 (runs of 8 and 3) gives each image's batch-1 logits.
 TEST(Network, BatchInRunsOfPaddedImagesEqualsImageByImage) {
   const ArchSpec& arch = arch_by_name("alexnet-torchvision");
   Network net(arch, 10);

@@ -1,4 +1,4 @@
-"""The three AlexNets of SPEC §1 in PyTorch, row for row as src/model/arch.cpp: the oracle for
+"""The three AlexNets of docs/spec.md §1 in PyTorch, row for row as src/model/arch.cpp: the oracle for
 tools/make_golden.py and the peer for bench/compare.py. Never used by the product."""
 import torch
 import torch.nn as nn

@@ -1,4 +1,4 @@
-// Data sets (SPEC §4): an image folder in the ImageNet layout (root/<class>/<image>, classes
+// Data sets (docs/spec.md §4): an image folder in the ImageNet layout (root/<class>/<image>, classes
 // sorted), a list file of `path label` lines (Caffe's convention), and MNIST/Fashion-MNIST IDX
 // files (gzipped or not). One path names a data set; its kind is detected from what is there.
 // Everything that can be checked without decoding images (missing files, empty folders, bad

@@ -1,4 +1,4 @@
-// Validation data held out of the training set (SPEC §3): when no validation set is given,
+// Validation data held out of the training set (docs/spec.md §3): when no validation set is given,
 // weights, early stopping and lr drops are chosen on a stratified share of the training data,
 // so that the test split is looked at once, at the end. The split depends only on the data
 // set, the fraction and the seed: a resumed run and every MPI rank draw the same one.

@@ -1,4 +1,4 @@
-// Statistics of a training set for the input pipeline (SPEC §2): the mean image (S x S, the
+// Statistics of a training set for the input pipeline (docs/spec.md §2): the mean image (S x S, the
 // paper's mean subtraction), the per-channel mean and std (0-255), and the eigen-decomposition
 // of the RGB covariance (0-1 scale) for fancy-PCA colour noise.
 #pragma once

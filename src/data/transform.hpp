@@ -1,4 +1,4 @@
-// SPEC §2's transforms from an S x S image (already brought to the shorter side S and centre
+// docs/spec.md §2's transforms from an S x S image (already brought to the shorter side S and centre
 // cropped) to the network's float input C x C:
 //   training: a random C x C crop, a horizontal flip with probability 1/2, fancy-PCA colour
 //             noise (sum_i alpha_i lambda_i p_i, alpha_i ~ N(0, 0.1^2) per image and use);
@@ -23,7 +23,7 @@ struct Crop {
 };
 
 // RGB covariance of the training pixels on the 0-1 scale: eigenvalues and eigenvectors
-// (vectors[i] is p_i). Defaults: ImageNet's (SPEC §2).
+// (vectors[i] is p_i). Defaults: ImageNet's (docs/spec.md §2).
 struct ColorPca {
   std::array<float, 3> values{0.2175f, 0.0188f, 0.0045f};
   std::array<std::array<float, 3>, 3> vectors{{{-0.5675f, -0.5808f, -0.5836f},
@@ -42,7 +42,7 @@ struct TransformConfig {
   std::vector<float> mean_image;  // optional: S x S x 3 (HWC, 0-255); replaces norm.mean
 };
 
-// The test-time transform: SPEC §2's sizes for the architecture, the given normalisation (the
+// The test-time transform: docs/spec.md §2's sizes for the architecture, the given normalisation (the
 // weights') or else the architecture's default.
 TransformConfig test_transform(const ArchSpec& arch, const std::optional<Normalization>& norm,
                                const std::vector<float>& mean_image);

@@ -1,4 +1,4 @@
-// Weight files in the formats users have, all read into one form (tensors by SPEC name, and
+// Weight files in the formats users have, all read into one form (tensors by the names of docs/spec.md §1, and
 // metadata): safetensors (ours and converted torchvision ones), PyTorch .pth/.pt zip state
 // dicts, and ONNX models (matched onto an architecture, formats/onnx_import.hpp). The format
 // is told by the file's first bytes, not its name.

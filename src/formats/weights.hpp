@@ -1,4 +1,4 @@
-// Weights of a Network as safetensors, with SPEC §1's tensor names, plus what travels with
+// Weights of a Network as safetensors, with docs/spec.md §1's tensor names, plus what travels with
 // them in the metadata: the architecture, class names and input normalisation.
 #pragma once
 #include <optional>
@@ -13,7 +13,7 @@ namespace alexnet {
 struct ModelInfo {
   std::string arch;
   std::vector<std::string> class_names;  // may be empty
-  std::optional<Normalization> norm;     // absent: the architecture's default (SPEC §2)
+  std::optional<Normalization> norm;     // absent: the architecture's default (docs/spec.md §2)
   std::vector<float> mean_image;         // optional S x S x 3 (HWC, 0-255): the paper's mean
 };
 

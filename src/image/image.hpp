@@ -1,6 +1,6 @@
 // Decoded images: 8-bit RGB, interleaved (HWC). Decoding is OpenCV's imgcodecs (JPEG incl.
 // progressive and CMYK, PNG incl. palette/16-bit/alpha, BMP, WebP, TIFF, PGM/PPM), then brought
-// to SPEC §2's form: grayscale repeated to RGB, alpha dropped, 16-bit scaled to 8-bit, the EXIF
+// to docs/spec.md §2's form: grayscale repeated to RGB, alpha dropped, 16-bit scaled to 8-bit, the EXIF
 // orientation applied. Absurd dimensions are refused from the header (image/image_header.hpp),
 // before pixels are decoded.
 #pragma once

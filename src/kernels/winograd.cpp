@@ -166,7 +166,7 @@ bool Winograd::supports(const WinogradShape& s, int block) {
 }
 
 Winograd::Winograd(const WinogradShape& s, int block) : s_(s), block_(block) {
-  if (!supports(s, block)) fail("Winograd: unsupported shape");
+  if (!supports(s, block)) internal_error("Winograd: a shape it does not support");
   tile_ = kAlpha - s.kernel + 1;
   oh_ = s.height + 2 * s.pad - s.kernel + 1;
   ow_ = s.width + 2 * s.pad - s.kernel + 1;

@@ -9,7 +9,7 @@
 // worth of channels, which the compiler vectorises; the 36 independent channel products of
 // each tile are one batched matrix product on oneDNN's matmul.
 // Activations are in the CPU's blocked layout (nChw8c or nChw16c) on both sides. Training's
-// backward-data pass is such a forward too, of the turned filters (Conv::setup_winograd);
+// backward-data pass is such a forward too, of the turned filters (kernels/conv_winograd.hpp);
 // its weight gradients run the transforms the other way (backward_weights).
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>

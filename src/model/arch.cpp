@@ -80,18 +80,28 @@ const ArchSpec kMini{
         {"fc7", "fc7", 512,      Y, 0.5f, 1.f},
         {"fc8", "fc8", kClasses, N, 0.5f, 0.f},
     },
-    InitKind::kaiming,  // the paper's init does not learn on this net (SPEC §1)
+    InitKind::kaiming,  // the paper's init does not learn on this net (docs/spec.md §1)
     {},
     true};
 
+// Every architecture, in the order the help text lists them.
+const ArchSpec* const kAll[] = {&kAlexNet, &kTorchvision, &kMini, &kCaffe};
+
 }  // namespace
 
-std::vector<std::string> arch_names() { return {kAlexNet.name, kTorchvision.name, kMini.name, kCaffe.name}; }
+std::vector<std::string> arch_names() {
+  std::vector<std::string> names;
+  for (const ArchSpec* a : kAll) names.push_back(a->name);
+  return names;
+}
 
 const ArchSpec& arch_by_name(const std::string& name) {
-  for (const ArchSpec* a : {&kAlexNet, &kTorchvision, &kMini, &kCaffe})
+  std::string known;
+  for (const ArchSpec* a : kAll) {
     if (a->name == name) return *a;
-  fail("unknown architecture '" + name + "' (expected alexnet, alexnet-torchvision, alexnet-mini or alexnet-caffe)");
+    known += (known.empty() ? "" : ", ") + a->name;
+  }
+  fail("unknown architecture '" + name + "' (expected one of " + known + ")");
 }
 
 }  // namespace alexnet

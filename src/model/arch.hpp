@@ -1,4 +1,4 @@
-// The three AlexNets as tables, one row per layer, to be read against the paper (SPEC §1).
+// The three AlexNets as tables, one row per layer, to be read against the paper (docs/spec.md §1).
 #pragma once
 #include <array>
 #include <string>
@@ -40,7 +40,7 @@ struct ArchSpec {
   std::vector<ConvRow> convs;
   std::vector<FcRow> fcs;
   InitKind default_init;
-  Normalization default_norm;  // used when weights carry none (SPEC §2), in input channel order
+  Normalization default_norm;  // used when weights carry none (docs/spec.md §2), in input channel order
   bool default_norm_from_data;  // alexnet-mini: the data set's own statistics
   float lrn_k = 2.f;            // LRN's bias k: 2 in the paper, 1 in Caffe's bvlc_alexnet
   bool bgr = false;             // input channels B, G, R (Caffe) instead of R, G, B

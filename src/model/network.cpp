@@ -23,10 +23,15 @@ double now_ms() {
              std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 std::string join(const char* a, const char* b) { return std::string(a) + b; }
+std::string join_names(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
 }  // namespace
 
 Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(classes) {
-  if (classes < 1) fail("--classes must be at least 1, got " + std::to_string(classes));
+  if (classes < 1) fail(arch.name + ": the number of classes must be at least 1, got " + std::to_string(classes));
   // The table, row by row: conv (+ReLU) [, LRN] [, max pool] ... flatten, [dropout,] fc (+ReLU).
   int channels = 3;
   for (const ConvRow& r : arch.convs) {
@@ -122,13 +127,13 @@ void Network::set_inference_only() {
 }
 
 void Network::params_changed() {
-  if (inference_only_) fail(arch_.name + ": the weights of an inference-only network cannot change");
+  if (inference_only_) internal_error(arch_.name + ": the weights of an inference-only network cannot change");
   for (auto& l : layers_) l->params_changed();
 }
 
 void Network::prepare(const md& input, Mode mode) {
   if (prepared_ && input == prepared_input_ && mode == prepared_mode_) return;
-  if (mode == Mode::train && inference_only_) fail(arch_.name + ": an inference-only network cannot train");
+  if (mode == Mode::train && inference_only_) internal_error(arch_.name + ": an inference-only network cannot train");
   if (mode == Mode::train) ensure_training_state();
   acts_.clear();
   act_mds_.clear();
@@ -212,7 +217,7 @@ const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key,
 }
 
 void Network::backward(const std::function<void(const std::vector<Param*>&)>& after_layer) {
-  if (!prepared_ || prepared_mode_ != Mode::train) fail("backward() needs a forward in train mode");
+  if (!prepared_ || prepared_mode_ != Mode::train) internal_error("backward() needs a forward in train mode");
   const size_t first = first_trainable();
   for (size_t i = layers_.size(); i-- > first;) {
     const Tensor d_out(act_mds_[i + 1], diff_buf_[(i + 1) % 2].get());
@@ -230,8 +235,8 @@ void Network::backward(const std::function<void(const std::vector<Param*>&)>& af
 Tensor Network::output_of(const std::string& layer) const {
   for (size_t i = layers_.size(); i-- > 0;)
     if (layers_[i]->name() == layer) {
-      if (acts_.empty()) fail("output_of(" + layer + "): no forward yet");
-      if (!act_valid_[i + 1]) fail("output_of(" + layer + "): not kept in inference (keep_output first)");
+      if (acts_.empty()) internal_error("output_of(" + layer + "): no forward yet");
+      if (!act_valid_[i + 1]) internal_error("output_of(" + layer + "): not kept in inference (keep_output first)");
       return to_plain(acts_[i + 1]);
     }
   fail("unknown layer '" + layer + "'");
@@ -253,7 +258,7 @@ void Network::freeze(const std::vector<std::string>& names) {
   for (const std::string& n : names) {
     auto it = std::find_if(layers_.begin(), layers_.end(), [&](auto& l) { return l->name() == n; });
     if (it == layers_.end() || (*it)->params().empty())
-      fail("--freeze: '" + n + "' is not a layer with weights of " + arch_.name);
+      fail("'" + n + "' is not a layer with weights of " + arch_.name + " (one of " + join_names(layers_with_params()) + ")");
     (*it)->set_frozen(true);
   }
   prepared_ = false;

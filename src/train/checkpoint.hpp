@@ -1,4 +1,4 @@
-// A training checkpoint: one safetensors file with the weights (SPEC names), the momenta
+// A training checkpoint: one safetensors file with the weights (the names of docs/spec.md §1), the momenta
 // ("momentum/<name>") and, in the metadata, the model info and the run's state as JSON (epoch,
 // step, lr, schedule, seed, running sums). Written atomically: a run killed at any moment
 // leaves the previous complete checkpoint in place.

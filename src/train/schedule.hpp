@@ -1,4 +1,4 @@
-// Learning-rate schedules (SPEC §3): the paper's "divide by 10 when the validation error stops
+// Learning-rate schedules (docs/spec.md §3): the paper's "divide by 10 when the validation error stops
 // improving" (with patience and a maximum number of drops), steps at given epochs, a fixed lr,
 // and a cosine decay. The state is a few numbers that checkpoints save.
 #pragma once

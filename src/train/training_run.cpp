@@ -151,7 +151,7 @@ void TrainingRun::open_data() {
 }
 
 // The input transform: statistics from --stats, else the data set's own (alexnet-mini) or the
-// architecture's defaults (ImageNet's, SPEC §2).
+// architecture's defaults (ImageNet's, docs/spec.md §2).
 void TrainingRun::make_transform() {
   tf_.resize = arch_.resize;
   tf_.crop = arch_.crop;

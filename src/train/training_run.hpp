@@ -1,4 +1,4 @@
-// One training run (SPEC §3), as llm.c keeps its loop: set up (data, transform, network,
+// One training run (docs/spec.md §3), as llm.c keeps its loop: set up (data, transform, network,
 // or the state of a killed run), then for each epoch: steps of forward, loss, backward, SGD;
 // then validate, adjust the lr, keep the best weights, checkpoint, log.
 //
