@@ -3,6 +3,7 @@
 #include <cmath>
 #include <tuple>
 
+#include "kernels/lrn_kernels.hpp"
 #include "model/network.hpp"
 #include "tensor/layout.hpp"
 #include "train/sgd.hpp"
@@ -167,6 +168,28 @@ TEST(Network, EveryConvPoolAndLrnGetsADirectKernel) {
           EXPECT_NE(kernel.find(cpu_isa_name()), std::string::npos);  // jit:avx2, jit_wino_4x3:avx512_core
         }
       }
+}
+
+}  // namespace
+}  // namespace alexnet
+
+namespace alexnet {
+namespace {
+
+// A broken invariant is not the user's mistake: asking a kernel for a pass it does not compute
+// throws InternalError (exit 3 in main), saying it is a bug and where, never a UserError.
+TEST(Errors, ABrokenInvariantIsAnInternalErrorThatSaysWhere) {
+  BlockedLrn lrn(LrnParams{}, 8);
+  Tensor t = Tensor::plain({1, 8, 2, 2});
+  try {
+    lrn.backward_weights(t, t);
+    FAIL() << "no error";
+  } catch (const UserError&) {
+    FAIL() << "a bug reported as the user's mistake";
+  } catch (const InternalError& e) {
+    EXPECT_NE(std::string(e.what()).find("internal error (a bug) at src/kernels/kernel.cpp:"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "infer/inference_model.hpp"
 #include "data/dataset.hpp"
 #include "formats/weights.hpp"
 #include "tensor/engine.hpp"
+#include "infer/eval_report.hpp"
 #include "infer/evaluate.hpp"
 
 namespace alexnet::cli {
@@ -34,9 +36,8 @@ void add_eval(CLI::App& app) {
   c->add_option("--workers", o->workers, "data loading threads")->capture_default_str();
   c->add_option("--limit", o->limit, "only the first N samples");
   c->callback([o] {
-    set_threads(o->threads);
-    LoadedModel m = load_model(o->weights, o->arch);
-    m.net->set_inference_only();
+    const InferenceModel im = open_for_inference(o->weights, o->arch, o->threads);
+    const LoadedModel& m = im.loaded;
     auto data = align_classes(open_dataset(o->data, o->kind, DatasetSplit::test), m.info.class_names);
     EvalOptions eo;
     eo.batch = o->batch;
@@ -44,51 +45,11 @@ void add_eval(CLI::App& app) {
     eo.ten_crop = o->ten_crop;
     eo.strict = o->strict;
     eo.progress = !o->json && isatty(STDERR_FILENO);
-    const TransformConfig tf = test_transform(m.net->arch(), m.info.norm, m.info.mean_image);
     data = take_prefix(std::move(data), o->limit);
-    const EvalResult r = evaluate(*m.net, *data, tf, eo);
-    const int k = m.net->classes();
-    auto name = [&](int i) {
-      return i < static_cast<int>(m.info.class_names.size()) ? m.info.class_names[i] : std::to_string(i);
-    };
-    if (o->json) {
-      nlohmann::json j = {{"weights", o->weights}, {"data", o->data}, {"samples", r.samples},
-                          {"ten_crop", o->ten_crop}, {"loss", r.loss}, {"top1_error", r.top1_error},
-                          {"top5_error", r.top5_error}, {"skipped", r.failed}};
-      if (k <= 20) {
-        std::vector<std::vector<int64_t>> cm(k);
-        for (int t = 0; t < k; ++t) cm[t].assign(r.confusion.counts.begin() + t * k, r.confusion.counts.begin() + (t + 1) * k);
-        j["confusion"] = cm;
-      }
-      std::printf("%s\n", j.dump().c_str());
-      return;
-    }
-    std::printf("%s on %s (%lld samples, %s):\n  top-1 error %.2f%%  (accuracy %.2f%%)\n  top-5 error %.2f%%\n  loss %.4f\n",
-                o->weights.c_str(), o->data.c_str(), static_cast<long long>(r.samples),
-                o->ten_crop ? "10 crops" : "centre crop", 100 * r.top1_error, 100 * (1 - r.top1_error),
-                100 * r.top5_error, r.loss);
-    if (!r.failed.empty()) {
-      std::printf("  skipped %zu files that do not decode:\n", r.failed.size());
-      for (auto& f : r.failed) std::printf("    %s\n", f.c_str());
-    }
-    if (k <= 20) {
-      std::printf("\n  %-14s %8s %8s\n", "class", "samples", "accuracy");
-      for (int t = 0; t < k; ++t) {
-        int64_t total = 0;
-        for (int p = 0; p < k; ++p) total += r.confusion.counts[t * k + p];
-        if (total == 0) continue;
-        std::printf("  %-14s %8lld %7.2f%%\n", name(t).substr(0, 14).c_str(), static_cast<long long>(total),
-                    100.0 * r.confusion.counts[t * k + t] / total);
-      }
-      std::printf("\n  confusion matrix (rows: true class, columns: predicted)\n  %4s", "");
-      for (int p = 0; p < k; ++p) std::printf(" %5d", p);
-      std::printf("\n");
-      for (int t = 0; t < k; ++t) {
-        std::printf("  %4d", t);
-        for (int p = 0; p < k; ++p) std::printf(" %5lld", static_cast<long long>(r.confusion.counts[t * k + p]));
-        std::printf("   %s\n", name(t).c_str());
-      }
-    }
+    const EvalResult r = evaluate(*m.net, *data, im.transform, eo);
+    const EvalReport about{o->weights, o->data, o->ten_crop, m.info.class_names};
+    if (o->json) std::printf("%s\n", eval_json(r, about).dump().c_str());
+    else print_eval_report(r, about);
   });
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/commands.hpp"
+#include "infer/inference_model.hpp"
 #include "data/dataset.hpp"
 #include "data/transform.hpp"
 #include "formats/npy.hpp"
@@ -55,12 +56,9 @@ void add_features(CLI::App& app) {
   c->add_option("--out", *out, "output .npy ([N, D] float32); the file names go to OUT.txt")->required();
   c->add_option("images", s->images, "image files");
   c->callback([s, out] {
-    set_threads(s->threads);
-    LoadedModel m = load_model(s->weights, s->arch);
-    m.net->set_inference_only();
+    const InferenceModel m = open_for_inference(s->weights, s->arch, s->threads);
     auto data = open_source(*s, s->images);
-    const Features f = extract_features(*m.net, *data, test_transform(m.net->arch(), m.info.norm, m.info.mean_image),
-                                        s->layer, s->batch, s->workers);
+    const Features f = extract_features(m.net(), *data, m.transform, s->layer, s->batch, s->workers);
     for (const auto& e : f.failed) std::fprintf(stderr, "skipped: %s\n", e.c_str());
     if (f.rows == 0) fail("no input could be decoded");
     write_npy(*out, {f.rows, f.dim}, f.values.data());
@@ -84,15 +82,12 @@ void add_similar(CLI::App& app) {
   c->add_option("--png", *png, "picture: one row per query, then its neighbours")->capture_default_str();
   c->add_option("images", s->images, "the collection: image files (or --data)");
   c->callback([s, queries, k, png] {
-    set_threads(s->threads);
     if (*k < 1) fail("--topk must be at least 1");
-    LoadedModel m = load_model(s->weights, s->arch);
-    m.net->set_inference_only();
-    const TransformConfig tf = test_transform(m.net->arch(), m.info.norm, m.info.mean_image);
+    const InferenceModel m = open_for_inference(s->weights, s->arch, s->threads);
     auto data = open_source(*s, s->images);
-    const Features coll = extract_features(*m.net, *data, tf, s->layer, s->batch, s->workers);
+    const Features coll = extract_features(m.net(), *data, m.transform, s->layer, s->batch, s->workers);
     auto qdata = files_dataset(*queries);
-    const Features q = extract_features(*m.net, *qdata, tf, s->layer, s->batch, 1);
+    const Features q = extract_features(m.net(), *qdata, m.transform, s->layer, s->batch, 1);
     for (const auto& e : q.failed) fail(e);
     if (coll.rows == 0) fail("the collection holds no image that decodes");
     std::vector<Image> tiles;

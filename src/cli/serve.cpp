@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "infer/inference_model.hpp"
 #include "image/image.hpp"
 #include "infer/prediction.hpp"
 #include "serve/server.hpp"
@@ -50,13 +51,11 @@ void add_serve(CLI::App& app) {
     // Many requests decode at once here, so one image may be at most 40 megapixels (an 8K
     // photo), not the 100 of the command-line tools: 16 of the largest then stay under 2 GB.
     set_max_image_pixels(40'000'000);
-    set_threads(o->threads);
-    LoadedModel m = load_model(o->weights, o->arch);
-    m.net->set_inference_only();
-    if (!o->labels.empty()) o->cfg.class_names = read_class_names(o->labels, m.net->classes());
-    const std::string arch = m.net->arch().name;
+    InferenceModel m = open_for_inference(o->weights, o->arch, o->threads);
+    if (!o->labels.empty()) o->cfg.class_names = m.class_names(o->labels);
+    const std::string arch = m.net().arch().name;
 
-    InferenceServer server(std::move(m), o->cfg);
+    InferenceServer server(std::move(m.loaded), o->cfg);
     const int port = server.bind();
     std::printf("serving %s (%s) on http://%s:%d/  (POST /predict, /features; SIGTERM stops)\n", o->weights.c_str(),
                 arch.c_str(), o->cfg.host.c_str(), port);

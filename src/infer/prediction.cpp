@@ -5,6 +5,8 @@
 #include <numeric>
 
 #include "data/loader.hpp"
+#include "formats/npy.hpp"
+#include "tensor/tensor.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
@@ -15,6 +17,33 @@ std::vector<float> image_input(const Image& img, const TransformConfig& tf, bool
   Rng unused(0);  // the test-time path draws nothing
   Loader::transform_sample(square, tf, false, ten_crop, unused, x.data());
   return x;
+}
+
+PredictInput read_predict_input(const std::string& path, const std::string& arch, int crop,
+                                const TransformConfig& tf, bool ten_crop) {
+  PredictInput in;
+  if (!path.ends_with(".npy")) {
+    try {
+      in.views = ten_crop ? 10 : 1;
+      in.x = image_input(decode_image(path), tf, ten_crop);
+      in.samples = 1;
+      return in;
+    } catch (const DecodeError& e) {
+      fail(e.what());
+    }
+  }
+  NamedTensor t = read_npy(path);
+  std::vector<int64_t> s = t.shape;
+  if (s.size() == 3) s.insert(s.begin(), 1);
+  if (s.size() != 4 || s[1] != 3 || s[2] != crop || s[3] != crop) {
+    const std::string c = std::to_string(crop);
+    fail(path + ": shape " + shape_str(t.shape) + " does not fit " + arch + ", which takes [N, 3, " + c + ", " + c +
+         "] or [3, " + c + ", " + c + "]");
+  }
+  if (s[0] < 1) fail(path + ": holds no samples");
+  in.samples = static_cast<int>(s[0]);
+  in.x = std::move(t.data);
+  return in;
 }
 
 std::vector<ClassScore> top_classes(const float* probs, int classes, int k) {

@@ -15,6 +15,16 @@ namespace alexnet {
 // centre S x S, its centre crop. With ten_crop, the 10 crops one after another.
 std::vector<float> image_input(const Image& img, const TransformConfig& tf, bool ten_crop = false);
 
+// One input file of `alexnet predict`: an image through the test-time path (10 views with
+// ten_crop), or a .npy tensor fed as it is ([3, C, C] or [N, 3, C, C], already normalised).
+// `crop` is the network's input side C. A file that does not fit is a UserError naming it.
+struct PredictInput {
+  std::vector<float> x;  // [samples * views, 3, C, C]
+  int samples = 0, views = 1;
+};
+PredictInput read_predict_input(const std::string& path, const std::string& arch, int crop,
+                                const TransformConfig& tf, bool ten_crop);
+
 struct ClassScore {
   int index;
   float prob;
