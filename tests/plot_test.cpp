@@ -30,3 +30,34 @@ TEST(Plot, ChartsDrawWithoutNegativeErrors) {
 
 }  // namespace
 }  // namespace alexnet
+
+namespace alexnet {
+namespace {
+
+// A loss from 0.93 down to 0.21 spans less than a decade: 1-2-5 would label only 0.5 and 1
+// (and 0.2), so the axis takes 1-2-3-5 or denser; across decades 1-2-5 stays.
+TEST(Plot, LogTicksLabelAnAxisWithinADecade) {
+  EXPECT_EQ(log_ticks(0.21, 0.93), (std::vector<double>{0.3, 0.4, 0.5, 0.6, 0.8}));
+  const auto t = log_ticks(0.25, 0.9);
+  EXPECT_GE(t.size(), 4u);
+  EXPECT_EQ(log_ticks(0.01, 10), (std::vector<double>{0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10}));
+}
+
+// A caption longer than its image wraps, after a '/' or a space, instead of being cut.
+TEST(Plot, CaptionsWrapToTheImagesWidth) {
+  const std::string text = "32 conv1 kernels 5x5x3 of runs/fashion-mnist/best.safetensors";
+  const auto lines = wrap_text(text, 200);
+  ASSERT_GE(lines.size(), 2u);
+  std::string joined;
+  for (const auto& l : lines) joined += l;
+  EXPECT_EQ(joined, "32 conv1 kernels 5x5x3 ofruns/fashion-mnist/best.safetensors");  // the spaces at breaks go
+  EXPECT_EQ(lines.back(), "best.safetensors");
+  Image img;
+  img.height = img.width = 200;
+  img.rgb.assign(200 * 200 * 3, 0);
+  EXPECT_EQ(caption(img, text).height, 200 + 6 + 16 * static_cast<int>(lines.size()));
+  EXPECT_EQ(wrap_text("short", 200), std::vector<std::string>{"short"});
+}
+
+}  // namespace
+}  // namespace alexnet

@@ -1,17 +1,12 @@
 // alexnet prepare SRC DST: a copy of an image data set brought to the shorter side S and
-// centre-cropped, as the paper did before training, so that training reads small files.
-// Parallel, resumable (files already in DST are kept), atomic per file; files that do not
-// decode are skipped and listed in DST/failed.txt.
-#include <atomic>
+// centre-cropped (data/prepare.hpp).
 #include <cstdio>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
 #include "cli/commands.hpp"
 #include "data/dataset.hpp"
+#include "data/prepare.hpp"
 #include "model/arch.hpp"
-#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
 namespace alexnet::cli {
@@ -43,45 +38,12 @@ void add_prepare(CLI::App& app) {
     const bool idx = data->kind() == "idx";
     const int s = o->size > 0 ? o->size : idx ? 0 : arch_by_name(o->arch).resize;
     fs::create_directories(o->dst);
-    std::vector<std::string> names = data->class_names();
-    for (auto& n : names)  // a class name becomes a folder name: no separators
-      for (char& ch : n)
-        if (ch == '/' || ch == '\\') ch = '-';
-    for (const auto& n : names) fs::create_directories(fs::path(o->dst) / n);
-    std::atomic<int64_t> next{0}, written{0}, kept{0};
-    std::mutex mu;
-    std::vector<std::string> failed;
-    auto out_path = [&](int64_t i) {
-      const std::string stem = idx ? std::to_string(i) : fs::path(data->name_of(i)).stem().string();
-      return (fs::path(o->dst) / names[data->label(i)] / (stem + (idx ? ".png" : ".jpg"))).string();
-    };
-    std::vector<std::thread> threads;
-    for (int w = 0; w < std::max(1, o->workers); ++w)
-      threads.emplace_back([&] {
-        for (int64_t i; (i = next++) < data->size();) {
-          const std::string dst = out_path(i);
-          if (fs::exists(dst)) { ++kept; continue; }
-          try {
-            const Image img = s > 0 ? resize_shorter_center(data->read(i), s) : data->read(i);
-            write_file_atomic(dst, encode_image(img, idx ? ".png" : ".jpg", o->quality, dst));
-            ++written;
-          } catch (const DecodeError& e) {
-            std::lock_guard<std::mutex> lock(mu);
-            failed.push_back(e.what());
-          }
-          const int64_t done = written + kept + static_cast<int64_t>(failed.size());
-          if (done % 500 == 0) std::fprintf(stderr, "\r  %lld/%lld", static_cast<long long>(done), static_cast<long long>(data->size()));
-        }
-      });
-    for (auto& t : threads) t.join();
-    std::string list;
-    for (const auto& f : failed) list += f + "\n";
-    write_file_atomic((fs::path(o->dst) / "failed.txt").string(), list);
-    std::fprintf(stderr, "\r");
-    std::printf("%s -> %s at %s: %lld written, %lld already there, %zu skipped (listed in %s/failed.txt)\n",
+    const PrepareResult r = prepare_dataset(*data, o->dst, s, o->quality, o->workers);
+    std::printf("%s -> %s at %s: %lld written, %lld already there, %lld skipped (listed in %s/failed.txt)\n",
                 o->src.c_str(), o->dst.c_str(),
-                s > 0 ? (std::to_string(s) + "x" + std::to_string(s)).c_str() : "their own size", static_cast<long long>(written.load()),
-                static_cast<long long>(kept.load()), failed.size(), o->dst.c_str());
+                s > 0 ? (std::to_string(s) + "x" + std::to_string(s)).c_str() : "their own size",
+                static_cast<long long>(r.written), static_cast<long long>(r.kept), static_cast<long long>(r.skipped),
+                o->dst.c_str());
   });
 }
 

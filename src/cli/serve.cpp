@@ -1,29 +1,18 @@
 // alexnet serve: the weights loaded once, classification over HTTP (serve/server.hpp).
 // SIGTERM or SIGINT stops accepting, answers the requests in flight, and exits 0.
-#include <cerrno>
-#include <csignal>
+#include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <unistd.h>
-#include <thread>
 
 #include "cli/commands.hpp"
 #include "infer/inference_model.hpp"
 #include "image/image.hpp"
 #include "infer/prediction.hpp"
 #include "serve/server.hpp"
+#include "serve/until_signal.hpp"
 #include "tensor/engine.hpp"
 #include "util/error.hpp"
 
 namespace alexnet::cli {
-
-namespace {
-int stop_pipe = -1;
-void on_stop_signal(int sig) {
-  const unsigned char b = static_cast<unsigned char>(sig);
-  if (write(stop_pipe, &b, 1) < 0) _exit(1);
-}
-}  // namespace
 
 void add_serve(CLI::App& app) {
   auto* c = app.add_subcommand("serve", "classify images over HTTP (a page at /, POST /predict, /features)");
@@ -60,31 +49,7 @@ void add_serve(CLI::App& app) {
     std::printf("serving %s (%s) on http://%s:%d/  (POST /predict, /features; SIGTERM stops)\n", o->weights.c_str(),
                 arch.c_str(), o->cfg.host.c_str(), port);
     std::fflush(stdout);
-    // The signal handler only writes to a pipe (all it may safely do, on whatever thread the
-    // signal lands); this thread reads it and stops the server. Byte 0 means the server ended.
-    int fds[2];
-    if (pipe(fds) != 0) fail("serve: cannot create a pipe");
-    stop_pipe = fds[1];
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGINT, &sa, nullptr);
-    std::thread waiter([&] {
-      unsigned char sig = 0;
-      while (read(fds[0], &sig, 1) < 0 && errno == EINTR) {
-      }
-      if (sig == 0) return;
-      std::printf("signal %d: finishing the requests in flight\n", sig);
-      std::fflush(stdout);
-      server.stop();
-    });
-    server.run();
-    const unsigned char ended = 0;
-    if (write(fds[1], &ended, 1) < 0) std::perror("serve");
-    waiter.join();
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
+    serve_until_signal(server);
     const BatcherStats s = server.stats();
     std::printf("served %lld images in %lld batches (mean %.1f, largest %d), computing for %.1f s\n",
                 static_cast<long long>(s.samples), static_cast<long long>(s.batches),

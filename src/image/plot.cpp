@@ -55,10 +55,18 @@ std::vector<double> nice_ticks(double& lo, double& hi, int target) {
 }
 
 std::vector<double> log_ticks(double lo, double hi) {
+  // The sparsest mantissas that give four ticks: 1-2-5 over decades, denser within one.
+  const std::vector<std::vector<double>> mantissas = {{1, 2, 5}, {1, 2, 3, 5}, {1, 1.5, 2, 3, 4, 5, 6, 8}};
   std::vector<double> t;
-  for (double d = std::pow(10.0, std::floor(std::log10(lo))); d <= hi * 10; d *= 10)
-    for (double m : {1.0, 2.0, 5.0})
-      if (m * d >= lo * (1 - 1e-9) && m * d <= hi * (1 + 1e-9)) t.push_back(m * d);
+  for (const auto& ms : mantissas) {
+    t.clear();
+    for (int e = static_cast<int>(std::floor(std::log10(lo))); e <= std::ceil(std::log10(hi)); ++e)
+      for (double m : ms) {
+        const double v = e >= 0 ? m * std::pow(10.0, e) : m / std::pow(10.0, -e);  // 0.3, not 0.30000000000000004
+        if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) t.push_back(v);
+      }
+    if (t.size() >= 4) break;
+  }
   return t;
 }
 
@@ -149,11 +157,38 @@ Image grid(const std::vector<Image>& tiles, int columns, int zoom, int gap) {
   return from_mat(m);
 }
 
+std::vector<std::string> wrap_text(const std::string& text, int width) {
+  const auto fits = [&](const std::string& s) {
+    int baseline = 0;
+    return cv::getTextSize(s, cv::FONT_HERSHEY_SIMPLEX, 0.4, 1, &baseline).width <= width;
+  };
+  std::vector<std::string> lines;
+  std::string line;
+  for (char c : text) {
+    if (!line.empty() && !fits(line + c)) {
+      // Break after the last space or '/' of the line when there is one, else here.
+      const size_t at = line.find_last_of(" /");
+      const size_t keep = at == std::string::npos || at == 0 ? line.size() : at + 1;
+      lines.push_back(line.substr(0, keep));
+      line = line.substr(keep);
+    }
+    line += c;
+  }
+  if (!line.empty()) lines.push_back(line);
+  for (auto& l : lines)
+    while (!l.empty() && l.back() == ' ') l.pop_back();
+  return lines;
+}
+
 Image caption(const Image& img, const std::string& text) {
   cv::Mat m = to_mat(img);
-  cv::Mat out(m.rows + 22, m.cols, CV_8UC3, cv::Scalar(255, 255, 255));
+  const std::vector<std::string> lines = wrap_text(text, m.cols - 8);
+  const int line_height = 16;
+  cv::Mat out(m.rows + 6 + line_height * static_cast<int>(lines.size()), m.cols, CV_8UC3, cv::Scalar(255, 255, 255));
   m.copyTo(out(cv::Rect(0, 0, m.cols, m.rows)));
-  cv::putText(out, text, {4, m.rows + 15}, cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
+  for (size_t i = 0; i < lines.size(); ++i)
+    cv::putText(out, lines[i], {4, m.rows + 15 + line_height * static_cast<int>(i)}, cv::FONT_HERSHEY_SIMPLEX, 0.4,
+                cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
   return from_mat(out);
 }
 

@@ -23,7 +23,13 @@ std::vector<double> nice_ticks(double& lo, double& hi, int target);
 Image hstack(const std::vector<Image>& panels);
 // Tiles of equal size in a grid with a `gap`-pixel border, scaled up by `zoom` (nearest).
 Image grid(const std::vector<Image>& tiles, int columns, int zoom, int gap);
-// A caption strip under an image.
+// Ticks of a log axis over [lo, hi] (lo > 0): 1, 2, 5 x 10^k, or denser mantissas (1-2-3-5,
+// then 1-1.5-2-3-4-5-6-8) where those give fewer than four.
+std::vector<double> log_ticks(double lo, double hi);
+// A caption strip under an image, the text wrapped to its width (after a space or a '/'
+// where it can).
 Image caption(const Image& img, const std::string& text);
+// The lines `text` wraps to in the captions' font, none wider than `width` pixels.
+std::vector<std::string> wrap_text(const std::string& text, int width);
 
 }  // namespace alexnet

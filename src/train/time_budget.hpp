@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "model/arch.hpp"
-#include "train/trainer.hpp"
+#include "train/train_config.hpp"
 
 namespace alexnet {
 

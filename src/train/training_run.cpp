@@ -21,6 +21,9 @@
 #include "infer/filter_grid.hpp"
 #include "train/init_from.hpp"
 #include "infer/metrics.hpp"
+#include "train/layer_list.hpp"
+#include "train/progress.hpp"
+#include "train/rank_sums.hpp"
 #include "train/time_budget.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -33,39 +36,9 @@ using json = nlohmann::json;
 
 namespace {
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string fmt_time(double s) {
-  char b[32];
-  const int t = static_cast<int>(s);
-  if (t >= 3600) std::snprintf(b, sizeof b, "%dh%02dm", t / 3600, t / 60 % 60);
-  else std::snprintf(b, sizeof b, "%dm%02ds", t / 60, t % 60);
-  return b;
-}
-
 std::unique_ptr<Dataset> open_limited(const std::string& path, const std::string& kind,
                                       DatasetSplit split, int64_t limit) {
   return take_prefix(open_dataset(path, kind, split), limit);
-}
-
-// Compares a hash of the buffer across ranks: its 16-bit pieces have zero variance over the
-// ranks exactly when every rank holds the same bytes (sums of squares stay exact in doubles).
-bool same_on_all_ranks(Comm& cm, const float* v, int64_t n) {
-  uint64_t h = 1469598103934665603ull;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(v);
-  for (int64_t i = 0; i < n * 4; ++i) h = (h ^ bytes[i]) * 1099511628211ull;
-  double s[8];
-  for (int k = 0; k < 4; ++k) {
-    const double piece = static_cast<double>((h >> (16 * k)) & 0xffff);
-    s[k] = piece;
-    s[4 + k] = piece * piece;
-  }
-  cm.allreduce_sum(s, 8);
-  for (int k = 0; k < 4; ++k)
-    if (s[4 + k] * cm.size() != s[k] * s[k]) return false;
-  return true;
 }
 
 void append_line(const std::string& path, const json& j) {
@@ -79,12 +52,11 @@ void append_line(const std::string& path, const json& j) {
 
 // ---- setup -------------------------------------------------------------------------------
 
-TrainingRun::TrainingRun(TrainConfig cfg, bool resume, std::unique_ptr<LoadedModel> source)
-    : cfg_(std::move(cfg)), resume_(resume), cm_(comm()), leader_(cm_.leader()),
+TrainingRun::TrainingRun(TrainPlan plan)
+    : cfg_(std::move(plan.cfg)), resume_(plan.resume), cm_(comm()), leader_(cm_.leader()),
       arch_(arch_by_name(cfg_.arch)), schedule_(cfg_.schedule),  // checks the schedule's flags
-      source_(std::move(source)) {
-  if (!cfg_.init_from.empty() && !source_)
-    source_ = std::make_unique<LoadedModel>(load_model(cfg_.init_from, cfg_.arch));
+      source_(std::move(plan.source)) {
+  if (!cfg_.init_from.empty() && !resume_ && !source_) internal_error("a run from --init-from without its weights");
   cfg_path_ = cfg_.out + "/config.json", ckpt_path_ = cfg_.out + "/checkpoint.safetensors";
   log_path_ = cfg_.out + "/metrics.jsonl", best_path_ = cfg_.out + "/best.safetensors";
   set_threads(cfg_.threads);
@@ -95,7 +67,7 @@ TrainingRun::TrainingRun(TrainConfig cfg, bool resume, std::unique_ptr<LoadedMod
   net_->set_dropout(cfg_.dropout);
   if (source_ && !resume_) start_from_weights();
   source_.reset();  // a whole second network: not kept through training
-  if (!cfg_.freeze.empty()) net_->freeze(expand_layers(cfg_.freeze, "--freeze"));
+  if (!cfg_.freeze.empty()) net_->freeze(expand_layer_list(*net_, cfg_.freeze, "--freeze"));
   make_update_ranges();
   LoaderConfig lc;
   lc.batch = cfg_.batch;
@@ -112,6 +84,22 @@ TrainingRun::TrainingRun(TrainConfig cfg, bool resume, std::unique_ptr<LoadedMod
 }
 
 TrainingRun::~TrainingRun() = default;
+
+int run_training(TrainPlan plan) { return TrainingRun(std::move(plan)).run(); }
+
+// The one way the plan changes once the data and the network exist: `change` (fields of
+// config.json) is applied, and recorded with its reason in config.json and metrics.jsonl.
+// Only a new run amends its plan; a resumed one reads it, amendments included.
+void TrainingRun::amend_plan(const json& change, const std::string& why) {
+  json j = to_json(cfg_);
+  j.merge_patch(change);
+  const int64_t kill_after_steps = cfg_.kill_after_steps;  // a test hook, not in config.json
+  cfg_ = train_config_from_json(j);
+  cfg_.kill_after_steps = kill_after_steps;
+  cfg_.schedule.epochs = cfg_.epochs;  // the schedule's length follows the epochs
+  schedule_ = LrSchedule(cfg_.schedule);
+  cfg_.amendments.push_back({{"change", change}, {"why", why}});
+}
 
 // Data, checked before anything trains. Validation is --val, else a share of the training data
 // held out (never the test split: choosing weights and lr drops on it would make the test
@@ -143,10 +131,11 @@ void TrainingRun::open_data() {
     if (train_set_->size() < cm_.size())
       fail(cfg_.data + ": " + std::to_string(train_set_->size()) + " training samples, fewer than the " +
            std::to_string(cm_.size()) + " ranks");
-    if (leader_)
-      std::printf("note: %lld training samples, fewer than --batch %d: batches of %lld, one step per epoch\n",
-                  static_cast<long long>(train_set_->size()), cfg_.batch, static_cast<long long>(train_set_->size()));
-    cfg_.batch = static_cast<int>(train_set_->size());
+    const std::string n = std::to_string(train_set_->size());
+    const std::string why = n + " training samples, fewer than --batch " + std::to_string(cfg_.batch) +
+                            ": batches of " + n + ", one step per epoch";
+    if (leader_) std::printf("note: %s\n", why.c_str());
+    amend_plan({{"batch", train_set_->size()}}, why);
   }
 }
 
@@ -187,37 +176,12 @@ void TrainingRun::make_transform() {
 // --init-from: trained weights copied layer by layer; the classifier kept for the same classes.
 void TrainingRun::start_from_weights() {
   const std::vector<std::string> reinit = cfg_.reinit.empty() ? std::vector<std::string>{}
-                                                              : expand_layers(cfg_.reinit, "--reinit");
+                                                              : expand_layer_list(*net_, cfg_.reinit, "--reinit");
   const InitFromReport r = copy_trained_params(*source_->net, source_->info.class_names, *net_,
                                                train_set_->class_names(), cfg_.init_from, reinit);
   if (leader_) std::printf("init from %s: %s\n", cfg_.init_from.c_str(), describe(r).c_str());
-  cfg_.new_params = r.fresh;  // recorded in config.json: a resumed run applies the same lr_mult
-}
-
-// "conv1-conv5" (every layer with weights from conv1 to conv5, in network order) or "conv1,fc6".
-std::vector<std::string> TrainingRun::expand_layers(const std::string& spec, const std::string& flag) const {
-  const std::vector<std::string> with_weights = net_->layers_with_params();
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= spec.size()) {
-    const size_t end = std::min(spec.find(',', start), spec.size());
-    const std::string item = spec.substr(start, end - start);
-    const size_t dash = item.find('-');
-    auto pos = [&](const std::string& n) {
-      auto it = std::find(with_weights.begin(), with_weights.end(), n);
-      if (it == with_weights.end()) fail(flag + ": '" + n + "' is not a layer with weights of " + arch_.name);
-      return static_cast<size_t>(it - with_weights.begin());
-    };
-    if (dash == std::string::npos) {
-      out.push_back(with_weights[pos(item)]);
-    } else {
-      const size_t a = pos(item.substr(0, dash)), b = pos(item.substr(dash + 1));
-      if (a > b) fail(flag + ": '" + item + "' runs backwards");
-      for (size_t i = a; i <= b; ++i) out.push_back(with_weights[i]);
-    }
-    start = end + 1;
-  }
-  return out;
+  // A resumed run applies the same --lr-mult-new to the same parameters.
+  amend_plan({{"new_params", r.fresh}}, "--init-from " + cfg_.init_from + ": " + describe(r));
 }
 
 // The SGD step's ranges: every parameter that is not frozen, the re-initialised ones at
@@ -242,14 +206,14 @@ void TrainingRun::make_update_ranges() {
 // deterministic and a resumed run keeps the plan.
 void TrainingRun::plan_time_budget() {
   const BudgetPlan plan = plan_epochs(arch_, classes_, cfg_, train_set_->size(), val_set_ ? val_set_->size() : 0);
-  cfg_.epochs = cfg_.planned_epochs = plan.epochs;
-  cfg_.schedule.epochs = plan.epochs;
-  schedule_ = LrSchedule(cfg_.schedule);
-  if (leader_)
-    std::printf("time budget %s: a training step takes %.1f ms (%.0f images/s), validation %.1f s: %d epochs "
-                "planned (about %s)\n",
+  char why[256];
+  std::snprintf(why, sizeof why,
+                "time budget %s: a training step takes %.1f ms (%.0f images/s), validation %.1f s: %d epochs "
+                "planned (about %s)",
                 fmt_time(cfg_.time_budget_s).c_str(), 1000 * plan.step_seconds, cfg_.batch / plan.step_seconds,
                 plan.val_seconds, plan.epochs, fmt_time(plan.expected_seconds).c_str());
+  if (leader_) std::printf("%s\n", why);
+  amend_plan({{"epochs", plan.epochs}, {"planned_epochs", plan.epochs}}, why);
 }
 
 void TrainingRun::start_or_resume() {
@@ -257,7 +221,9 @@ void TrainingRun::start_or_resume() {
     if (leader_) {
       fs::create_directories(cfg_.out);
       write_file_atomic(cfg_path_, to_json(cfg_).dump(2) + "\n");
-      write_file_atomic(log_path_, "");
+      std::string amendments;  // the plan's changes open the log, each with its reason
+      for (const json& a : cfg_.amendments) amendments += json{{"type", "plan"}, {"change", a["change"]}, {"why", a["why"]}}.dump() + "\n";
+      write_file_atomic(log_path_, amendments);
       events_ = std::make_unique<EventWriter>(cfg_.out, 0);
     }
     return;
@@ -292,7 +258,8 @@ void TrainingRun::start_or_resume() {
 // ---- the loop ----------------------------------------------------------------------------
 
 int TrainingRun::run() {
-  tty_ = leader_ && isatty(STDOUT_FILENO);
+  progress_ = std::make_unique<Progress>(leader_, leader_ && isatty(STDOUT_FILENO), cfg_.print_every);
+  stuck_ = std::make_unique<StuckWatch>(cfg_.stuck_steps, classes_);
   if (leader_)
     std::printf("training %s (%lld parameters, %s init) on %s: %lld images, %d classes, %lld steps/epoch, "
                 "%d epochs, %s lr %.4g, %d threads x %d processes\n",
@@ -331,7 +298,7 @@ bool TrainingRun::run_epoch() {
     if (cfg_.kill_after_steps > 0 && global_step_ == cfg_.kill_after_steps && cm_.rank() == cm_.size() - 1)
       raise(SIGKILL);
   }
-  if (tty_) std::printf("\n");
+  progress_->end_epoch();
   end_epoch(t);
   return true;
 }
@@ -385,9 +352,9 @@ bool TrainingRun::train_step(Batch& b, EpochTotals& t, float lr) {
   epoch_loss_ += loss * n_global;
   epoch_seen_ += n_global;
   ++step_, ++t.steps, ++global_step_, ++steps_this_run_;
-  warn_if_stuck(loss);
+  if (stuck_->stuck(loss, global_step_) && leader_) std::fprintf(stderr, "\n%s\n", stuck_->warning(global_step_).c_str());
   const bool every = cfg_.print_every > 0 && step_ % cfg_.print_every == 0;
-  print_progress(t, lr, step_ == steps_per_epoch_);
+  show_progress(t, lr);
   if (every && leader_) {
     const double rate = static_cast<double>(t.steps) * cfg_.batch / std::max(now_s() - t.start, 1e-9);
     log({{"type", "step"}, {"epoch", epoch_ + 1}, {"step", step_}, {"global_step", global_step_},
@@ -396,48 +363,15 @@ bool TrainingRun::train_step(Batch& b, EpochTotals& t, float lr) {
   return true;
 }
 
-// The mean of the last (up to) 50 losses, against ln(classes): a network that does not learn
-// says so once.
-void TrainingRun::warn_if_stuck(double loss) {
-  const size_t window = static_cast<size_t>(std::clamp<int64_t>(cfg_.stuck_steps, 1, 50));
-  recent_losses_.push_back(loss);
-  if (recent_losses_.size() > window) recent_losses_.erase(recent_losses_.begin());
-  if (!leader_ || warned_stuck_ || cfg_.stuck_steps <= 0 || global_step_ < cfg_.stuck_steps ||
-      recent_losses_.size() != window)
-    return;
-  double m = 0;
-  for (double v : recent_losses_) m += v / static_cast<double>(window);
-  const double ln_k = std::log(static_cast<double>(classes_));
-  if (m <= 0.97 * ln_k) return;
-  warned_stuck_ = true;
-  std::fprintf(stderr,
-               "\nwarning: after %lld steps the loss is still %.3f, about ln(%d) = %.3f: the "
-               "network is not learning. Likely causes: the init (try --init kaiming; the "
-               "paper's N(0, 0.01) is known to stall) or the lr (--lr).\n",
-               static_cast<long long>(global_step_), m, classes_, ln_k);
-}
-
-// One line of progress: step, loss, top-1, lr, images/s, data-wait share, ETA; rewritten in
-// place on a terminal, every --print-every steps otherwise.
-void TrainingRun::print_progress(const EpochTotals& t, float lr, bool force) {
-  if (!leader_) return;
-  const bool every = cfg_.print_every > 0 && step_ % cfg_.print_every == 0;
-  if (!(tty_ ? (now_s() - last_print_ > 0.25 || force) : every)) return;
-  last_print_ = now_s();
-  const double el = now_s() - t.start;
-  const double rate = static_cast<double>(t.steps) * cfg_.batch / std::max(el, 1e-9);
+// The progress line: this epoch's rate and data wait, the ETA from this run's steps so far.
+void TrainingRun::show_progress(const EpochTotals& t, float lr) {
+  const double el = std::max(now_s() - t.start, 1e-9);
   const double steps_left = static_cast<double>((cfg_.epochs - epoch_ - 1) * steps_per_epoch_ + (steps_per_epoch_ - step_));
   const double per_step = (now_s() - run_start_) / std::max<int64_t>(1, steps_this_run_);
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "epoch %lld/%d step %lld/%lld loss %.4f top-1 %.2f%% lr %.3g %.0f img/s data-wait %.0f%% ETA %s",
-                static_cast<long long>(epoch_ + 1), cfg_.epochs, static_cast<long long>(step_),
-                static_cast<long long>(steps_per_epoch_), epoch_loss_ / epoch_seen_,
-                100.0 * epoch_correct_ / epoch_seen_, lr, rate, 100.0 * t.data_wait / std::max(el, 1e-9),
-                fmt_time(steps_left * per_step).c_str());
-  if (tty_) std::printf("\r%s\033[K", line);
-  else std::printf("%s\n", line);
-  std::fflush(stdout);
+  progress_->show({epoch_ + 1, cfg_.epochs, step_, steps_per_epoch_, epoch_loss_ / epoch_seen_,
+                   static_cast<double>(epoch_correct_) / epoch_seen_, lr, t.steps * cfg_.batch / el,
+                   t.data_wait / el, steps_left * per_step},
+                  step_ == steps_per_epoch_);
 }
 
 // ---- the end of an epoch -----------------------------------------------------------------
@@ -506,17 +440,11 @@ double TrainingRun::validate(json& rec) {
   EvalOptions eo;
   eo.batch = 500;
   eo.workers = cfg_.workers;
-  eo.progress = tty_ && isatty(STDERR_FILENO);
+  eo.progress = progress_->tty() && isatty(STDERR_FILENO);
   eo.shard = cm_.rank();
   eo.shards = cm_.size();
   EvalResult r = evaluate(*net_, *val_set_, test_transform(arch_, tf_.norm, tf_.mean_image), eo);
-  if (cm_.distributed()) {  // add up the shards
-    std::vector<double> s = {static_cast<double>(r.samples), r.loss_sum, r.top1_correct, r.top5_correct};
-    for (int64_t c : r.confusion.counts) s.push_back(static_cast<double>(c));
-    cm_.allreduce_sum(s.data(), static_cast<int64_t>(s.size()));
-    r.samples = static_cast<int64_t>(s[0]), r.loss_sum = s[1], r.top1_correct = s[2], r.top5_correct = s[3];
-    for (size_t i = 0; i < r.confusion.counts.size(); ++i) r.confusion.counts[i] = static_cast<int64_t>(s[4 + i]);
-  }
+  if (cm_.distributed()) sum_over_ranks(cm_, r);
   r.finish();
   rec["val_loss"] = r.loss;
   rec["val_top1_error"] = r.top1_error;

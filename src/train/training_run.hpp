@@ -20,7 +20,8 @@
 #include "model/network.hpp"
 #include "formats/weights.hpp"
 #include "train/schedule.hpp"
-#include "train/trainer.hpp"
+#include "train/plan.hpp"
+#include "train/train_config.hpp"
 
 namespace alexnet {
 
@@ -28,11 +29,12 @@ class Comm;
 class Loader;
 struct Batch;
 class EventWriter;
+class Progress;
+class StuckWatch;
 
 class TrainingRun {
  public:
-  // source: --init-from's weights when the caller loaded them already (read once otherwise).
-  TrainingRun(TrainConfig cfg, bool resume, std::unique_ptr<LoadedModel> source = nullptr);
+  explicit TrainingRun(TrainPlan plan);
   ~TrainingRun();
   int run();  // 0, or 1 when the loss diverged
 
@@ -48,13 +50,12 @@ class TrainingRun {
   void make_transform();
   void start_or_resume();
   void plan_time_budget();
+  void amend_plan(const nlohmann::json& change, const std::string& why);
   void start_from_weights();
-  std::vector<std::string> expand_layers(const std::string& spec, const std::string& flag) const;
   void make_update_ranges();
   bool run_epoch();  // false: the loss diverged
   bool train_step(Batch& b, EpochTotals& t, float lr);
-  void warn_if_stuck(double loss);
-  void print_progress(const EpochTotals& t, float lr, bool force);
+  void show_progress(const EpochTotals& t, float lr);
   void end_epoch(EpochTotals& t);
   double validate(nlohmann::json& rec);
   void log(const nlohmann::json& rec);
@@ -84,10 +85,14 @@ class TrainingRun {
   int64_t epoch_correct_ = 0, epoch_seen_ = 0;
 
   // This process's bookkeeping.
-  double run_start_ = 0, last_print_ = 0;
+  double run_start_ = 0;
   int64_t steps_this_run_ = 0;
-  std::vector<double> recent_losses_;
-  bool warned_stuck_ = false, tty_ = false;
+  std::unique_ptr<Progress> progress_;
+  std::unique_ptr<StuckWatch> stuck_;
 };
+
+// Runs (or resumes) a planned run. Returns the exit code: 0, or 1 when the loss diverged
+// (NaN or infinite).
+int run_training(TrainPlan plan);
 
 }  // namespace alexnet

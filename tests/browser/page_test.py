@@ -2,7 +2,7 @@
 python3-selenium. Opens URL, uploads IMAGE through the page's file input and prints the top
 class the page shows. Run by ServeTest.PageInARealBrowser (skipped where chromium is absent).
 
-usage: /usr/bin/python3 page_test.py URL IMAGE
+usage: /usr/bin/python3 page_test.py URL IMAGE [SCREENSHOT.png]
 """
 import sys
 
@@ -14,6 +14,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 def main():
     url, image = sys.argv[1], sys.argv[2]
+    screenshot = sys.argv[3] if len(sys.argv) > 3 else None
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -32,6 +33,9 @@ def main():
         print("top:", driver.find_element(By.ID, "result").get_attribute("data-top-class"))
         bars = driver.find_elements(By.CSS_SELECTOR, "#result .bar")
         print("bars:", len(bars))
+        if screenshot:
+            driver.set_window_size(900, 560)
+            driver.save_screenshot(screenshot)
     finally:
         driver.quit()
 

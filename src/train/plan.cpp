@@ -1,0 +1,81 @@
+#include "train/plan.hpp"
+
+#include <filesystem>
+
+#include "model/arch.hpp"
+#include "util/atomic_file.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// alexnet-mini's defaults on Fashion-MNIST, chosen by measurement (docs/training.md): they
+// reach 91% within 15 minutes on 2 cores.
+constexpr int kMiniEpochs = 30;
+constexpr float kMiniLr = 0.05f;
+
+// Fills what the architecture decides where the request left it open.
+void apply_arch_defaults(const TrainRequest& q, TrainConfig& c) {
+  const ArchSpec& a = arch_by_name(c.arch);
+  const bool mini = a.name == "alexnet-mini";
+  c.init = q.init.value_or(a.default_init == InitKind::paper ? "paper" : "kaiming");
+  if (c.init != "paper" && c.init != "kaiming") fail("--init: expected paper or kaiming, got '" + c.init + "'");
+  c.epochs = q.epochs.value_or(mini ? kMiniEpochs : 90);
+  // The paper: /10 when the validation error stops improving; a cosine over 30 epochs for mini.
+  c.schedule.kind = q.schedule.value_or(mini ? "cosine" : "plateau");
+  c.sgd.lr = q.lr.value_or(mini && !q.schedule ? kMiniLr : c.sgd.lr);
+  // Fine-tuning starts from weights that already work: a tenth of the from-scratch lr, as
+  // Caffe's fine-tuning recipe does (docs/training.md: measured).
+  if (!c.init_from.empty() && !q.lr) c.sgd.lr /= 10;
+  c.schedule.base_lr = c.sgd.lr;
+  c.schedule.epochs = c.epochs;
+  if (c.epochs < 1) fail("--epochs must be at least 1");
+  if (c.batch < 1) fail("--batch must be at least 1");
+  if (!(c.dropout >= 0 && c.dropout < 1)) fail("--dropout must be in [0, 1)");
+  if (!c.schedule.steps.empty() && c.schedule.kind != "step") fail("--lr-steps needs --schedule step");
+  if (!c.reinit.empty() && c.init_from.empty()) fail("--reinit needs --init-from");
+}
+
+// A resumed run: its config.json as it was, with this machine's threads and workers.
+TrainPlan plan_resume(const TrainRequest& q) {
+  const std::string cfg_path = q.resume + "/config.json";
+  if (!fs::exists(q.resume + "/checkpoint.safetensors"))
+    fail(q.resume + ": no checkpoint.safetensors to resume from");
+  TrainPlan p;
+  p.resume = true;
+  try {
+    p.cfg = train_config_from_json(json::parse(read_file(cfg_path)));
+  } catch (const json::exception& e) {
+    fail(cfg_path + ": not a valid run configuration (" + e.what() + ")");
+  }
+  p.cfg.out = q.resume;
+  if (q.given.threads > 0) p.cfg.threads = q.given.threads;  // the machine may differ; the results do not
+  p.cfg.workers = q.given.workers;
+  return p;
+}
+
+}  // namespace
+
+TrainPlan plan_training(TrainRequest q) {
+  if (!q.resume.empty()) return plan_resume(q);
+  TrainPlan p;
+  p.cfg = q.given;
+  TrainConfig& c = p.cfg;
+  if (c.out.empty()) fail("--out RUN_DIR is required");
+  if (c.data.empty()) fail("--data is required");
+  if (fs::exists(c.out + "/checkpoint.safetensors"))
+    fail(c.out + ": holds a run already; use --resume " + c.out + " or another --out");
+  c.arch = q.arch.value_or("alexnet-mini");
+  if (!c.init_from.empty()) {  // the architecture comes from the weights, unless --arch says
+    p.source = std::make_unique<LoadedModel>(load_model(c.init_from, q.arch.value_or("")));
+    c.arch = p.source->info.arch;
+  }
+  apply_arch_defaults(q, c);
+  return p;
+}
+
+}  // namespace alexnet
