@@ -11,59 +11,74 @@
 
 namespace alexnet {
 
-DataStats compute_stats(const Dataset& data, int resize, int64_t max_images, int workers) {
+namespace {
+
+// Sums over images: per pixel and channel (for the mean image), per channel, and the channels'
+// products (for the covariance).
+struct Sums {
+  std::vector<double> pixel;
+  double s[3] = {0, 0, 0}, ss[3][3] = {{0}};
+  int64_t images = 0;
+
+  void add(const Image& img) {
+    for (size_t p = 0; p < pixel.size() / 3; ++p) {
+      double v[3];
+      for (int c = 0; c < 3; ++c) {
+        v[c] = img.rgb[3 * p + c];
+        pixel[3 * p + c] += v[c];
+        s[c] += v[c];
+      }
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) ss[i][j] += v[i] * v[j];
+    }
+    ++images;
+  }
+  void add(const Sums& o) {
+    for (size_t i = 0; i < pixel.size(); ++i) pixel[i] += o.pixel[i];
+    for (int i = 0; i < 3; ++i) {
+      s[i] += o.s[i];
+      for (int j = 0; j < 3; ++j) ss[i][j] += o.ss[i][j];
+    }
+    images += o.images;
+  }
+};
+
+// Every `take`-th image of the set, spread over it, in `workers` threads; images that do not
+// decode are left out.
+Sums sum_images(const Dataset& data, int resize, int64_t take, int workers) {
   const int64_t n = data.size();
-  const int64_t take = max_images > 0 ? std::min(max_images, n) : n;
-  const size_t px = static_cast<size_t>(resize) * resize;
-  struct Acc {
-    std::vector<double> sum;
-    double s[3] = {0, 0, 0}, ss[3][3] = {{0}};
-    int64_t images = 0;
-  };
-  std::vector<Acc> acc(std::max(1, workers));
+  const size_t values = static_cast<size_t>(resize) * resize * 3;
+  std::vector<Sums> part(std::max(1, workers));
   std::vector<std::thread> threads;
-  for (int w = 0; w < static_cast<int>(acc.size()); ++w)
+  for (int w = 0; w < static_cast<int>(part.size()); ++w)
     threads.emplace_back([&, w] {
-      Acc& a = acc[w];
-      a.sum.assign(px * 3, 0.0);
-      for (int64_t t = w; t < take; t += static_cast<int64_t>(acc.size())) {
-        Image img;
+      part[w].pixel.assign(values, 0.0);
+      for (int64_t t = w; t < take; t += static_cast<int64_t>(part.size())) {
         try {
-          img = resize_shorter_center(data.read(t * n / take), resize);
+          part[w].add(resize_shorter_center(data.read(t * n / take), resize));
         } catch (const DecodeError&) {
-          continue;
         }
-        for (size_t p = 0; p < px; ++p) {
-          double v[3];
-          for (int c = 0; c < 3; ++c) {
-            v[c] = img.rgb[3 * p + c];
-            a.sum[3 * p + c] += v[c];
-            a.s[c] += v[c];
-          }
-          for (int i = 0; i < 3; ++i)
-            for (int j = 0; j < 3; ++j) a.ss[i][j] += v[i] * v[j];
-        }
-        ++a.images;
       }
     });
   for (auto& t : threads) t.join();
-  Acc total;
-  total.sum.assign(px * 3, 0.0);
-  for (const Acc& a : acc) {
-    for (size_t i = 0; i < px * 3; ++i) total.sum[i] += a.sum[i];
-    for (int i = 0; i < 3; ++i) {
-      total.s[i] += a.s[i];
-      for (int j = 0; j < 3; ++j) total.ss[i][j] += a.ss[i][j];
-    }
-    total.images += a.images;
-  }
+  Sums total;
+  total.pixel.assign(values, 0.0);
+  for (const Sums& p : part) total.add(p);
+  return total;
+}
+
+}  // namespace
+
+DataStats compute_stats(const Dataset& data, int resize, int64_t max_images, int workers) {
+  const int64_t take = max_images > 0 ? std::min(max_images, data.size()) : data.size();
+  const Sums total = sum_images(data, resize, take, workers);
   if (total.images == 0) fail(data.path() + ": no image decoded, cannot compute statistics");
   DataStats st;
   st.resize = resize;
   st.images = total.images;
-  st.mean_image.resize(px * 3);
-  for (size_t i = 0; i < px * 3; ++i) st.mean_image[i] = static_cast<float>(total.sum[i] / total.images);
-  const double count = static_cast<double>(total.images) * px;
+  st.mean_image.resize(total.pixel.size());
+  for (size_t i = 0; i < total.pixel.size(); ++i) st.mean_image[i] = static_cast<float>(total.pixel[i] / total.images);
+  const double count = static_cast<double>(total.images) * resize * resize;
   double mean[3];
   for (int c = 0; c < 3; ++c) mean[c] = total.s[c] / count;
   cv::Mat cov(3, 3, CV_64F);

@@ -69,11 +69,8 @@ void value_info(onnx::ValueInfoProto& v, const std::string& name, std::vector<in
   for (int64_t d : dims) shape.add_dim()->set_dim_value(d);
 }
 
-}  // namespace
-
-std::string export_onnx(Network& net, const ModelInfo& info) {
-  const ArchSpec& arch = net.arch();
-  onnx::ModelProto model;
+// The model's header: IR version, opset 13, and the model's information as metadata.
+void set_header(onnx::ModelProto& model, const ModelInfo& info) {
   model.set_ir_version(7);
   model.set_producer_name("alexnet");
   model.set_model_version(1);
@@ -87,14 +84,14 @@ std::string export_onnx(Network& net, const ModelInfo& info) {
     p.set_key(k);
     p.set_value(v);
   }
-  onnx::GraphProto& g = *model.mutable_graph();
-  g.set_name(arch.name);
-  value_info(*g.add_input(), "input", {3, arch.crop, arch.crop});
-  GraphBuilder b(g);
-  b.set_current("input");
+}
+
+// The architecture's rows as nodes: Conv, Relu, LRN, MaxPool ... Flatten, Gemm, Relu ...
+void add_rows(GraphBuilder& b, Network& net) {
+  const ArchSpec& arch = net.arch();
   auto param = [&](const std::string& file) {
     Param* p = net.find_param(file);
-    if (!p) fail("export: the network has no tensor '" + file + "'");
+    if (!p) internal_error("export: the network has no tensor '" + file + "'");
     b.initializer(file, *p);
     return file;
   };
@@ -128,13 +125,27 @@ std::string export_onnx(Network& net, const ModelInfo& info) {
     set_int(gemm, "transB", 1);
     if (r.relu) b.node("Relu", std::string(r.name) + "_relu");
   }
+}
+
+}  // namespace
+
+std::string export_onnx(Network& net, const ModelInfo& info) {
+  const ArchSpec& arch = net.arch();
+  onnx::ModelProto model;
+  set_header(model, info);
+  onnx::GraphProto& g = *model.mutable_graph();
+  g.set_name(arch.name);
+  value_info(*g.add_input(), "input", {3, arch.crop, arch.crop});
+  GraphBuilder b(g);
+  b.set_current("input");
+  add_rows(b, net);
   // The last node's output is the graph's: rename it "logits".
   g.mutable_node(g.node_size() - 1)->set_output(0, "logits");
   value_info(*g.add_output(), "logits", {net.classes()});
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
-    fail(std::string("export: the ONNX checker refuses the graph written: ") + e.what());
+    internal_error(std::string("export: the ONNX checker refuses the graph written: ") + e.what());
   }
   return model.SerializeAsString();
 }

@@ -26,6 +26,55 @@ std::optional<FloatType> float_type(const std::string& dt) {
 
 }  // namespace
 
+namespace {
+
+std::map<std::string, std::string> metadata_of(const json& e, const std::string& path) {
+  if (!e.is_object()) fail(path + ": __metadata__ is not an object");
+  std::map<std::string, std::string> out;
+  for (auto m = e.begin(); m != e.end(); ++m) {
+    if (!m.value().is_string()) fail(path + ": metadata '" + m.key() + "' is not a string");
+    out[m.key()] = m.value().get<std::string>();
+  }
+  return out;
+}
+
+// One header entry and its bytes in data[0, data_len); `where` names it in errors.
+NamedTensor tensor_of(const json& e, const std::string& where, const char* data, uint64_t data_len) {
+  if (!e.is_object() || !e.contains("dtype") || !e.contains("shape") || !e.contains("data_offsets"))
+    fail(where + ": entry needs dtype, shape and data_offsets");
+  if (!e["dtype"].is_string()) fail(where + ": dtype is not a string");
+  const std::string dtype = e["dtype"].get<std::string>();
+  const std::optional<FloatType> ft = float_type(dtype);
+  if (!ft) fail(where + ": dtype " + dtype + " is not supported (F32, F16, BF16, F64)");
+  const size_t esize = float_size(*ft);
+  const json& shape = e["shape"];
+  const json& offs = e["data_offsets"];
+  if (!shape.is_array()) fail(where + ": shape is not an array");
+  if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() || !offs[1].is_number_unsigned())
+    fail(where + ": data_offsets is not a pair of non-negative integers");
+  NamedTensor t;
+  uint64_t count = 1;
+  for (const json& d : shape) {
+    if (!d.is_number_unsigned()) fail(where + ": shape has a non-integer or negative dimension");
+    const uint64_t v = d.get<uint64_t>();
+    if (v != 0 && count > std::numeric_limits<uint64_t>::max() / 16 / v) fail(where + ": shape is absurdly large");
+    count *= v;
+    t.shape.push_back(static_cast<int64_t>(v));
+  }
+  const uint64_t begin = offs[0].get<uint64_t>(), end = offs[1].get<uint64_t>();
+  if (begin > end || end > data_len)
+    fail(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "] lie outside the " +
+         std::to_string(data_len) + " data bytes (truncated file?)");
+  if (end - begin != count * esize)
+    fail(where + ": data_offsets span " + std::to_string(end - begin) + " bytes but shape and " + dtype + " need " +
+         std::to_string(count * esize));
+  t.data.resize(count);
+  to_float32(data + begin, *ft, count, t.data.data());
+  return t;
+}
+
+}  // namespace
+
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
   if (bytes.size() < 8) fail(path + ": not a safetensors file (" + std::to_string(bytes.size()) + " bytes, shorter than its 8-byte header length)");
   uint64_t header_len = 0;
@@ -45,49 +94,8 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
 
   SafetensorsFile out;
   for (auto it = header.begin(); it != header.end(); ++it) {
-    const std::string& name = it.key();
-    const json& e = it.value();
-    if (name == "__metadata__") {
-      if (!e.is_object()) fail(path + ": __metadata__ is not an object");
-      for (auto m = e.begin(); m != e.end(); ++m) {
-        if (!m.value().is_string()) fail(path + ": metadata '" + m.key() + "' is not a string");
-        out.metadata[m.key()] = m.value().get<std::string>();
-      }
-      continue;
-    }
-    const std::string where = path + ": tensor '" + name + "'";
-    if (!e.is_object() || !e.contains("dtype") || !e.contains("shape") || !e.contains("data_offsets"))
-      fail(where + ": entry needs dtype, shape and data_offsets");
-    if (!e["dtype"].is_string()) fail(where + ": dtype is not a string");
-    const std::string dtype = e["dtype"].get<std::string>();
-    const std::optional<FloatType> ft = float_type(dtype);
-    if (!ft) fail(where + ": dtype " + dtype + " is not supported (F32, F16, BF16, F64)");
-    const size_t esize = float_size(*ft);
-    const json& shape = e["shape"];
-    const json& offs = e["data_offsets"];
-    if (!shape.is_array()) fail(where + ": shape is not an array");
-    if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() || !offs[1].is_number_unsigned())
-      fail(where + ": data_offsets is not a pair of non-negative integers");
-    NamedTensor t;
-    uint64_t count = 1;
-    for (const json& d : shape) {
-      if (!d.is_number_unsigned()) fail(where + ": shape has a non-integer or negative dimension");
-      const uint64_t v = d.get<uint64_t>();
-      if (v != 0 && count > std::numeric_limits<uint64_t>::max() / 16 / v)
-        fail(where + ": shape is absurdly large");
-      count *= v;
-      t.shape.push_back(static_cast<int64_t>(v));
-    }
-    const uint64_t begin = offs[0].get<uint64_t>(), end = offs[1].get<uint64_t>();
-    if (begin > end || end > data_len)
-      fail(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-           "] lie outside the " + std::to_string(data_len) + " data bytes (truncated file?)");
-    if (end - begin != count * esize)
-      fail(where + ": data_offsets span " + std::to_string(end - begin) + " bytes but shape and " +
-           dtype + " need " + std::to_string(count * esize));
-    t.data.resize(count);
-    to_float32(data + begin, *ft, count, t.data.data());
-    out.tensors.emplace(name, std::move(t));
+    if (it.key() == "__metadata__") out.metadata = metadata_of(it.value(), path);
+    else out.tensors.emplace(it.key(), tensor_of(it.value(), path + ": tensor '" + it.key() + "'", data, data_len));
   }
   return out;
 }
