@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "model/arch.hpp"
 #include "tensor/engine.hpp"
 #include "train/benchmark.hpp"
 #include "util/error.hpp"
@@ -37,7 +38,7 @@ void bench_pipeline(const Opts& o) {
 void add_bench(CLI::App& app) {
   auto* c = app.add_subcommand("bench", "images/s of inference or training on random data");
   auto o = std::make_shared<Opts>();
-  c->add_option("--arch", o->arch, "alexnet | alexnet-torchvision | alexnet-mini | alexnet-caffe")->capture_default_str();
+  c->add_option("--arch", o->arch, arch_names_joined(" | "))->capture_default_str();
   c->add_option("--batch", o->batch, "batch size")->capture_default_str();
   c->add_option("--mode", o->mode, "infer | train")->capture_default_str();
   c->add_option("--threads", o->threads, "compute threads (default: all cores)");

@@ -1,5 +1,6 @@
 // alexnet train: the paper's recipe by default, a flag for each of its numbers.
 #include "cli/commands.hpp"
+#include "model/arch.hpp"
 #include "train/plan.hpp"
 #include "train/training_run.hpp"
 #include "util/error.hpp"
@@ -25,7 +26,7 @@ double parse_duration(const std::string& s, const std::string& flag) {
 // The flags of a new run, each into the request (those the plan may decide stay unset).
 void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   TrainConfig& g = q.given;
-  c->add_option("--arch", q.arch, "alexnet | alexnet-torchvision | alexnet-mini | alexnet-caffe (default: --init-from's, else alexnet-mini)");
+  c->add_option("--arch", q.arch, arch_names_joined(" | ") + " (default: --init-from's, else alexnet-mini)");
   c->add_option("--data", g.data, "training data: image folder, list file or IDX directory");
   c->add_option("--val", g.val, "validation data (default: --val-split of the training data, held out)");
   c->add_option("--val-split", g.val_split,

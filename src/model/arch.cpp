@@ -95,13 +95,16 @@ std::vector<std::string> arch_names() {
   return names;
 }
 
+std::string arch_names_joined(const std::string& separator) {
+  std::string s;
+  for (const ArchSpec* a : kAll) s += (s.empty() ? "" : separator) + a->name;
+  return s;
+}
+
 const ArchSpec& arch_by_name(const std::string& name) {
-  std::string known;
-  for (const ArchSpec* a : kAll) {
+  for (const ArchSpec* a : kAll)
     if (a->name == name) return *a;
-    known += (known.empty() ? "" : ", ") + a->name;
-  }
-  fail("unknown architecture '" + name + "' (expected one of " + known + ")");
+  fail("unknown architecture '" + name + "' (expected one of " + arch_names_joined(", ") + ")");
 }
 
 }  // namespace alexnet

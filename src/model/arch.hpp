@@ -49,5 +49,6 @@ struct ArchSpec {
 
 const ArchSpec& arch_by_name(const std::string& name);  // UserError listing the valid names
 std::vector<std::string> arch_names();
+std::string arch_names_joined(const std::string& separator);  // "alexnet | alexnet-torchvision | ..."
 
 }  // namespace alexnet
