@@ -20,7 +20,7 @@ Setup: `WITH_TORCH=1 tools/setup.sh` (PyTorch, OpenBLAS, onnx), `cd bench &&
 ONNXRUNTIME_NODE_INSTALL_CUDA=skip ONNXRUNTIME_NODE_INSTALL=skip npm install`, and
 `/usr/bin/python3 bench/export_onnx.py` once.
 
-    /usr/bin/python3 bench/compare.py                 # the README's table
+    /usr/bin/python3 bench/compare.py                 # the table of docs/performance.md
     /usr/bin/python3 bench/compare.py --quick         # a few configurations, one round
     /usr/bin/python3 bench/compare.py --configs alexnet:train:128 --isa avx2
 """

@@ -145,7 +145,7 @@ namespace {
 
 // Every convolution, pooling and LRN of the three nets, forward and backward, runs a direct
 // JIT kernel in the CPU's blocked layout: none of oneDNN's gemm or reference fallbacks (on
-// AVX2 one refused convolution used to drag every later layer onto plain-layout kernels,
+// AVX2 one refused convolution would drag every later layer onto plain-layout kernels,
 // pooling 30x slower). CTest runs this under native dispatch and under ONEDNN_MAX_CPU_ISA=AVX2.
 TEST(Network, EveryConvPoolAndLrnGetsADirectKernel) {
   if (activation_tag() == tag::any) GTEST_SKIP() << "no AVX2 on this CPU: oneDNN chooses freely";

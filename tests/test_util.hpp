@@ -15,7 +15,7 @@ namespace alexnet::test {
 
 // A scratch folder of this test process's own: CTest runs every test twice (native and AVX2
 // dispatch) and in parallel, so two processes must never share run directories. It is removed
-// when the process exits (a suite run used to leave ~15 MB per test process in /tmp), by the
+// when the process exits (else a suite run leaves ~15 MB per test process in /tmp), by the
 // process that made it only: a forked child that exits must not take it away.
 inline std::filesystem::path temp_root() {
   struct Root {

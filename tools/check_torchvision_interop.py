@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""By hand (README, "Using pretrained weights"): the full-size torchvision AlexNet, as
+"""By hand (docs/interop.md): the full-size torchvision AlexNet, as
 torchvision.models.alexnet builds it (features / AdaptiveAvgPool2d((6, 6)) / classifier; Debian
 has no python3-torchvision, so the module is spelled out here), with random weights:
 
