@@ -24,7 +24,7 @@ void add_eval(CLI::App& app) {
     int64_t limit = 0;
   };
   auto o = std::make_shared<Opts>();
-  c->add_option("--weights", o->weights, "weights (.safetensors, .pth or .onnx)")->required();
+  c->add_option("--weights", o->weights, "weights (.safetensors, .pth, .onnx or .caffemodel)")->required();
   c->add_option("--data", o->data, "data set (image folder, list file, IDX directory: its test split)")->required();
   c->add_option("--data-kind", o->kind, "auto | folder | list | idx")->capture_default_str();
   c->add_option("--arch", o->arch, "architecture, when the weights do not say");

@@ -28,7 +28,7 @@ struct Source {
 };
 
 void add_source_flags(CLI::App* c, Source& s) {
-  c->add_option("--weights", s.weights, "weights (.safetensors, .pth or .onnx)")->required();
+  c->add_option("--weights", s.weights, "weights (.safetensors, .pth, .onnx or .caffemodel)")->required();
   c->add_option("--arch", s.arch, "architecture, when the weights do not say");
   c->add_option("--layer", s.layer, "layer whose output to take (fc6, fc7, pool5, ...)")->capture_default_str();
   c->add_option("--data", s.data, "a data set (folder, list file, IDX: its test split)");

@@ -16,7 +16,7 @@ void add_filters(CLI::App& app) {
   auto weights = std::make_shared<std::string>();
   auto arch = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>("filters.png");
-  c->add_option("--weights", *weights, "weights (.safetensors, .pth or .onnx)")->required();
+  c->add_option("--weights", *weights, "weights (.safetensors, .pth, .onnx or .caffemodel)")->required();
   c->add_option("--arch", *arch, "architecture, when the weights do not say");
   c->add_option("--out", *out, "PNG file")->capture_default_str();
   c->callback([weights, arch, out] {

@@ -47,7 +47,7 @@ void predict_file(const std::string& path, const Opts& o, Network& net, const Tr
 void add_predict(CLI::App& app) {
   auto* c = app.add_subcommand("predict", "classify images or .npy tensors");
   auto o = std::make_shared<Opts>();
-  c->add_option("--weights", o->weights, "weights (.safetensors, .pth or .onnx)")->required();
+  c->add_option("--weights", o->weights, "weights (.safetensors, .pth, .onnx or .caffemodel)")->required();
   c->add_option("--arch", o->arch, "architecture, when the weights do not say");
   c->add_option("--labels", o->labels, "class names, one per line (e.g. classification_classes_ILSVRC2012.txt)");
   c->add_option("--topk", o->topk, "classes to show")->capture_default_str();

@@ -22,7 +22,7 @@ void add_serve(CLI::App& app) {
     int wait_ms = 5, threads = 0, max_body_mb = 32;
   };
   auto o = std::make_shared<Opts>();
-  c->add_option("--weights", o->weights, "weights (.safetensors, .pth or .onnx)")->required();
+  c->add_option("--weights", o->weights, "weights (.safetensors, .pth, .onnx or .caffemodel)")->required();
   c->add_option("--arch", o->arch, "architecture, when the weights do not say");
   c->add_option("--labels", o->labels, "class names, one per line, instead of those the weights carry");
   c->add_option("--host", o->cfg.host, "address to listen on (0.0.0.0: every interface)")->capture_default_str();

@@ -1,5 +1,6 @@
 #include "formats/weight_formats.hpp"
 
+#include "formats/caffe_model.hpp"
 #include "formats/torch_file.hpp"
 #include "model/arch.hpp"
 #include "formats/onnx_import.hpp"
@@ -14,6 +15,7 @@ WeightFormat sniff_weight_format(const std::string& b) {
   if (b.size() > 8 && b[8] == '{') return WeightFormat::safetensors;
   // An ONNX ModelProto starts with field 1 (ir_version, a varint: 0x08) in every exporter.
   if (!b.empty() && b[0] == 0x08) return WeightFormat::onnx;
+  if (looks_like_caffemodel(b)) return WeightFormat::caffe;
   return WeightFormat::safetensors;  // its reader says what is wrong
 }
 
@@ -22,6 +24,7 @@ SafetensorsFile read_weights_file(const std::string& path) {
   switch (sniff_weight_format(bytes)) {
     case WeightFormat::torch: return parse_torch_file(bytes, path);
     case WeightFormat::onnx: return import_onnx(bytes, path);
+    case WeightFormat::caffe: return import_caffemodel(bytes, path);
     default: return parse_safetensors(bytes, path);
   }
 }

@@ -1,7 +1,8 @@
-// Weight files in the formats users have, all read into one form (tensors by the names of docs/spec.md §1, and
-// metadata): safetensors (ours and converted torchvision ones), PyTorch .pth/.pt zip state
-// dicts, and ONNX models (matched onto an architecture, formats/onnx_import.hpp). The format
-// is told by the file's first bytes, not its name.
+// Weight files in the formats users have, all read into one form (tensors by the names of
+// docs/spec.md §1, and metadata): safetensors (ours and converted torchvision ones), PyTorch
+// .pth/.pt zip state dicts, ONNX models (matched onto an architecture, formats/onnx_import.hpp)
+// and Caffe's .caffemodel (formats/caffe_model.hpp). The format is told by the file's first
+// bytes, not its name.
 #pragma once
 #include <string>
 
@@ -9,7 +10,7 @@
 
 namespace alexnet {
 
-enum class WeightFormat { safetensors, torch, onnx };
+enum class WeightFormat { safetensors, torch, onnx, caffe };
 
 WeightFormat sniff_weight_format(const std::string& bytes);
 SafetensorsFile read_weights_file(const std::string& path);
