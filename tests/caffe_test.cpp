@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "caffe_net.pb.h"
+#include "data/stats.hpp"
 #include "formats/caffe_model.hpp"
 #include "formats/weights.hpp"
 #include "image/image.hpp"
@@ -253,6 +254,11 @@ TEST(Caffe, MeanBinaryprotoIsReadAsAnRgbImage) {
   const MeanImage m = read_caffe_mean(p.string());
   EXPECT_EQ(m.size, 2);
   EXPECT_EQ(m.rgb, (std::vector<float>{30, 20, 10, 31, 21, 11, 32, 22, 12, 33, 23, 13}));
+  // ... and as `train --stats`' statistics: that image, its channel means.
+  const DataStats st = load_stats(p.string());
+  EXPECT_EQ(st.resize, 2);
+  EXPECT_EQ(st.mean_image, m.rgb);
+  EXPECT_EQ(st.norm.mean, (std::array<float, 3>{31.5f, 21.5f, 11.5f}));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <opencv2/core.hpp>
 #include <thread>
 
+#include "formats/caffe_model.hpp"
 #include "formats/safetensors.hpp"
 #include "util/error.hpp"
 
@@ -110,7 +111,23 @@ void save_stats(const std::string& path, const DataStats& s) {
   write_safetensors(path, f);
 }
 
+// Caffe's mean image alone (imagenet_mean.binaryproto): the colour statistics stay ImageNet's.
+DataStats stats_from_caffe_mean(const std::string& path) {
+  const MeanImage m = read_caffe_mean(path);
+  DataStats s;
+  s.resize = m.size;
+  s.mean_image = m.rgb;
+  const size_t px = m.rgb.size() / 3;
+  for (int c = 0; c < 3; ++c) {
+    double sum = 0;
+    for (size_t p = 0; p < px; ++p) sum += m.rgb[p * 3 + c];
+    s.norm.mean[c] = static_cast<float>(sum / static_cast<double>(px));
+  }
+  return s;
+}
+
 DataStats load_stats(const std::string& path) {
+  if (path.ends_with(".binaryproto")) return stats_from_caffe_mean(path);
   SafetensorsFile f = read_safetensors(path);
   DataStats s;
   try {

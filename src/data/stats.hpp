@@ -22,6 +22,8 @@ struct DataStats {
 // parallel with `workers` threads; files that do not decode are skipped.
 DataStats compute_stats(const Dataset& data, int resize, int64_t max_images, int workers);
 void save_stats(const std::string& path, const DataStats& s);
+// A file of `alexnet stats`, or Caffe's mean image (.binaryproto: the mean image, its channel
+// means, ImageNet's colour statistics).
 DataStats load_stats(const std::string& path);
 
 }  // namespace alexnet
