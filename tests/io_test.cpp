@@ -128,6 +128,19 @@ TEST(Weights, SaveLoadRoundTripAndWrongFilesAreClearErrors) {
   const std::string shape = with([](SafetensorsFile& g) { g.tensors["conv2.weight"].shape = {64, 32, 5, 5, 1}; }, "shape.safetensors");
   expect_error([&] { load_model(shape, ""); }, {"shape.safetensors", "conv2.weight", "shape"});
   expect_error([&] { load_model(p, "alexnet"); }, {"mini.safetensors", "alexnet-mini"});
+
+  // The header alone: names, shapes and metadata, no data, offsets checked against the file.
+  const SafetensorsFile h = read_safetensors_header(p);
+  EXPECT_EQ(h.metadata.at("arch"), "alexnet-mini");
+  EXPECT_EQ(h.tensors.at("conv2.weight").shape, (std::vector<int64_t>{64, 16, 5, 5}));
+  EXPECT_TRUE(h.tensors.at("conv2.weight").data.empty());
+  expect_error([] { read_safetensors_header(tmp("trunc.safetensors")); }, {"trunc.safetensors", "fc8.weight", "outside"});
+  // A header that contradicts the architecture: refused from the header (load_model checks it
+  // before it reads a tensor), in the line naming the tensor.
+  const std::string wrong = with([](SafetensorsFile& g) {
+    g.tensors["conv2.weight"] = {{64, 32, 5, 5}, std::vector<float>(64 * 32 * 25)};
+  }, "wrong.safetensors");
+  expect_error([&] { load_model(wrong, ""); }, {"tensor 'conv2.weight' has shape [64, 32, 5, 5], alexnet-mini needs [64, 16, 5, 5]"});
 }
 
 TEST(Weights, TorchvisionStateDictLoadsWithoutMetadata) {

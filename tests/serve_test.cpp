@@ -184,7 +184,14 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndTheServerKeepsServing) {
   const std::string png = test_png(1);
   expect_error(post("/predict", ""), 400, "");
   expect_error(post("/predict", "not an image at all"), 400, "does not decode");
-  expect_error(post("/predict", png.substr(0, png.size() / 2)), 400, "decode");
+  expect_error(post("/predict", png.substr(0, png.size() / 2)), 400, "truncated");
+  Image photo;  // an upload that lost its connection: a JPEG cut short is refused, not guessed at
+  photo.height = 120, photo.width = 160;
+  photo.rgb.resize(120 * 160 * 3);
+  for (size_t i = 0; i < photo.rgb.size(); ++i) photo.rgb[i] = static_cast<uint8_t>(i * 7 % 253);
+  const std::string jpeg = encode_image(photo, ".jpg", 90, "test");
+  expect_error(post("/predict", jpeg.substr(0, jpeg.size() / 2), "image/jpeg"), 400,
+               "the JPEG ends before its end-of-image marker (truncated)");
   expect_error(post("/predict", bomb_png()), 400, "megapixels allowed");
   expect_error(post("/predict", png, "text/plain"), 415, "not an image");
   expect_error(post("/predict", std::string(2 << 20, 'x')), 413, "too large");

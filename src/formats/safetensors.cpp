@@ -1,6 +1,7 @@
 #include "formats/safetensors.hpp"
 
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -68,36 +69,62 @@ NamedTensor tensor_of(const json& e, const std::string& where, const char* data,
   if (end - begin != count * esize)
     fail(where + ": data_offsets span " + std::to_string(end - begin) + " bytes but shape and " + dtype + " need " +
          std::to_string(count * esize));
+  if (!data) return t;  // the header alone
   t.data.resize(count);
   to_float32(data + begin, *ft, count, t.data.data());
   return t;
 }
 
-}  // namespace
-
-SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
-  if (bytes.size() < 8) fail(path + ": not a safetensors file (" + std::to_string(bytes.size()) + " bytes, shorter than its 8-byte header length)");
-  uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<unsigned char>(bytes[i]);
-  if (header_len > bytes.size() - 8)
-    fail(path + ": header length " + std::to_string(header_len) + " runs past the end of the file (" +
-         std::to_string(bytes.size()) + " bytes): truncated or not safetensors");
+// The header's JSON (after its 8-byte length) against a file of `file_size` bytes; `data`: the
+// bytes after the header, or null to read the shapes alone.
+SafetensorsFile parse_header(const char* json_begin, uint64_t header_len, uint64_t file_size, const char* data,
+                             const std::string& path) {
   json header;
   try {
-    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len));
+    header = json::parse(json_begin, json_begin + header_len);
   } catch (const json::exception& e) {
     fail(path + ": header is not valid JSON");
   }
   if (!header.is_object()) fail(path + ": header is not a JSON object");
-  const uint64_t data_len = bytes.size() - 8 - header_len;
-  const char* data = bytes.data() + 8 + header_len;
-
+  const uint64_t data_len = file_size - 8 - header_len;
   SafetensorsFile out;
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") out.metadata = metadata_of(it.value(), path);
     else out.tensors.emplace(it.key(), tensor_of(it.value(), path + ": tensor '" + it.key() + "'", data, data_len));
   }
   return out;
+}
+
+uint64_t header_length(const std::string& first8, uint64_t file_size, const std::string& path) {
+  if (file_size < 8)
+    fail(path + ": not a safetensors file (" + std::to_string(file_size) + " bytes, shorter than its 8-byte header length)");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<unsigned char>(first8[i]);
+  if (header_len > file_size - 8)
+    fail(path + ": header length " + std::to_string(header_len) + " runs past the end of the file (" +
+         std::to_string(file_size) + " bytes): truncated or not safetensors");
+  return header_len;
+}
+
+}  // namespace
+
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
+  const uint64_t header_len = header_length(bytes.substr(0, 8), bytes.size(), path);
+  return parse_header(bytes.data() + 8, header_len, bytes.size(), bytes.data() + 8 + header_len, path);
+}
+
+SafetensorsFile read_safetensors_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path + ": cannot open");
+  in.seekg(0, std::ios::end);
+  const uint64_t size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  std::string first8(8, '\0');
+  in.read(first8.data(), std::min<uint64_t>(8, size));
+  const uint64_t header_len = header_length(first8, size, path);
+  std::string header(header_len, '\0');
+  if (!in.read(header.data(), static_cast<std::streamsize>(header_len))) fail(path + ": cannot read its header");
+  return parse_header(header.data(), header_len, size, nullptr, path);
 }
 
 SafetensorsFile read_safetensors(const std::string& path) { return parse_safetensors(read_file(path), path); }

@@ -21,6 +21,9 @@ struct SafetensorsFile {
 };
 
 SafetensorsFile read_safetensors(const std::string& path);
+// The header alone, every entry checked against the file's size: names, shapes and metadata,
+// tensors without data. Milliseconds for a file of any size.
+SafetensorsFile read_safetensors_header(const std::string& path);
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path_for_errors);
 
 // Writes F32 tensors atomically. Tensors are written in name order.

@@ -1,6 +1,7 @@
 #include "formats/weights.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "formats/weight_formats.hpp"
@@ -49,20 +50,33 @@ void export_params(Network& net, SafetensorsFile& file) {
   }
 }
 
-void import_params(Network& net, const SafetensorsFile& file, const std::string& path) {
-  for (Param* p : net.params()) {
-    auto it = file.tensors.find(p->name);
-    if (it == file.tensors.end())
-      fail(path + ": tensor '" + p->name + "' is missing (" + net.arch().name + " needs it)");
-    const std::vector<int64_t> want(p->shape.begin(), p->shape.end());
-    if (it->second.shape != want)
-      fail(path + ": tensor '" + p->name + "' has shape " + shape_str(it->second.shape) + ", " +
-           net.arch().name + " needs " + shape_str(p->shape));
-    std::copy(it->second.data.begin(), it->second.data.end(), p->value);
+namespace {
+// Every parameter (`want`: names and shapes) in `file` with its shape, and nothing else but the
+// extras under a '/' (a checkpoint's momenta, the mean image).
+void check_shapes(const std::vector<std::pair<std::string, dims>>& want, const std::string& arch,
+                  const SafetensorsFile& file, const std::string& path) {
+  for (const auto& [name, shape] : want) {
+    auto it = file.tensors.find(name);
+    if (it == file.tensors.end()) fail(path + ": tensor '" + name + "' is missing (" + arch + " needs it)");
+    if (it->second.shape != std::vector<int64_t>(shape.begin(), shape.end()))
+      fail(path + ": tensor '" + name + "' has shape " + shape_str(it->second.shape) + ", " + arch + " needs " +
+           shape_str(shape));
   }
   for (const auto& [name, t] : file.tensors)
-    if (name.find('/') == std::string::npos && !net.find_param(name))
-      fail(path + ": unknown tensor '" + printable(name) + "' (not a parameter of " + net.arch().name + ")");
+    if (name.find('/') == std::string::npos &&
+        std::none_of(want.begin(), want.end(), [&](const auto& w) { return w.first == name; }))
+      fail(path + ": unknown tensor '" + printable(name) + "' (not a parameter of " + arch + ")");
+}
+}  // namespace
+
+void import_params(Network& net, const SafetensorsFile& file, const std::string& path) {
+  std::vector<std::pair<std::string, dims>> want;
+  for (Param* p : net.params()) want.emplace_back(p->name, p->shape);
+  check_shapes(want, net.arch().name, file, path);
+  for (Param* p : net.params()) {
+    const auto& data = file.tensors.at(p->name).data;
+    std::copy(data.begin(), data.end(), p->value);
+  }
   net.params_changed();
 }
 
@@ -87,13 +101,22 @@ void save_weights(Network& net, const ModelInfo& info, const std::string& path) 
   write_safetensors(path, f);
 }
 
-LoadedModel load_model(const std::string& path, const std::string& arch_flag) {
-  SafetensorsFile f = read_weights_file(path);
-  ModelInfo info = get_model_info(f.metadata, path);
-  std::string arch = info.arch;
+namespace {
+
+struct ModelPlan {
+  ModelInfo info;
+  const ArchSpec* arch = nullptr;
+  int classes = 0;
+};
+
+// The architecture (the file's metadata, --arch, else its tensor names and conv1's shape) and
+// the number of classes (the last layer's bias), from the tensors' shapes alone.
+ModelPlan plan_model(const SafetensorsFile& f, const std::string& path, const std::string& arch_flag) {
+  ModelPlan m;
+  m.info = get_model_info(f.metadata, path);
+  std::string arch = m.info.arch;
   if (!arch_flag.empty()) {
-    if (!arch.empty() && arch != arch_flag)
-      fail(path + ": weights are for " + arch + ", not --arch " + arch_flag);
+    if (!arch.empty() && arch != arch_flag) fail(path + ": weights are for " + arch + ", not --arch " + arch_flag);
     arch = arch_flag;
   }
   if (arch.empty()) {
@@ -102,19 +125,42 @@ LoadedModel load_model(const std::string& path, const std::string& arch_flag) {
     arch = guess_arch(f);
     if (arch.empty()) fail(path + ": no architecture in the metadata, and its tensors fit none; pass --arch");
   }
-  const ArchSpec& spec = arch_by_name(arch);
-  info.arch = arch;
-  const std::string last_bias = std::string(spec.fcs.back().file) + ".bias";
+  m.arch = &arch_by_name(arch);
+  m.info.arch = arch;
+  const std::string last_bias = std::string(m.arch->fcs.back().file) + ".bias";
   auto it = f.tensors.find(last_bias);
   if (it == f.tensors.end()) fail(path + ": tensor '" + last_bias + "' is missing (" + arch + " needs it)");
   if (it->second.shape.size() != 1 || it->second.shape[0] < 1)
     fail(path + ": tensor '" + last_bias + "' has shape " + shape_str(it->second.shape) + ", expected [classes]");
-  const int classes = static_cast<int>(it->second.shape[0]);
-  if (!info.class_names.empty() && static_cast<int>(info.class_names.size()) != classes)
-    fail(path + ": metadata names " + std::to_string(info.class_names.size()) + " classes but the weights have " +
-         std::to_string(classes));
-  get_mean_image(info, f, spec.resize, path);
-  LoadedModel m{std::make_unique<Network>(spec, classes), info};
+  m.classes = static_cast<int>(it->second.shape[0]);
+  if (!m.info.class_names.empty() && static_cast<int>(m.info.class_names.size()) != m.classes)
+    fail(path + ": metadata names " + std::to_string(m.info.class_names.size()) + " classes but the weights have " +
+         std::to_string(m.classes));
+  return m;
+}
+
+// A safetensors file's header says its tensors' names and shapes: they are checked against the
+// architecture before any tensor is read, so a contradicting file of 240 MB is refused in
+// milliseconds, before a network is made.
+void check_header_first(const std::string& path, const std::string& arch_flag) {
+  std::string first(9, '\0');
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in || !in.read(first.data(), 9) || sniff_weight_format(first) != WeightFormat::safetensors) return;
+  }
+  const SafetensorsFile header = read_safetensors_header(path);
+  const ModelPlan plan = plan_model(header, path, arch_flag);
+  check_shapes(Network::param_shapes(*plan.arch, plan.classes), plan.arch->name, header, path);
+}
+
+}  // namespace
+
+LoadedModel load_model(const std::string& path, const std::string& arch_flag) {
+  check_header_first(path, arch_flag);
+  SafetensorsFile f = read_weights_file(path);
+  ModelPlan plan = plan_model(f, path, arch_flag);
+  get_mean_image(plan.info, f, plan.arch->resize, path);
+  LoadedModel m{std::make_unique<Network>(*plan.arch, plan.classes), plan.info};
   import_params(*m.net, f, path);
   return m;
 }

@@ -47,6 +47,56 @@ Image from_mat(cv::Mat m, const std::string& name) {
   return img;
 }
 
+// Whether a JPEG's segments run to its end-of-image marker: the markers' lengths are followed
+// from SOI, and each scan's entropy-coded data runs to the next marker that is neither a
+// restart nor a stuffed byte. What follows the marker (a phone's trailer, further pictures of
+// a multi-picture file) is not looked at; EXIF thumbnails sit inside their segment.
+bool jpeg_complete(const std::string& b) {
+  const auto u = [&](size_t i) { return static_cast<uint8_t>(b[i]); };
+  const auto restart = [](uint8_t m) { return m >= 0xd0 && m <= 0xd7; };
+  size_t i = 2;
+  while (i + 2 <= b.size()) {
+    if (u(i) != 0xff) return false;  // no marker where one must be
+    const uint8_t m = u(i + 1);
+    if (m == 0xd9) return true;
+    if (m == 0xff) {  // fill byte
+      ++i;
+      continue;
+    }
+    if (m == 0x01 || restart(m)) {  // markers without a length
+      i += 2;
+      continue;
+    }
+    if (i + 4 > b.size()) return false;
+    const size_t length = static_cast<size_t>(u(i + 2)) << 8 | u(i + 3);
+    if (length < 2) return false;
+    i += 2 + length;
+    if (m == 0xda)  // start of scan: its coded data, up to the next real marker
+      while (i + 1 < b.size() && !(u(i) == 0xff && u(i + 1) != 0x00 && !restart(u(i + 1)))) ++i;
+  }
+  return false;
+}
+
+// Whether a PNG's chunks run to its IEND chunk.
+bool png_complete(const std::string& b) {
+  const auto u = [&](size_t i) { return static_cast<uint64_t>(static_cast<uint8_t>(b[i])); };
+  for (size_t i = 8; i + 12 <= b.size();) {
+    if (b.compare(i + 4, 4, "IEND") == 0) return true;
+    i += 12 + (u(i) << 24 | u(i + 1) << 16 | u(i + 2) << 8 | u(i + 3));
+  }
+  return false;
+}
+
+// libjpeg decodes a JPEG cut short (an upload that lost its connection) as if its missing rows
+// were gray, and only warns, which OpenCV drops; libpng likewise. So a file cut short is
+// refused before it is decoded.
+void check_complete(const std::string& b, const std::string& name) {
+  if (b.size() >= 3 && b.compare(0, 3, "\xff\xd8\xff") == 0 && !jpeg_complete(b))
+    throw DecodeError(name + ": the JPEG ends before its end-of-image marker (truncated)");
+  if (b.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 && !png_complete(b))
+    throw DecodeError(name + ": the PNG ends before its IEND chunk (truncated)");
+}
+
 }  // namespace
 
 Image decode_image_bytes(const std::string& bytes, const std::string& name) {
@@ -59,6 +109,7 @@ Image decode_image_bytes(const std::string& bytes, const std::string& name) {
       throw DecodeError(name + ": " + std::to_string(size->width) + " x " + std::to_string(size->height) +
                         " pixels is more than the " + std::to_string(max_pixels / 1'000'000) + " megapixels allowed");
   }
+  check_complete(bytes, name);
   cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
   cv::Mat m;
   try {

@@ -30,23 +30,24 @@ std::string join_names(const std::vector<std::string>& names) {
 }
 }  // namespace
 
-Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(classes) {
-  if (classes < 1) fail(arch.name + ": the number of classes must be at least 1, got " + std::to_string(classes));
-  // The table, row by row: conv (+ReLU) [, LRN] [, max pool] ... flatten, [dropout,] fc (+ReLU).
+namespace {
+// The table, row by row: conv (+ReLU) [, LRN] [, max pool] ... flatten, [dropout,] fc (+ReLU).
+std::vector<std::unique_ptr<Layer>> make_layers(const ArchSpec& arch, int classes) {
+  std::vector<std::unique_ptr<Layer>> layers;
   int channels = 3;
   for (const ConvRow& r : arch.convs) {
-    layers_.push_back(std::make_unique<Conv>(
+    layers.push_back(std::make_unique<Conv>(
         r.name, join(r.file, ".weight"), join(r.file, ".bias"),
         ConvShape{channels, r.out, r.kernel, r.stride, r.pad, r.groups, /*relu=*/true}));
     if (r.lrn) {
       LrnParams lrn;
       lrn.k = arch.lrn_k;
-      layers_.push_back(std::make_unique<Lrn>(std::string("norm") + (r.name + 4), lrn));
+      layers.push_back(std::make_unique<Lrn>(std::string("norm") + (r.name + 4), lrn));
     }
-    if (r.pool) layers_.push_back(std::make_unique<MaxPool>(std::string("pool") + (r.name + 4), 3, 2));
+    if (r.pool) layers.push_back(std::make_unique<MaxPool>(std::string("pool") + (r.name + 4), 3, 2));
     channels = r.out;
   }
-  layers_.push_back(std::make_unique<Flatten>("flatten"));
+  layers.push_back(std::make_unique<Flatten>("flatten"));
   // The spatial size after the convolutions, to size fc6.
   int size = arch.crop;
   for (const ConvRow& r : arch.convs) {
@@ -56,12 +57,26 @@ Network::Network(const ArchSpec& arch, int classes) : arch_(arch), classes_(clas
   int features = channels * size * size;
   for (const FcRow& r : arch.fcs) {
     if (r.dropout_in > 0)
-      layers_.push_back(std::make_unique<Dropout>(std::string("drop") + (r.name + 2), r.dropout_in));
+      layers.push_back(std::make_unique<Dropout>(std::string("drop") + (r.name + 2), r.dropout_in));
     const int out = r.out == 0 ? classes : r.out;
-    layers_.push_back(std::make_unique<Linear>(r.name, join(r.file, ".weight"),
-                                               join(r.file, ".bias"), features, out, r.relu));
+    layers.push_back(std::make_unique<Linear>(r.name, join(r.file, ".weight"), join(r.file, ".bias"), features, out,
+                                              r.relu));
     features = out;
   }
+  return layers;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, dims>> Network::param_shapes(const ArchSpec& arch, int classes) {
+  std::vector<std::pair<std::string, dims>> out;
+  for (auto& l : make_layers(arch, classes))
+    for (Param* p : l->params()) out.emplace_back(p->name, p->shape);
+  return out;
+}
+
+Network::Network(const ArchSpec& arch, int classes)
+    : arch_(arch), classes_(classes), layers_(make_layers(arch, classes)) {
+  if (classes < 1) fail(arch.name + ": the number of classes must be at least 1, got " + std::to_string(classes));
   for (auto& l : layers_)
     for (Param* p : l->params()) {
       params_.push_back(p);

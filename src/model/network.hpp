@@ -34,6 +34,10 @@ class Network {
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
+  // The parameters' names and shapes (as files hold them) of a network of this architecture,
+  // without making one.
+  static std::vector<std::pair<std::string, dims>> param_shapes(const ArchSpec& arch, int classes);
+
   const ArchSpec& arch() const { return arch_; }
   int classes() const { return classes_; }
   dims input_shape(int batch) const { return {batch, 3, arch_.crop, arch_.crop}; }
