@@ -48,5 +48,17 @@ TEST(Image, TruncatedJpegsAndPngsAreRefused) {
     EXPECT_EQ(error_of(png.substr(0, keep)), "upload: the PNG ends before its IEND chunk (truncated)") << keep;
 }
 
+// Found by fuzz_image (UBSan): a PNM header of 6666666666666 x 6666666666666 pixels overflowed
+// width * height before it was compared with the limit.
+TEST(Image, HeaderSizesThatOverflowAreRefused) {
+  const std::string pnm = "P3" + std::string(33, '6') + "3" + std::string(1, '\0') + "/";
+  try {
+    decode_image_bytes(pnm, "upload");
+    FAIL() << "decoded";
+  } catch (const DecodeError& e) {
+    EXPECT_NE(std::string(e.what()).find("megapixels allowed"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace alexnet

@@ -8,8 +8,9 @@
 
 namespace alexnet {
 
-NamedTensor read_npy(const std::string& path) {
-  const std::string b = read_file(path);
+NamedTensor read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
+
+NamedTensor parse_npy(const std::string& b, const std::string& path) {
   if (b.size() < 10 || std::memcmp(b.data(), "\x93NUMPY", 6) != 0)
     fail(path + ": not a .npy file (bad magic)");
   const int major = static_cast<unsigned char>(b[6]);

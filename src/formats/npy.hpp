@@ -9,6 +9,7 @@
 namespace alexnet {
 
 NamedTensor read_npy(const std::string& path);
+NamedTensor parse_npy(const std::string& bytes, const std::string& path_for_errors);
 void write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data);
 
 }  // namespace alexnet

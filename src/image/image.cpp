@@ -105,7 +105,7 @@ Image decode_image_bytes(const std::string& bytes, const std::string& name) {
   if (const auto size = image_header_size(bytes)) {
     if (size->width <= 0 || size->height <= 0)
       throw DecodeError(name + ": the header says " + std::to_string(size->width) + " x " + std::to_string(size->height) + " pixels");
-    if (size->width * size->height > max_pixels)
+    if (size->width > max_pixels / size->height)  // not width * height: a header's sizes can overflow it
       throw DecodeError(name + ": " + std::to_string(size->width) + " x " + std::to_string(size->height) +
                         " pixels is more than the " + std::to_string(max_pixels / 1'000'000) + " megapixels allowed");
   }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the fuzz targets (tests/fuzz: libFuzzer, the parsers under ASan + UBSan, Debian's
+# clang-16) and runs each over its seed corpus, then on new inputs:
+#   tools/fuzz.sh            the seeds, then 20,000 inputs a target from a fixed random seed, so
+#                            that a run is the same every time (what the test command runs)
+#   tools/fuzz.sh 600        ten minutes a target; findings land in build-fuzz/findings/
+# A finding (a crash, a sanitizer report, an error other than a user's) fails the script, and
+# its input is kept as a regression test under tests/fuzz/regressions/<target>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${1:-}
+B=build-fuzz
+for p in clang-16 libfuzzer-16-dev libomp-16-dev; do  # libomp: clang's OpenMP, for the library
+  dpkg-query -W -f='${Status}' $p 2>/dev/null | grep -q "install ok installed" ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-16 libfuzzer-16-dev libomp-16-dev >/dev/null; break; }
+done
+CC=clang-16 CXX=clang++-16 cmake -S . -B $B -DALEXNET_FUZZ=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build $B -j2 --target fuzz >/dev/null
+mkdir -p $B/findings
+# Seeds: the project's own files of each kind (tests/data and the fuzz regressions).
+seeds() {
+  case $1 in
+    safetensors) find tests/data -name '*.safetensors' ;;
+    npy) find tests/data -name '*.npy' ;;
+    torch_file) find tests/data -name '*.pth' -o -name '*.pt' ;;
+    onnx) find tests/data -name '*.onnx' ;;
+    caffemodel) find tests/data -name '*.caffemodel' ;;
+    image) find tests/data -name '*.png' -o -name '*.jpg' ;;
+  esac
+  [ -d tests/fuzz/regressions/$1 ] && find tests/fuzz/regressions/$1 -type f
+  true
+}
+for t in safetensors npy torch_file onnx caffemodel image; do
+  corpus=$B/corpus/$t
+  mkdir -p "$corpus"
+  seeds $t | while read -r f; do cp "$f" "$corpus/"; done
+  dict=tests/fuzz/$t.dict
+  args=(-rss_limit_mb=4096 -timeout=20 -artifact_prefix=$B/findings/$t- -print_final_stats=1)
+  if [ -n "$SECONDS_EACH" ]; then args+=(-max_total_time="$SECONDS_EACH"); else args+=(-seed=1 -runs=20000); fi
+  [ -f "$dict" ] && args+=(-dict="$dict")
+  echo "fuzz_$t: $(ls "$corpus" | wc -l) seeds, ${SECONDS_EACH:-20000 inputs}${SECONDS_EACH:+ s}"
+  if ! ASAN_OPTIONS=detect_leaks=0 $B/fuzz_$t "${args[@]}" "$corpus" > $B/fuzz_$t.log 2>&1; then
+    grep -E "ERROR|runtime error|SUMMARY|what\(\)" $B/fuzz_$t.log | head -5
+    echo "fuzz_$t: a finding; its input is in $B/findings/ (log: $B/fuzz_$t.log)"
+    exit 1
+  fi
+  grep -E "stat::number_of_executed_units|cov: " $B/fuzz_$t.log | tail -2 | tr '\n' ' '
+  echo
+done
+echo "fuzzing: no findings"
