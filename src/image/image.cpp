@@ -109,6 +109,8 @@ Image decode_image_bytes(const std::string& bytes, const std::string& name) {
       throw DecodeError(name + ": " + std::to_string(size->width) + " x " + std::to_string(size->height) +
                         " pixels is more than the " + std::to_string(max_pixels / 1'000'000) + " megapixels allowed");
   }
+  if (!known_image_format(bytes))
+    throw DecodeError(name + ": does not decode as an image (formats read: JPEG, PNG, BMP, WebP, TIFF, PNM)");
   check_complete(bytes, name);
   cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
   cv::Mat m;

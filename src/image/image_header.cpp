@@ -113,4 +113,11 @@ std::optional<ImageSize> image_header_size(const std::string& s) {
   return std::nullopt;
 }
 
+bool known_image_format(const std::string& s) {
+  const Bytes b{s};
+  return b.starts("\x89PNG\r\n\x1a\n", 8) || b.starts("\xFF\xD8\xFF", 3) || b.starts("BM", 2) ||
+         (b.starts("RIFF", 4) && b.starts("WEBP", 4, 8)) || (b.has(0, 2) && s[0] == 'P' && s[1] >= '1' && s[1] <= '6') ||
+         (b.has(0, 8) && (b.starts("II*\0", 4) || b.starts("MM\0*", 4)));
+}
+
 }  // namespace alexnet

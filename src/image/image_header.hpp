@@ -15,5 +15,9 @@ struct ImageSize {
 // PNG, JPEG, BMP, WebP, PNM (P1-P6) and TIFF; nullopt for anything else or a header too short
 // to tell (the decoder then has the last word).
 std::optional<ImageSize> image_header_size(const std::string& bytes);
+// Whether the bytes start as one of those six formats. Nothing else reaches a decoder: OpenCV
+// offers more (DICOM through GDCM, JPEG 2000, OpenEXR, ...), and GDCM aborts the process on
+// a malformed file (found by fuzz_image: a JPEG-like start with "DICM" at offset 128).
+bool known_image_format(const std::string& bytes);
 
 }  // namespace alexnet
