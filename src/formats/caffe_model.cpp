@@ -44,14 +44,13 @@ std::string v1_type(alexnet_caffe::V1LayerParameter::LayerType t) {
 
 std::vector<Layer> layers_of(const alexnet_caffe::NetParameter& net) {
   std::vector<Layer> out;
-  for (const auto& l : net.layer())
-    out.push_back({l.name(), l.type(), &l.blobs(), l.has_convolution_param() ? &l.convolution_param() : nullptr,
+  auto add = [&](const auto& l, std::string type) {
+    out.push_back({l.name(), std::move(type), &l.blobs(), l.has_convolution_param() ? &l.convolution_param() : nullptr,
                    l.has_inner_product_param() ? &l.inner_product_param() : nullptr,
                    l.has_lrn_param() ? &l.lrn_param() : nullptr, l.has_pooling_param() ? &l.pooling_param() : nullptr});
-  for (const auto& l : net.layers())
-    out.push_back({l.name(), v1_type(l.type()), &l.blobs(), l.has_convolution_param() ? &l.convolution_param() : nullptr,
-                   l.has_inner_product_param() ? &l.inner_product_param() : nullptr,
-                   l.has_lrn_param() ? &l.lrn_param() : nullptr, l.has_pooling_param() ? &l.pooling_param() : nullptr});
+  };
+  for (const auto& l : net.layer()) add(l, l.type());
+  for (const auto& l : net.layers()) add(l, v1_type(l.type()));
   return out;
 }
 

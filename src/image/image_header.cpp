@@ -102,22 +102,36 @@ std::optional<ImageSize> tiff(const Bytes& b) {
 
 }  // namespace
 
-std::optional<ImageSize> image_header_size(const std::string& s) {
-  const Bytes b{s};
-  if (b.starts("\x89PNG\r\n\x1a\n", 8)) return png(b);
-  if (b.starts("\xFF\xD8", 2)) return jpeg(b);
-  if (b.starts("BM", 2)) return bmp(b);
-  if (b.starts("RIFF", 4) && b.starts("WEBP", 4, 8)) return webp(b);
-  if (b.has(0, 2) && s[0] == 'P' && s[1] >= '1' && s[1] <= '6') return pnm(b);
-  if (b.has(0, 8) && (b.starts("II*\0", 4) || b.starts("MM\0*", 4))) return tiff(b);
-  return std::nullopt;
+namespace {
+
+enum class Format { none, png, jpeg, bmp, webp, pnm, tiff };
+
+// The format the bytes start as, by its magic; the one place both functions below ask.
+Format sniff(const Bytes& b) {
+  if (b.starts("\x89PNG\r\n\x1a\n", 8)) return Format::png;
+  if (b.starts("\xFF\xD8\xFF", 3)) return Format::jpeg;
+  if (b.starts("BM", 2)) return Format::bmp;
+  if (b.starts("RIFF", 4) && b.starts("WEBP", 4, 8)) return Format::webp;
+  if (b.has(0, 2) && b.s[0] == 'P' && b.s[1] >= '1' && b.s[1] <= '6') return Format::pnm;
+  if (b.has(0, 8) && (b.starts("II*\0", 4) || b.starts("MM\0*", 4))) return Format::tiff;
+  return Format::none;
 }
 
-bool known_image_format(const std::string& s) {
+}  // namespace
+
+std::optional<ImageSize> image_header_size(const std::string& s) {
   const Bytes b{s};
-  return b.starts("\x89PNG\r\n\x1a\n", 8) || b.starts("\xFF\xD8\xFF", 3) || b.starts("BM", 2) ||
-         (b.starts("RIFF", 4) && b.starts("WEBP", 4, 8)) || (b.has(0, 2) && s[0] == 'P' && s[1] >= '1' && s[1] <= '6') ||
-         (b.has(0, 8) && (b.starts("II*\0", 4) || b.starts("MM\0*", 4)));
+  switch (sniff(b)) {
+    case Format::png: return png(b);
+    case Format::jpeg: return jpeg(b);
+    case Format::bmp: return bmp(b);
+    case Format::webp: return webp(b);
+    case Format::pnm: return pnm(b);
+    case Format::tiff: return tiff(b);
+    default: return std::nullopt;
+  }
 }
+
+bool known_image_format(const std::string& s) { return sniff(Bytes{s}) != Format::none; }
 
 }  // namespace alexnet
