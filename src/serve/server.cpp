@@ -4,6 +4,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "data/transform.hpp"
@@ -81,6 +84,9 @@ struct InferenceServer::Impl {
   httplib::Server http;
   int port = 0;
   socket_t listen_socket = -1;
+  // httplib's stop() does nothing until listening has begun; these let a stop that comes
+  // before (a SIGTERM at start-up) still end run().
+  std::atomic<bool> run_called{false}, run_returned{false}, stopping{false};
 
   Impl(LoadedModel m, ServeConfig c)
       : cfg(std::move(c)),
@@ -250,9 +256,18 @@ int InferenceServer::bind() {
   return impl_->port;
 }
 
-void InferenceServer::run() { impl_->http.listen_after_bind(); }
+void InferenceServer::run() {
+  impl_->run_called = true;
+  if (!impl_->stopping) impl_->http.listen_after_bind();
+  impl_->run_returned = true;
+}
 
-void InferenceServer::stop() { impl_->http.stop(); }
+void InferenceServer::stop() {
+  impl_->stopping = true;
+  while (impl_->run_called && !impl_->run_returned && !impl_->http.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  impl_->http.stop();
+}
 
 BatcherStats InferenceServer::stats() const { return impl_->batcher.stats(); }
 
