@@ -10,10 +10,6 @@
 #include "parallel/comm.hpp"
 #include "util/error.hpp"
 
-namespace alexnet::cli {
-int exit_code = 0;
-}
-
 namespace {
 // Under mpirun an error on one rank must end them all, not leave them waiting in a collective.
 int finish(int code) {

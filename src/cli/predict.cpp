@@ -4,9 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "infer/inference_model.hpp"
-#include "infer/metrics.hpp"
 #include "infer/prediction.hpp"
-#include "layers/softmax_xent.hpp"
 #include "util/error.hpp"
 
 namespace alexnet::cli {
@@ -24,21 +22,17 @@ struct Opts {
 void predict_file(const std::string& path, const Opts& o, Network& net, const TransformConfig& tf,
                   const std::vector<std::string>& names) {
   const PredictInput in = read_predict_input(path, net.arch().name, net.arch().crop, tf, o.ten_crop);
-  const int k = net.classes(), topk = std::min(o.topk, k);
-  Tensor input(plain_md(net.input_shape(in.samples * in.views)), const_cast<float*>(in.x.data()));
-  const Tensor& logits = net.forward(input, Mode::eval);
-  const Tensor probs_t = softmax(logits);
-  const std::vector<float> probs = average_views(probs_t.data(), in.samples, in.views, k);
-  for (int i = 0; i < in.samples; ++i) {
-    const auto top = top_classes(probs.data() + static_cast<size_t>(i) * k, k, topk);
+  const auto lines = classify(net, in, path, o.topk, names, o.json && o.logits);
+  for (const nlohmann::json& line : lines) {
     if (o.json) {
-      const float* l = o.logits && in.views == 1 ? logits.data() + static_cast<size_t>(i) * k : nullptr;
-      std::printf("%s\n", prediction_json(path, i, top, names, l, k).dump().c_str());
+      std::printf("%s\n", line.dump().c_str());
       continue;
     }
-    if (in.samples > 1) std::printf("%s[%d]\n", path.c_str(), i);
+    if (in.samples > 1) std::printf("%s[%d]\n", path.c_str(), line["index"].get<int>());
     else std::printf("%s\n", path.c_str());
-    for (const ClassScore& c : top) std::printf("  %6.2f%%  %s\n", 100 * c.prob, class_name(names, c.index).c_str());
+    for (const nlohmann::json& c : line["top"])
+      std::printf("  %6.2f%%  %s\n", 100 * c["prob"].get<float>(),
+                  class_name(names, c["class"].get<int>()).c_str());
   }
 }
 

@@ -1,5 +1,6 @@
 // alexnet train: the paper's recipe by default, a flag for each of its numbers.
 #include "cli/commands.hpp"
+#include "cli/train_args.hpp"
 #include "model/arch.hpp"
 #include "train/plan.hpp"
 #include "train/training_run.hpp"
@@ -74,24 +75,58 @@ void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   c->add_option("--kill-after-steps", g.kill_after_steps, "testing: SIGKILL itself after N steps")->group("");
 }
 
+// Every flag of `alexnet train` on `c`, into `q` and `budget`.
+void add_train_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
+  add_run_flags(c, q, budget);
+  c->add_option("--resume", q.resume, "continue the run in RUN_DIR from its last checkpoint");
+  c->add_option("--threads", q.given.threads, "compute threads (default: all cores)");
+  c->add_option("--workers", q.given.workers, "data loading threads")->capture_default_str();
+}
+
+// The parsed flags as a plan: a resumed run keeps its plan, only the machine's threads may differ.
+TrainPlan plan_from_flags(const CLI::App& c, TrainRequest& q, const std::string& budget) {
+  if (!q.resume.empty())
+    for (const CLI::Option* o : c.get_options())
+      if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--threads" && o->get_name() != "--workers")
+        throw UserError(o->get_name() + " contradicts --resume: a resumed run keeps its configuration");
+  if (!budget.empty()) q.given.time_budget_s = parse_duration(budget, "--time-budget");
+  return plan_training(q);
+}
+
 }  // namespace
+
+TrainPlan plan_from_train_args(const std::vector<std::string>& args) {
+  CLI::App c{"alexnet train", "train"};
+  TrainRequest q;
+  std::string budget;
+  add_train_flags(&c, q, budget);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+  try {
+    c.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    throw UserError(e.what());
+  }
+  return plan_from_flags(c, q, budget);
+}
+
+std::vector<std::pair<std::string, bool>> train_flags() {
+  CLI::App c;
+  TrainRequest q;
+  std::string budget;
+  add_train_flags(&c, q, budget);
+  std::vector<std::pair<std::string, bool>> flags;
+  for (const CLI::Option* o : c.get_options())
+    if (!o->get_lnames().empty() && o->get_lnames().front() != "help" && !o->get_group().empty())  // not the hidden test hooks
+      flags.emplace_back(o->get_lnames().front(), o->get_expected_max() == 0);
+  return flags;
+}
 
 void add_train(CLI::App& app) {
   auto* c = app.add_subcommand("train", "train a network (SGD, momentum 0.9, weight decay 5e-4, batch 128)");
   auto q = std::make_shared<TrainRequest>();
   auto budget = std::make_shared<std::string>();
-  add_run_flags(c, *q, *budget);
-  c->add_option("--resume", q->resume, "continue the run in RUN_DIR from its last checkpoint");
-  c->add_option("--threads", q->given.threads, "compute threads (default: all cores)");
-  c->add_option("--workers", q->given.workers, "data loading threads")->capture_default_str();
-  c->callback([c, q, budget] {
-    if (!q->resume.empty())  // a resumed run keeps its plan: only the machine's threads may differ
-      for (const CLI::Option* o : c->get_options())
-        if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--threads" && o->get_name() != "--workers")
-          throw UserError(o->get_name() + " contradicts --resume: a resumed run keeps its configuration");
-    if (!budget->empty()) q->given.time_budget_s = parse_duration(*budget, "--time-budget");
-    exit_code = run_training(plan_training(*q));
-  });
+  add_train_flags(c, *q, *budget);
+  c->callback([c, q, budget] { exit_code = run_training(plan_from_flags(*c, *q, *budget)); });
 }
 
 }  // namespace alexnet::cli

@@ -6,6 +6,8 @@
 
 #include "data/loader.hpp"
 #include "formats/npy.hpp"
+#include "infer/metrics.hpp"
+#include "layers/softmax_xent.hpp"
 #include "tensor/tensor.hpp"
 #include "util/error.hpp"
 
@@ -87,6 +89,21 @@ nlohmann::json prediction_json(const std::string& input, int index, const std::v
   j["top"] = list;
   if (logits) j["logits"] = std::vector<float>(logits, logits + classes);
   return j;
+}
+
+std::vector<nlohmann::json> classify(Network& net, const PredictInput& in, const std::string& input, int topk,
+                                     const std::vector<std::string>& names, bool logits) {
+  const int k = net.classes();
+  Tensor x(plain_md(net.input_shape(in.samples * in.views)), const_cast<float*>(in.x.data()));
+  const Tensor& out = net.forward(x, Mode::eval);
+  const std::vector<float> probs = average_views(softmax(out).data(), in.samples, in.views, k);
+  std::vector<nlohmann::json> lines;
+  for (int i = 0; i < in.samples; ++i) {
+    const auto top = top_classes(probs.data() + static_cast<size_t>(i) * k, k, std::min(topk, k));
+    const float* l = logits && in.views == 1 ? out.data() + static_cast<size_t>(i) * k : nullptr;
+    lines.push_back(prediction_json(input, i, top, names, l, k));
+  }
+  return lines;
 }
 
 }  // namespace alexnet

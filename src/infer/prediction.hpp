@@ -8,6 +8,7 @@
 
 #include "image/image.hpp"
 #include "data/transform.hpp"
+#include "model/network.hpp"
 
 namespace alexnet {
 
@@ -39,5 +40,10 @@ std::string class_name(const std::vector<std::string>& names, int index);  // th
 // {"input", "index", "top": [{"class", "prob", "name"?}...], "logits"?}; `logits` may be null.
 nlohmann::json prediction_json(const std::string& input, int index, const std::vector<ClassScore>& top,
                                const std::vector<std::string>& names, const float* logits, int classes);
+
+// One input through the network: for each sample, the object above with its top-k classes (the
+// softmax averaged over its views) and, when asked and there is one view, its logits.
+std::vector<nlohmann::json> classify(Network& net, const PredictInput& in, const std::string& input, int topk,
+                                     const std::vector<std::string>& names, bool logits);
 
 }  // namespace alexnet

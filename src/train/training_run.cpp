@@ -52,10 +52,10 @@ void append_line(const std::string& path, const json& j) {
 
 // ---- setup -------------------------------------------------------------------------------
 
-TrainingRun::TrainingRun(TrainPlan plan)
+TrainingRun::TrainingRun(TrainPlan plan, RunHooks hooks)
     : cfg_(std::move(plan.cfg)), resume_(plan.resume), cm_(comm()), leader_(cm_.leader()),
       arch_(arch_by_name(cfg_.arch)), schedule_(cfg_.schedule),  // checks the schedule's flags
-      source_(std::move(plan.source)) {
+      source_(std::move(plan.source)), hooks_(std::move(hooks)) {
   if (!cfg_.init_from.empty() && !resume_ && !source_) internal_error("a run from --init-from without its weights");
   cfg_path_ = cfg_.out + "/config.json", ckpt_path_ = cfg_.out + "/checkpoint.safetensors";
   log_path_ = cfg_.out + "/metrics.jsonl", best_path_ = cfg_.out + "/best.safetensors";
@@ -85,7 +85,7 @@ TrainingRun::TrainingRun(TrainPlan plan)
 
 TrainingRun::~TrainingRun() = default;
 
-int run_training(TrainPlan plan) { return TrainingRun(std::move(plan)).run(); }
+int run_training(TrainPlan plan, RunHooks hooks) { return TrainingRun(std::move(plan), std::move(hooks)).run(); }
 
 // The one way the plan changes once the data and the network exist: `change` (fields of
 // config.json) is applied, and recorded with its reason in config.json and metrics.jsonl.
@@ -269,15 +269,30 @@ int TrainingRun::run() {
                 num_threads(), cm_.size());
   std::fflush(stdout);
   run_start_ = now_s();
-  for (; epoch_ < cfg_.epochs; ++epoch_, step_ = 0)
-    if (!run_epoch()) return 1;
+  for (; epoch_ < cfg_.epochs; ++epoch_, step_ = 0) {
+    if (const int end = run_epoch(); end != kRunDone) return end;
+    if (epoch_ + 1 < cfg_.epochs && stop_requested()) {  // the epoch's checkpoint is written
+      if (leader_) std::printf("stopped after epoch %lld; continue with --resume %s\n",
+                               static_cast<long long>(epoch_ + 1), cfg_.out.c_str());
+      return kRunStopped;
+    }
+  }
   if (leader_)
     std::printf("done: best %s top-1 error %.2f%%, weights in %s\n", val_set_ ? "validation" : "training",
                 100 * best_error_, best_path_.c_str());
-  return 0;
+  return kRunDone;
 }
 
-bool TrainingRun::run_epoch() {
+// Every rank must stop at the same step: the leader's answer is shared (a run without the hook,
+// every command's, never asks, and adds no collective to a step).
+bool TrainingRun::stop_requested() {
+  if (!hooks_.stop) return false;
+  double stop = leader_ && hooks_.stop && hooks_.stop() ? 1 : 0;
+  if (cm_.distributed()) cm_.allreduce_sum(&stop, 1);
+  return stop > 0;
+}
+
+int TrainingRun::run_epoch() {
   loader_->start_epoch(epoch_, step_);
   cm_.reset_counters();
   EpochTotals t;
@@ -291,16 +306,23 @@ bool TrainingRun::run_epoch() {
     for (auto& f : b.failed)
       if (t.skipped_names.size() < 20) t.skipped_names.push_back(f);
     const float lr = schedule_.lr_at(static_cast<int>(epoch_), static_cast<double>(step_) / steps_per_epoch_);
-    if (!train_step(b, t, lr)) return false;
+    if (!train_step(b, t, lr)) return kRunDiverged;
     if (cfg_.checkpoint_every > 0 && global_step_ % cfg_.checkpoint_every == 0 && step_ < steps_per_epoch_)
       save(epoch_, step_);
+    if (step_ < steps_per_epoch_ && stop_requested()) {
+      save(epoch_, step_);
+      progress_->end_epoch();
+      if (leader_) std::printf("stopped at epoch %lld step %lld; continue with --resume %s\n",
+                               static_cast<long long>(epoch_ + 1), static_cast<long long>(step_), cfg_.out.c_str());
+      return kRunStopped;
+    }
     // Test hook: the last rank (the only one without MPI) dies as a crashed machine would.
     if (cfg_.kill_after_steps > 0 && global_step_ == cfg_.kill_after_steps && cm_.rank() == cm_.size() - 1)
       raise(SIGKILL);
   }
   progress_->end_epoch();
   end_epoch(t);
-  return true;
+  return kRunDone;
 }
 
 // One SGD step on this rank's share of a global batch; the loss and gradient are means over all
@@ -355,10 +377,13 @@ bool TrainingRun::train_step(Batch& b, EpochTotals& t, float lr) {
   if (stuck_->stuck(loss, global_step_) && leader_) std::fprintf(stderr, "\n%s\n", stuck_->warning(global_step_).c_str());
   const bool every = cfg_.print_every > 0 && step_ % cfg_.print_every == 0;
   show_progress(t, lr);
-  if (every && leader_) {
+  const bool hook_every = hooks_.on_record && hooks_.step_every > 0 && global_step_ % hooks_.step_every == 0;
+  if ((every || hook_every) && leader_) {
     const double rate = static_cast<double>(t.steps) * cfg_.batch / std::max(now_s() - t.start, 1e-9);
-    log({{"type", "step"}, {"epoch", epoch_ + 1}, {"step", step_}, {"global_step", global_step_},
-         {"loss", loss}, {"lr", lr}, {"images_per_s", rate}});
+    const json rec = {{"type", "step"}, {"epoch", epoch_ + 1}, {"step", step_}, {"global_step", global_step_},
+                      {"loss", loss}, {"lr", lr}, {"images_per_s", rate}};
+    if (every) log(rec);
+    else hooks_.on_record(rec);
   }
   return true;
 }
@@ -464,6 +489,7 @@ double TrainingRun::validate(json& rec) {
 void TrainingRun::log(const json& rec) {
   append_line(log_path_, rec);
   events_->add_scalars(rec);
+  if (hooks_.on_record) hooks_.on_record(rec);
 }
 
 void TrainingRun::save(int64_t epoch, int64_t step) {

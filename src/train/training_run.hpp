@@ -8,6 +8,7 @@
 // weights, best validation top-1), metrics.jsonl and TensorBoard's events file (the logs).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,11 +33,26 @@ class EventWriter;
 class Progress;
 class StuckWatch;
 
+// What a program embedding a run (the Python module) may watch and stop. Both are called on the
+// training thread, by the leader only.
+struct RunHooks {
+  // Each record metrics.jsonl gets (epochs, steps every --print-every), and also a step
+  // record every `step_every` steps when that is > 0.
+  std::function<void(const nlohmann::json&)> on_record;
+  int step_every = 0;
+  // Asked after each step: true stops the run at a clean point, a checkpoint of where it
+  // stands written first, so that --resume continues it exactly.
+  std::function<bool()> stop;
+};
+
+// run()'s outcomes, also the command's exit codes.
+constexpr int kRunDone = 0, kRunDiverged = 1, kRunStopped = 130;
+
 class TrainingRun {
  public:
-  explicit TrainingRun(TrainPlan plan);
+  explicit TrainingRun(TrainPlan plan, RunHooks hooks = {});
   ~TrainingRun();
-  int run();  // 0, or 1 when the loss diverged
+  int run();  // kRunDone, kRunDiverged or kRunStopped
 
  private:
   // Sums over one epoch (this process's steps; loss and top-1 over the global batches).
@@ -53,7 +69,8 @@ class TrainingRun {
   void amend_plan(const nlohmann::json& change, const std::string& why);
   void start_from_weights();
   void make_update_ranges();
-  bool run_epoch();  // false: the loss diverged
+  int run_epoch();  // kRunDone at the epoch's end, or why it ended early
+  bool stop_requested();
   bool train_step(Batch& b, EpochTotals& t, float lr);
   void show_progress(const EpochTotals& t, float lr);
   void end_epoch(EpochTotals& t);
@@ -89,10 +106,11 @@ class TrainingRun {
   int64_t steps_this_run_ = 0;
   std::unique_ptr<Progress> progress_;
   std::unique_ptr<StuckWatch> stuck_;
+  RunHooks hooks_;
 };
 
-// Runs (or resumes) a planned run. Returns the exit code: 0, or 1 when the loss diverged
-// (NaN or infinite).
-int run_training(TrainPlan plan);
+// Runs (or resumes) a planned run. Returns the exit code: kRunDone, kRunDiverged when the loss
+// became NaN or infinite, or kRunStopped when hooks.stop asked.
+int run_training(TrainPlan plan, RunHooks hooks = {});
 
 }  // namespace alexnet

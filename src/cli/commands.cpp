@@ -1,0 +1,7 @@
+#include "cli/commands.hpp"
+
+namespace alexnet::cli {
+
+int exit_code = 0;
+
+}  // namespace alexnet::cli
