@@ -13,7 +13,9 @@ pkgs=(build-essential cmake pkg-config
       libcpp-httplib-dev                            # alexnet serve
       libzip-dev libonnx-dev                        # .pth (zip) and ONNX weights in, ONNX out
       libopencv-dnn-dev                             # tests: OpenCV runs our exported ONNX
-      dataset-fashion-mnist)                        # the embedded default data set
+      dataset-fashion-mnist                         # the embedded default data set
+      pybind11-dev python3-dev python3-numpy        # the Python module (pip install .)
+      python3-venv python3-pip python3-setuptools python3-wheel python3-pytest)
 # The page of `alexnet serve` in a real browser (ServeTest.PageInARealBrowser; skipped without).
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs+=(chromium chromium-driver python3-selenium)
 # The peers of bench/compare.py: PyTorch on OpenBLAS (on the reference BLAS it runs ~4x
