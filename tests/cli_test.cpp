@@ -3,6 +3,8 @@
 // with exit code 2.
 #include <gtest/gtest.h>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "formats/safetensors.hpp"
 #include "test_util.hpp"
@@ -12,6 +14,15 @@ namespace alexnet {
 namespace {
 
 namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
 
 using test::Result;
 
@@ -30,6 +41,55 @@ fs::path fresh(const std::string& name) {
 
 const std::string kTrain = " train --arch alexnet-mini --batch 32 --threads 2 --print-every 0 --val-limit 64 ";
 
+// Bit for bit: every parameter and momentum of two runs' last checkpoints.
+void expect_same_checkpoint(const fs::path& a, const fs::path& b) {
+  const SafetensorsFile x = read_safetensors((a / "checkpoint.safetensors").string());
+  const SafetensorsFile y = read_safetensors((b / "checkpoint.safetensors").string());
+  ASSERT_EQ(x.tensors.size(), y.tensors.size());
+  for (const auto& [name, t] : x.tensors) {
+    ASSERT_EQ(y.tensors.count(name), 1u) << name;
+    EXPECT_TRUE(t.data == y.tensors.at(name).data) << name << " differs after resuming";
+  }
+}
+
+// A time budget re-planned after each epoch (the pace simulated, so that the test does not
+// depend on this machine's clock): 60 s, epochs of 20 s, 5 epochs planned at first by the
+// fast machine, so after epoch 1 the plan shortens to 1 + floor(0.95 * 40 / 20) = 2 epochs; the
+// cosine ends there. Killed in epoch 2, after the re-plan, the resumed run replays it and ends
+// bit-identical to the uninterrupted one.
+TEST(Cli, TimeBudgetReplansAfterEachEpochAndResumesTheSamePlan) {
+  const fs::path data = make_data();
+  const fs::path a = fresh("replan_full"), b = fresh("replan_killed");
+  const std::string args = kTrain + "--epochs 5 --time-budget 60s --simulate-epoch-seconds 20 --data " + data.string();
+  Result full = run(args + " --out " + a.string());
+  ASSERT_EQ(full.code, 0) << full.out;
+  EXPECT_NE(full.out.find("after epoch 1 an epoch takes 0m20s, 0m40s are left: 2 epochs in all, not 5"), std::string::npos)
+      << full.out;
+  const json config = json::parse(read_file((a / "config.json").string()));
+  EXPECT_EQ(config["epochs"], 2);
+  EXPECT_EQ(config["planned_epochs"], 5);
+  EXPECT_EQ(config["amendments"].back()["change"]["epochs"], 2);
+  size_t plans = 0, epochs = 0;
+  double last_lr = 1;
+  for (const std::string& line : lines_of(read_file((a / "metrics.jsonl").string()))) {
+    const json r = json::parse(line);
+    if (r["type"] == "plan" && r.contains("after_epoch")) {
+      ++plans;
+      EXPECT_EQ(r["change"]["epochs"], 2);
+    }
+    if (r["type"] == "epoch") ++epochs, last_lr = r["lr"];
+  }
+  EXPECT_EQ(plans, 1u);
+  EXPECT_EQ(epochs, 2u);
+  EXPECT_LT(last_lr, 1e-4);  // the shortened cosine still ends near zero
+  Result killed = run(args + " --out " + b.string() + " --checkpoint-every 3 --kill-after-steps 14");
+  ASSERT_EQ(killed.code, 128 + SIGKILL) << killed.out;
+  Result resumed = run(" train --resume " + b.string());
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  EXPECT_EQ(resumed.out.find("epochs in all"), std::string::npos) << "the plan was replayed, not made again";
+  expect_same_checkpoint(a, b);
+}
+
 TEST(Cli, KilledRunResumesBitIdentical) {
   const fs::path data = make_data();
   const fs::path a = fresh("uninterrupted"), b = fresh("killed");
@@ -43,13 +103,7 @@ TEST(Cli, KilledRunResumesBitIdentical) {
   Result resumed = run(" train --resume " + b.string());
   ASSERT_EQ(resumed.code, 0) << resumed.out;
   EXPECT_NE(resumed.out.find("resuming"), std::string::npos);
-  const SafetensorsFile x = read_safetensors((a / "checkpoint.safetensors").string());
-  const SafetensorsFile y = read_safetensors((b / "checkpoint.safetensors").string());
-  ASSERT_EQ(x.tensors.size(), y.tensors.size());
-  for (const auto& [name, t] : x.tensors) {
-    ASSERT_EQ(y.tensors.count(name), 1u) << name;
-    EXPECT_TRUE(t.data == y.tensors.at(name).data) << name << " differs after resuming";
-  }
+  expect_same_checkpoint(a, b);
   // The metrics log has each epoch once.
   const std::string log = read_file((b / "metrics.jsonl").string());
   size_t epochs = 0;

@@ -5,6 +5,7 @@
 
 #include "infer/metrics.hpp"
 #include "train/schedule.hpp"
+#include "train/time_budget.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
@@ -55,6 +56,51 @@ TEST(Schedule, CosineFromBaseToZero) {
   EXPECT_NEAR(s.lr_at(2, 0), 0.025, 1e-7);
   EXPECT_NEAR(s.lr_at(1, 0), 0.025 * (1 + std::cos(M_PI / 4)), 1e-7);
   EXPECT_NEAR(s.lr_at(3, 1.0), 0.0, 1e-9);
+}
+
+// A cosine of 10 epochs re-planned to 6 after epoch 3: the lr goes on from where it was, and
+// reaches zero at the end of epoch 6; re-planned again to 8 after epoch 4, the same.
+TEST(Schedule, CosineReplannedGoesOnFromItsLrAndEndsAtTheNewEnd) {
+  ScheduleConfig c;
+  c.kind = "cosine";
+  c.base_lr = 0.05f;
+  c.epochs = 10;
+  LrSchedule s(c);
+  const float at3 = s.lr_at(3, 0);
+  s.set_length(6, 3);
+  EXPECT_FLOAT_EQ(s.lr_at(3, 0), at3);
+  EXPECT_NEAR(s.lr_at(5, 1.0), 0.0, 1e-9);
+  EXPECT_GT(s.lr_at(4, 0), s.lr_at(5, 0));
+  const float at4 = s.lr_at(4, 0);
+  s.set_length(8, 4);
+  EXPECT_FLOAT_EQ(s.lr_at(4, 0), at4);
+  EXPECT_NEAR(s.lr_at(7, 1.0), 0.0, 1e-9);
+  LrSchedule restored(c);  // a checkpoint keeps where the decay stands
+  restored.restore(s.state());
+  EXPECT_FLOAT_EQ(restored.lr_at(6, 0.5), s.lr_at(6, 0.5));
+  ScheduleConfig p;  // the paper's schedule counts no epochs
+  LrSchedule plateau(p);
+  plateau.set_length(3, 1);
+  EXPECT_FLOAT_EQ(plateau.lr_at(2, 0), 0.01f);
+}
+
+// The budget's second look, on known numbers: 840 s, 30 epochs at most.
+TEST(TimeBudget, ReplansFromThePaceMeasured) {
+  // A busy start planned 13 epochs; the first took 20 s: 820 s left hold 38 more, capped at 30.
+  EXPECT_EQ(replanned_epochs(13, 1, 30, 840, 20, 20), 30);
+  // Planned 30 at 20 s; the machine slowed to 40 s an epoch after 10 (200 s): 640 s left,
+  // 0.95 * 640 / 40 = 15.2, so 15 more: 25.
+  EXPECT_EQ(replanned_epochs(30, 10, 30, 840, 200, 40), 25);
+  // 25 planned: no change at 40 s, nor when the pace wobbles by a few percent either way
+  // (at 41 s the 15 left end at 815 s, inside the budget; another does not fit at 39 s).
+  EXPECT_EQ(replanned_epochs(25, 10, 30, 840, 200, 40), 25);
+  EXPECT_EQ(replanned_epochs(25, 10, 30, 840, 200, 39), 25);
+  EXPECT_EQ(replanned_epochs(25, 10, 30, 840, 200, 41), 25);
+  // At 44 s they would end at 860 s: shortened to 10 + 0.95 * 640 / 44 (13.8) = 23.
+  EXPECT_EQ(replanned_epochs(25, 10, 30, 840, 200, 44), 23);
+  // The budget is spent: stop after this epoch, never fewer than those done.
+  EXPECT_EQ(replanned_epochs(25, 20, 30, 840, 850, 40), 20);
+  EXPECT_EQ(replanned_epochs(25, 20, 30, 840, 800, 0), 25);  // no pace measured: keep the plan
 }
 
 TEST(Schedule, BadConfigurationsAreUserErrors) {

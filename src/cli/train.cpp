@@ -73,6 +73,8 @@ void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
                 "train for at most this wall time (e.g. 12m, 90s, 1h): the epochs that fit are planned "
                 "from the step time measured first (at most --epochs)");
   c->add_option("--kill-after-steps", g.kill_after_steps, "testing: SIGKILL itself after N steps")->group("");
+  c->add_option("--simulate-epoch-seconds", g.simulate_epoch_seconds,
+                "testing: re-plan the time budget as if each epoch took this long")->group("");
 }
 
 // Every flag of `alexnet train` on `c`, into `q` and `budget`.

@@ -6,7 +6,7 @@
 
 namespace alexnet {
 
-LrSchedule::LrSchedule(ScheduleConfig c) : c_(std::move(c)), lr_(c_.base_lr) {
+LrSchedule::LrSchedule(ScheduleConfig c) : c_(std::move(c)), lr_(c_.base_lr), length_(c_.epochs) {
   if (!(c_.base_lr > 0)) fail("--lr must be positive");
   if (c_.kind != "plateau" && c_.kind != "step" && c_.kind != "fixed" && c_.kind != "cosine")
     fail("--schedule: unknown schedule '" + c_.kind + "' (plateau, step, fixed, cosine)");
@@ -21,7 +21,8 @@ float LrSchedule::lr_at(int epoch, double frac) const {
     return c_.base_lr * std::pow(c_.factor, static_cast<float>(n));
   }
   if (c_.kind == "cosine") {
-    const double t = std::min(1.0, (epoch + frac) / c_.epochs);
+    const double span = std::max(1, length_ - from_);
+    const double t = std::min(1.0, phase0_ + (1 - phase0_) * (epoch + frac - from_) / span);
     return static_cast<float>(c_.min_lr + 0.5 * (c_.base_lr - c_.min_lr) * (1 + std::cos(M_PI * t)));
   }
   return lr_;  // fixed, plateau
@@ -41,8 +42,17 @@ bool LrSchedule::end_epoch(int, double val_error) {
   return true;
 }
 
+void LrSchedule::set_length(int epochs, int done) {
+  if (c_.kind != "cosine") return;
+  const double span = std::max(1, length_ - from_);
+  phase0_ = std::min(1.0, phase0_ + (1 - phase0_) * (done - from_) / span);
+  from_ = done;
+  length_ = epochs;
+}
+
 nlohmann::json LrSchedule::state() const {
-  return {{"lr", lr_}, {"best", best_}, {"bad_epochs", bad_epochs_}, {"drops", drops_}};
+  return {{"lr", lr_}, {"best", best_}, {"bad_epochs", bad_epochs_}, {"drops", drops_},
+          {"cosine_from", from_}, {"cosine_phase", phase0_}, {"cosine_length", length_}};
 }
 
 void LrSchedule::restore(const nlohmann::json& s) {
@@ -50,6 +60,9 @@ void LrSchedule::restore(const nlohmann::json& s) {
   best_ = s.at("best").get<double>();
   bad_epochs_ = s.at("bad_epochs").get<int>();
   drops_ = s.at("drops").get<int>();
+  from_ = s.value("cosine_from", 0);  // checkpoints from before re-planning: the plain decay
+  phase0_ = s.value("cosine_phase", 0.0);
+  length_ = s.value("cosine_length", c_.epochs);
 }
 
 }  // namespace alexnet

@@ -29,6 +29,10 @@ class LrSchedule {
   float lr_at(int epoch, double epoch_fraction) const;
   // After each epoch's validation; returns true when the lr dropped.
   bool end_epoch(int epoch, double val_error);
+  // A time budget re-planned the run to `epochs` in all, `done` of them trained: a cosine goes on
+  // from the lr it has reached and ends at the new last epoch (the other schedules do not count
+  // epochs).
+  void set_length(int epochs, int done);
   int drops() const { return drops_; }
   nlohmann::json state() const;
   void restore(const nlohmann::json& s);
@@ -38,6 +42,9 @@ class LrSchedule {
   float lr_;
   double best_ = 1e30;
   int bad_epochs_ = 0, drops_ = 0;
+  // cosine: from epoch from_ (at phase phase0_ of the half wave), the decay ends at length_.
+  int from_ = 0, length_ = 0;
+  double phase0_ = 0;
 };
 
 }  // namespace alexnet

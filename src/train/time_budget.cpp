@@ -34,4 +34,15 @@ BudgetPlan plan_epochs(const ArchSpec& arch, int classes, const TrainConfig& cfg
   return p;
 }
 
+int replanned_epochs(int planned, int done, int ceiling, double budget, double used, double epoch_seconds) {
+  if (!(epoch_seconds > 0)) return planned;
+  const double left = budget - used;
+  const int fit = left > 0 ? static_cast<int>(0.95 * left / epoch_seconds) : 0;  // with a 5% margin
+  const int best = std::clamp(done + fit, done, std::max(done, ceiling));
+  const bool overruns = used + (planned - done) * epoch_seconds > budget;
+  if (best < planned && overruns) return best;
+  if (best > planned) return best;
+  return planned;
+}
+
 }  // namespace alexnet

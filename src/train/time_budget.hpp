@@ -1,9 +1,11 @@
 // --time-budget: how many epochs fit in a given wall time on this machine. The training step
 // and the validation pass are timed here, before the run, on a network of the run's shape with
-// random data; the plan (epochs, and so the schedule's length) is written to config.json with
-// the measured rates, so the run itself stays deterministic and a resumed run keeps its plan.
-// An explicit or default --epochs stays the ceiling: a fast machine trains the usual recipe, a
-// slow one a shorter schedule that ends in time.
+// random data: the first plan. A second or two of timing can be fooled (another program busy
+// for a minute at the start), so after every epoch the run plans again from the epochs it has
+// actually timed, stretching or shortening the rest of its schedule. Each plan is recorded
+// (config.json, metrics.jsonl, the checkpoint), so a resumed run replays the same ones. An
+// explicit or default --epochs stays the ceiling: a fast machine trains the usual recipe, a slow
+// one a shorter schedule that ends in time.
 #pragma once
 #include <cstdint>
 
@@ -21,5 +23,11 @@ struct BudgetPlan {
 // pass each fit in cfg.time_budget_s, less a margin for data loading and checkpoints.
 BudgetPlan plan_epochs(const ArchSpec& arch, int classes, const TrainConfig& cfg, int64_t train_size,
                        int64_t val_size);
+
+// After `done` epochs and `used` seconds of the budget, the last epoch having taken
+// `epoch_seconds`: the epochs the run should have in all (at least `done`, at most `ceiling`).
+// The plan shortens only when its end would overrun the budget, and lengthens only when another
+// epoch fits with a 5% margin, so that small changes of pace do not move it back and forth.
+int replanned_epochs(int planned, int done, int ceiling, double budget, double used, double epoch_seconds);
 
 }  // namespace alexnet

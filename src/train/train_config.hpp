@@ -44,8 +44,12 @@ struct TrainConfig {
   double val_split = 1.0 / 12;
   // --time-budget: wall seconds the training may take (0: none); the epochs that fit are planned
   // once, before the first step, and kept in planned_epochs (so a resumed run keeps the plan).
+  // The epochs are then re-planned after every epoch from the pace measured (train/time_budget.hpp),
+  // never beyond max_epochs (--epochs, or the architecture's default).
   double time_budget_s = 0;
-  int planned_epochs = 0;
+  int planned_epochs = 0, max_epochs = 0;
+  // Tests: re-plan as if every epoch took this many seconds (0: the clock).
+  double simulate_epoch_seconds = 0;
   // The changes made to the plan once the data and network existed, each {"change", "why"}.
   nlohmann::json amendments = nlohmann::json::array();
   int64_t kill_after_steps = 0;  // tests: the last rank SIGKILLs itself after this global step

@@ -213,7 +213,43 @@ void TrainingRun::plan_time_budget() {
                 fmt_time(cfg_.time_budget_s).c_str(), 1000 * plan.step_seconds, cfg_.batch / plan.step_seconds,
                 plan.val_seconds, plan.epochs, fmt_time(plan.expected_seconds).c_str());
   if (leader_) std::printf("%s\n", why);
-  amend_plan({{"epochs", plan.epochs}, {"planned_epochs", plan.epochs}}, why);
+  amend_plan({{"epochs", plan.epochs}, {"planned_epochs", plan.epochs}, {"max_epochs", cfg_.epochs}}, why);
+}
+
+// The budget's seconds used so far: this process's and, after a resume, those before it.
+double TrainingRun::budget_used() const {
+  if (cfg_.simulate_epoch_seconds > 0) return static_cast<double>(epoch_) * cfg_.simulate_epoch_seconds;
+  return budget_used_before_ + (now_s() - run_start_);
+}
+
+// After each epoch of a run with a budget: the epochs that fit, from the pace of the epoch just
+// timed (the leader's clock decides for every rank). A change goes to the schedule, config.json,
+// metrics.jsonl and, with the epoch's checkpoint, to what a resumed run replays.
+void TrainingRun::replan_time_budget(double epoch_seconds) {
+  if (cfg_.time_budget_s <= 0) return;
+  const int done = static_cast<int>(epoch_ + 1);
+  const bool simulated = cfg_.simulate_epoch_seconds > 0;
+  const double pace = simulated ? cfg_.simulate_epoch_seconds : epoch_seconds;
+  const double used = simulated ? done * pace : budget_used();
+  const int ceiling = cfg_.max_epochs > 0 ? cfg_.max_epochs : cfg_.epochs;
+  double epochs = leader_ ? replanned_epochs(cfg_.epochs, done, ceiling, cfg_.time_budget_s, used, pace) : 0;
+  if (cm_.distributed()) cm_.allreduce_sum(&epochs, 1);
+  const int planned = static_cast<int>(epochs);
+  if (planned == cfg_.epochs) return;
+  char why[256];
+  std::snprintf(why, sizeof why, "time budget %s: after epoch %d an epoch takes %s, %s are left: %d epochs in all, not %d",
+                fmt_time(cfg_.time_budget_s).c_str(), done, fmt_time(pace).c_str(),
+                fmt_time(std::max(0.0, cfg_.time_budget_s - used)).c_str(), planned, cfg_.epochs);
+  const json change = {{"epochs", planned}};
+  cfg_.epochs = planned;
+  schedule_.set_length(planned, done);
+  cfg_.amendments.push_back({{"change", change}, {"why", why}, {"after_epoch", done}});
+  if (!leader_) return;
+  std::printf("%s\n", why);
+  write_file_atomic(cfg_path_, to_json(cfg_).dump(2) + "\n");
+  const json rec = {{"type", "plan"}, {"change", change}, {"why", why}, {"after_epoch", done}};
+  append_line(log_path_, rec);
+  if (hooks_.on_record) hooks_.on_record(rec);
 }
 
 void TrainingRun::start_or_resume() {
@@ -241,6 +277,8 @@ void TrainingRun::start_or_resume() {
     epoch_seen_ = state.at("epoch_seen");
     best_error_ = state.at("best_error");
     schedule_.restore(state.at("schedule"));
+    cfg_.epochs = state.value("epochs", cfg_.epochs);  // the plan as this checkpoint knew it
+    budget_used_before_ = state.value("budget_used_s", 0.0);
     // Forget log lines written after this checkpoint by the run that was killed.
     if (fs::exists(log_path_)) fs::resize_file(log_path_, state.at("log_bytes").get<uintmax_t>());
   } catch (const json::exception& e) {
@@ -446,6 +484,7 @@ void TrainingRun::end_epoch(EpochTotals& t) {
                        filters.height, filters.width);
     events_->flush();
   }
+  replan_time_budget(now_s() - t.start);
   epoch_loss_ = 0;
   epoch_correct_ = epoch_seen_ = 0;
   save(epoch_ + 1, 0);
@@ -498,7 +537,8 @@ void TrainingRun::save(int64_t epoch, int64_t step) {
   const json st = {{"epoch", epoch}, {"step", step}, {"global_step", global_step_},
                    {"epoch_loss", epoch_loss_}, {"epoch_correct", epoch_correct_},
                    {"epoch_seen", epoch_seen_}, {"best_error", best_error_},
-                   {"schedule", schedule_.state()},
+                   {"schedule", schedule_.state()}, {"epochs", cfg_.epochs},
+                   {"budget_used_s", cfg_.time_budget_s > 0 ? budget_used() : 0.0},
                    {"log_bytes", fs::exists(log_path_) ? fs::file_size(log_path_) : 0}};
   save_checkpoint(ckpt_path_, *net_, info_, st);
 }

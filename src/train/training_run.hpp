@@ -66,6 +66,8 @@ class TrainingRun {
   void make_transform();
   void start_or_resume();
   void plan_time_budget();
+  void replan_time_budget(double epoch_seconds);
+  double budget_used() const;
   void amend_plan(const nlohmann::json& change, const std::string& why);
   void start_from_weights();
   void make_update_ranges();
@@ -100,6 +102,8 @@ class TrainingRun {
   int64_t epoch_ = 0, step_ = 0, global_step_ = 0, steps_per_epoch_ = 0;
   double epoch_loss_ = 0, best_error_ = 2;
   int64_t epoch_correct_ = 0, epoch_seen_ = 0;
+
+  double budget_used_before_ = 0;  // seconds of --time-budget used before this process resumed
 
   // This process's bookkeeping.
   double run_start_ = 0;
