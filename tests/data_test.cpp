@@ -257,6 +257,14 @@ TEST(Datasets, FolderListAndBadInput) {
   EXPECT_THROW(open_dataset(list.string(), "auto", DatasetSplit::train), UserError);
   write_file_atomic(list.string(), "cat/nothere.png 1\n");
   EXPECT_THROW(open_dataset(list.string(), "auto", DatasetSplit::train), UserError);
+  // A label beyond any data set is refused, not taken for 2^31 classes (found by fuzzing).
+  write_file_atomic(list.string(), "cat/a.png 2147483647\n");
+  try {
+    open_dataset(list.string(), "auto", DatasetSplit::train);
+    ADD_FAILURE() << "accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("list.txt:1: label 2147483647 is beyond any data set"), std::string::npos) << e.what();
+  }
   EXPECT_THROW(open_dataset(tmpdir("empty").string(), "auto", DatasetSplit::train), UserError);
 }
 

@@ -194,6 +194,8 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndTheServerKeepsServing) {
                "the JPEG ends before its end-of-image marker (truncated)");
   expect_error(post("/predict", bomb_png()), 400, "megapixels allowed");
   expect_error(post("/predict", png, "text/plain"), 415, "not an image");
+  // The message repeats the header; bytes that are not UTF-8 become U+FFFD, not a 500.
+  expect_error(post("/predict", png, "text/\xff\xfe"), 415, "text/\xef\xbf\xbd\xef\xbf\xbd is not an image");
   expect_error(post("/predict", std::string(2 << 20, 'x')), 413, "too large");
   expect_error(post("/predict?topk=0", png), 400, "topk");
   expect_error(post("/predict?topk=x", png), 400, "topk");

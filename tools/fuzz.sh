@@ -17,7 +17,8 @@ done
 CC=clang-16 CXX=clang++-16 cmake -S . -B $B -DALEXNET_FUZZ=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build $B -j2 --target fuzz >/dev/null
 mkdir -p $B/findings
-# Seeds: the project's own files of each kind (tests/data and the fuzz regressions).
+# Seeds: the project's own files of each kind (tests/data), small ones written for a target
+# (tests/fuzz/seeds) and the fuzz regressions.
 seeds() {
   case $1 in
     safetensors) find tests/data -name '*.safetensors' ;;
@@ -27,10 +28,11 @@ seeds() {
     caffemodel) find tests/data -name '*.caffemodel' ;;
     image) find tests/data -name '*.png' -o -name '*.jpg' ;;
   esac
+  [ -d tests/fuzz/seeds/$1 ] && find tests/fuzz/seeds/$1 -type f
   [ -d tests/fuzz/regressions/$1 ] && find tests/fuzz/regressions/$1 -type f
   true
 }
-for t in safetensors npy torch_file onnx caffemodel image; do
+for t in safetensors npy torch_file onnx caffemodel image idx list run_config checkpoint serve; do
   corpus=$B/corpus/$t
   mkdir -p "$corpus"
   seeds $t | while read -r f; do cp "$f" "$corpus/"; done

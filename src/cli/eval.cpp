@@ -12,6 +12,7 @@
 #include "tensor/engine.hpp"
 #include "infer/eval_report.hpp"
 #include "infer/evaluate.hpp"
+#include "util/json_text.hpp"
 
 namespace alexnet::cli {
 
@@ -48,7 +49,7 @@ void add_eval(CLI::App& app) {
     data = take_prefix(std::move(data), o->limit);
     const EvalResult r = evaluate(*m.net, *data, im.transform, eo);
     const EvalReport about{o->weights, o->data, o->ten_crop, m.info.class_names};
-    if (o->json) std::printf("%s\n", eval_json(r, about).dump().c_str());
+    if (o->json) std::printf("%s\n", json_text(eval_json(r, about)).c_str());
     else print_eval_report(r, about);
   });
 }

@@ -6,6 +6,7 @@
 #include "infer/inference_model.hpp"
 #include "infer/prediction.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 
 namespace alexnet::cli {
 
@@ -25,7 +26,7 @@ void predict_file(const std::string& path, const Opts& o, Network& net, const Tr
   const auto lines = classify(net, in, path, o.topk, names, o.json && o.logits);
   for (const nlohmann::json& line : lines) {
     if (o.json) {
-      std::printf("%s\n", line.dump().c_str());
+      std::printf("%s\n", json_text(line).c_str());
       continue;
     }
     if (in.samples > 1) std::printf("%s[%d]\n", path.c_str(), line["index"].get<int>());

@@ -32,6 +32,10 @@ class Dataset {
 
 enum class DatasetSplit { train, test };
 
+// More classes than any data set has (ImageNet-21k: 21,841): a list file's label beyond this is
+// a mistake, and would otherwise build a network of that many outputs.
+constexpr int32_t kMaxClasses = 100'000;
+
 // kind: "auto", "folder", "list", "idx". For an IDX directory, `split` picks train-* or t10k-*.
 std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string& kind,
                                       DatasetSplit split);

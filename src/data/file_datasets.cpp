@@ -91,6 +91,7 @@ class ListDataset : public FileDataset {
         fail(where + ": label '" + lab + "' is not an integer");
       }
       if (label < 0) fail(where + ": negative label " + lab);
+      if (label >= kMaxClasses) fail(where + ": label " + lab + " is beyond any data set (at most " + std::to_string(kMaxClasses - 1) + ")");
       if (!names.empty() && label >= static_cast<int32_t>(names.size()))
         fail(where + ": label " + lab + " is out of range for " + std::to_string(names.size()) + " classes");
       fs::path p(file);

@@ -9,6 +9,7 @@
 #include "formats/float_convert.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 
 namespace alexnet {
 
@@ -138,7 +139,7 @@ std::string serialize_safetensors(const SafetensorsFile& file) {
     off += n;
   }
   if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
-  std::string h = header.dump();
+  std::string h = json_text(header);
   while ((8 + h.size()) % 8 != 0) h += ' ';  // align the data to 8 bytes, as the reference does
   std::string out(8, '\0');
   const uint64_t len = h.size();

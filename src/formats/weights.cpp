@@ -6,6 +6,7 @@
 
 #include "formats/weight_formats.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 
 namespace alexnet {
 
@@ -13,7 +14,7 @@ using json = nlohmann::json;
 
 void put_model_info(const ModelInfo& info, std::map<std::string, std::string>& md) {
   md["arch"] = info.arch;
-  if (!info.class_names.empty()) md["class_names"] = json(info.class_names).dump();
+  if (!info.class_names.empty()) md["class_names"] = json_text(json(info.class_names));
   if (info.norm) {
     md["mean"] = json(info.norm->mean).dump();
     md["std"] = json(info.norm->std).dump();
@@ -62,10 +63,12 @@ void check_shapes(const std::vector<std::pair<std::string, dims>>& want, const s
       fail(path + ": tensor '" + name + "' has shape " + shape_str(it->second.shape) + ", " + arch + " needs " +
            shape_str(shape));
   }
-  for (const auto& [name, t] : file.tensors)
+  for (const auto& tensor : file.tensors) {
+    const std::string& name = tensor.first;  // (clang cannot capture a structured binding)
     if (name.find('/') == std::string::npos &&
         std::none_of(want.begin(), want.end(), [&](const auto& w) { return w.first == name; }))
       fail(path + ": unknown tensor '" + printable(name) + "' (not a parameter of " + arch + ")");
+  }
 }
 }  // namespace
 

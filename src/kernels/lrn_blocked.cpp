@@ -14,9 +14,18 @@ namespace {
 // after (D > 0) where it runs past the edge.
 template <int V, int D>
 inline vec<V> shifted(vec<V> before, vec<V> cur, vec<V> after) {
+#if defined(__clang__)  // no __builtin_shuffle; the fuzzing and sanitizer builds use clang
+  vec<V> r;
+  for (int i = 0; i < V; ++i) {
+    const int j = i + D;
+    r[i] = j < 0 ? before[V + j] : j >= V ? after[j - V] : cur[j];
+  }
+  return r;
+#else
   typename Lanes<V>::index mask;
   for (int i = 0; i < V; ++i) mask[i] = D < 0 ? V + i + D : i + D;
   return D < 0 ? __builtin_shuffle(before, cur, mask) : __builtin_shuffle(cur, after, mask);
+#endif
 }
 
 // The window sum of v over channels i - half .. i + half, blocks b-1, b, b+1 given.

@@ -7,6 +7,7 @@
 #include "tensor/engine.hpp"
 #include "tensor/tensor.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 
 namespace alexnet::python {
 
@@ -167,7 +168,7 @@ std::vector<std::string> Model::predict(const py::list& items, int topk, bool te
     for (const Item& item : taken) {
       PredictInput in;
       in.x = item_input(item, ten_crop, &in.samples, &in.views);
-      for (const nlohmann::json& j : classify(m_.net(), in, item.name, topk, names_, logits)) lines.push_back(j.dump());
+      for (const nlohmann::json& j : classify(m_.net(), in, item.name, topk, names_, logits)) lines.push_back(json_text(j));
     }
   });
   return lines;

@@ -6,12 +6,13 @@
 
 #include "cli/train_args.hpp"
 #include "train/training_run.hpp"
+#include "util/json_text.hpp"
 
 namespace alexnet::python {
 
 namespace {
 
-py::object to_python(const nlohmann::json& j) { return py::module_::import("json").attr("loads")(j.dump()); }
+py::object to_python(const nlohmann::json& j) { return py::module_::import("json").attr("loads")(json_text(j)); }
 
 // What the run's hooks saw of Python: the first exception (a KeyboardInterrupt from Ctrl-C, or
 // one the callback raised), or the callback's False, either of which stops the run.

@@ -13,6 +13,7 @@
 #include "infer/prediction.hpp"
 #include "serve/page.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 
 namespace alexnet {
 
@@ -28,7 +29,7 @@ struct BadRequest {
 
 void send_json(httplib::Response& res, const json& body, int status = 200) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(json_text(body), "application/json");
 }
 
 // The image of a request: a multipart field "image", or else the raw body.

@@ -1,5 +1,7 @@
 #include "train/checkpoint.hpp"
 
+#include <cmath>
+
 #include "util/error.hpp"
 
 namespace alexnet {
@@ -53,6 +55,38 @@ nlohmann::json load_checkpoint(const std::string& path, Network& net) {
     std::copy(it->second.data.begin(), it->second.data.end(), p->momentum);
   }
   return state;
+}
+
+nlohmann::json to_json(const RunPosition& p) {
+  return {{"epoch", p.epoch}, {"step", p.step}, {"global_step", p.global_step},
+          {"epoch_loss", p.epoch_loss}, {"epoch_correct", p.epoch_correct},
+          {"epoch_seen", p.epoch_seen}, {"best_error", p.best_error},
+          {"schedule", p.schedule}, {"epochs", p.epochs},
+          {"budget_used_s", p.budget_used_s}, {"log_bytes", p.log_bytes}};
+}
+
+RunPosition run_position(const nlohmann::json& state, const std::string& path) {
+  RunPosition p;
+  try {
+    p.epoch = state.at("epoch");
+    p.step = state.at("step");
+    p.global_step = state.at("global_step");
+    p.epoch_loss = state.at("epoch_loss");
+    p.epoch_correct = state.at("epoch_correct");
+    p.epoch_seen = state.at("epoch_seen");
+    p.best_error = state.at("best_error");
+    p.schedule = state.at("schedule");
+    p.epochs = state.value("epochs", 0);
+    p.budget_used_s = state.value("budget_used_s", 0.0);
+    p.log_bytes = state.at("log_bytes");
+  } catch (const nlohmann::json::exception& e) {
+    fail(path + ": train_state is incomplete (" + e.what() + ")");
+  }
+  const bool sane = p.epoch >= 0 && p.step >= 0 && p.global_step >= p.step && p.epoch_correct >= 0 &&
+                    p.epoch_seen >= p.epoch_correct && p.epochs >= 0 && p.schedule.is_object() &&
+                    std::isfinite(p.epoch_loss) && std::isfinite(p.budget_used_s) && p.budget_used_s >= 0;
+  if (!sane) fail(path + ": train_state holds impossible values (" + state.dump() + ")");
+  return p;
 }
 
 }  // namespace alexnet

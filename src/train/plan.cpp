@@ -1,5 +1,6 @@
 #include "train/plan.hpp"
 
+#include <cmath>
 #include <filesystem>
 
 #include "model/arch.hpp"
@@ -18,12 +19,26 @@ namespace {
 constexpr int kMiniEpochs = 30;
 constexpr float kMiniLr = 0.05f;
 
+// What a run's configuration must hold, whether it comes from flags or from config.json.
+void check_config(const TrainConfig& c) {
+  arch_by_name(c.arch);
+  if (c.init != "paper" && c.init != "kaiming") fail("--init: expected paper or kaiming, got '" + c.init + "'");
+  if (c.epochs < 1) fail("--epochs must be at least 1");
+  if (c.batch < 1) fail("--batch must be at least 1");
+  if (!(c.dropout >= 0 && c.dropout < 1)) fail("--dropout must be in [0, 1)");
+  if (!(c.sgd.lr > 0 && std::isfinite(c.sgd.lr))) fail("--lr must be a positive number");
+  if (!c.schedule.steps.empty() && c.schedule.kind != "step") fail("--lr-steps needs --schedule step");
+  if (!c.reinit.empty() && c.init_from.empty()) fail("--reinit needs --init-from");
+  if (c.planned_epochs < 0 || c.max_epochs < 0 || c.limit < 0 || c.val_limit < 0 || c.checkpoint_every < 0 ||
+      !(c.val_split >= 0 && c.val_split < 1) || !(c.time_budget_s >= 0))
+    fail("a count, share or budget is out of range");
+}
+
 // Fills what the architecture decides where the request left it open.
 void apply_arch_defaults(const TrainRequest& q, TrainConfig& c) {
   const ArchSpec& a = arch_by_name(c.arch);
   const bool mini = a.name == "alexnet-mini";
   c.init = q.init.value_or(a.default_init == InitKind::paper ? "paper" : "kaiming");
-  if (c.init != "paper" && c.init != "kaiming") fail("--init: expected paper or kaiming, got '" + c.init + "'");
   c.epochs = q.epochs.value_or(mini ? kMiniEpochs : 90);
   // The paper: /10 when the validation error stops improving; a cosine over 30 epochs for mini.
   c.schedule.kind = q.schedule.value_or(mini ? "cosine" : "plateau");
@@ -33,11 +48,7 @@ void apply_arch_defaults(const TrainRequest& q, TrainConfig& c) {
   if (!c.init_from.empty() && !q.lr) c.sgd.lr /= 10;
   c.schedule.base_lr = c.sgd.lr;
   c.schedule.epochs = c.epochs;
-  if (c.epochs < 1) fail("--epochs must be at least 1");
-  if (c.batch < 1) fail("--batch must be at least 1");
-  if (!(c.dropout >= 0 && c.dropout < 1)) fail("--dropout must be in [0, 1)");
-  if (!c.schedule.steps.empty() && c.schedule.kind != "step") fail("--lr-steps needs --schedule step");
-  if (!c.reinit.empty() && c.init_from.empty()) fail("--reinit needs --init-from");
+  check_config(c);
 }
 
 // A resumed run: its config.json as it was, with this machine's threads and workers.
@@ -49,7 +60,10 @@ TrainPlan plan_resume(const TrainRequest& q) {
   p.resume = true;
   try {
     p.cfg = train_config_from_json(json::parse(read_file(cfg_path)));
+    check_config(p.cfg);
   } catch (const json::exception& e) {
+    fail(cfg_path + ": not a valid run configuration (" + e.what() + ")");
+  } catch (const UserError& e) {
     fail(cfg_path + ": not a valid run configuration (" + e.what() + ")");
   }
   p.cfg.out = q.resume;

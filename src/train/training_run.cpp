@@ -28,6 +28,7 @@
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/rng.hpp"
+#include "util/json_text.hpp"
 
 namespace alexnet {
 
@@ -43,7 +44,7 @@ std::unique_ptr<Dataset> open_limited(const std::string& path, const std::string
 
 void append_line(const std::string& path, const json& j) {
   std::ofstream f(path, std::ios::app);
-  f << j.dump() << "\n";
+  f << json_text(j) << "\n";
   f.flush();
   if (!f) fail(path + ": cannot append to the metrics log");
 }
@@ -258,32 +259,27 @@ void TrainingRun::start_or_resume() {
       fs::create_directories(cfg_.out);
       write_file_atomic(cfg_path_, to_json(cfg_).dump(2) + "\n");
       std::string amendments;  // the plan's changes open the log, each with its reason
-      for (const json& a : cfg_.amendments) amendments += json{{"type", "plan"}, {"change", a["change"]}, {"why", a["why"]}}.dump() + "\n";
+      for (const json& a : cfg_.amendments) amendments += json_text(json{{"type", "plan"}, {"change", a["change"]}, {"why", a["why"]}}) + "\n";
       write_file_atomic(log_path_, amendments);
       events_ = std::make_unique<EventWriter>(cfg_.out, 0);
     }
     return;
   }
-  json state;
-  ModelInfo saved = peek_checkpoint(ckpt_path_, &state);
+  const ModelInfo saved = peek_checkpoint(ckpt_path_, nullptr);
   if (saved.arch != arch_.name) fail(ckpt_path_ + ": checkpoint of " + saved.arch + ", config says " + arch_.name);
-  state = load_checkpoint(ckpt_path_, *net_);
+  const RunPosition at = run_position(load_checkpoint(ckpt_path_, *net_), ckpt_path_);
+  epoch_ = at.epoch, step_ = at.step, global_step_ = at.global_step;
+  epoch_loss_ = at.epoch_loss, epoch_correct_ = at.epoch_correct, epoch_seen_ = at.epoch_seen;
+  best_error_ = at.best_error;
   try {
-    epoch_ = state.at("epoch");
-    step_ = state.at("step");
-    global_step_ = state.at("global_step");
-    epoch_loss_ = state.at("epoch_loss");
-    epoch_correct_ = state.at("epoch_correct");
-    epoch_seen_ = state.at("epoch_seen");
-    best_error_ = state.at("best_error");
-    schedule_.restore(state.at("schedule"));
-    cfg_.epochs = state.value("epochs", cfg_.epochs);  // the plan as this checkpoint knew it
-    budget_used_before_ = state.value("budget_used_s", 0.0);
-    // Forget log lines written after this checkpoint by the run that was killed.
-    if (fs::exists(log_path_)) fs::resize_file(log_path_, state.at("log_bytes").get<uintmax_t>());
+    schedule_.restore(at.schedule);
   } catch (const json::exception& e) {
-    fail(ckpt_path_ + ": train_state is incomplete (" + e.what() + ")");
+    fail(ckpt_path_ + ": train_state's schedule is incomplete (" + e.what() + ")");
   }
+  if (at.epochs > 0) cfg_.epochs = at.epochs;  // the plan as this checkpoint knew it
+  budget_used_before_ = at.budget_used_s;
+  // Forget log lines written after this checkpoint by the run that was killed.
+  if (fs::exists(log_path_)) fs::resize_file(log_path_, std::min<uintmax_t>(at.log_bytes, fs::file_size(log_path_)));
   if (leader_) {
     // TensorBoard reads every events file in the folder; the new one starts where the
     // checkpoint does, and its readers keep the latest value of a step.
@@ -534,13 +530,15 @@ void TrainingRun::log(const json& rec) {
 void TrainingRun::save(int64_t epoch, int64_t step) {
   if (!leader_) return;
   events_->flush();
-  const json st = {{"epoch", epoch}, {"step", step}, {"global_step", global_step_},
-                   {"epoch_loss", epoch_loss_}, {"epoch_correct", epoch_correct_},
-                   {"epoch_seen", epoch_seen_}, {"best_error", best_error_},
-                   {"schedule", schedule_.state()}, {"epochs", cfg_.epochs},
-                   {"budget_used_s", cfg_.time_budget_s > 0 ? budget_used() : 0.0},
-                   {"log_bytes", fs::exists(log_path_) ? fs::file_size(log_path_) : 0}};
-  save_checkpoint(ckpt_path_, *net_, info_, st);
+  RunPosition at;
+  at.epoch = epoch, at.step = step, at.global_step = global_step_;
+  at.epoch_loss = epoch_loss_, at.epoch_correct = epoch_correct_, at.epoch_seen = epoch_seen_;
+  at.best_error = best_error_;
+  at.schedule = schedule_.state();
+  at.epochs = cfg_.epochs;
+  at.budget_used_s = cfg_.time_budget_s > 0 ? budget_used() : 0.0;
+  at.log_bytes = fs::exists(log_path_) ? fs::file_size(log_path_) : 0;
+  save_checkpoint(ckpt_path_, *net_, info_, to_json(at));
 }
 
 }  // namespace alexnet
