@@ -2,6 +2,7 @@
 // as one line naming the file, tensor or flag, with exit code 2; runtime failures exit with 1;
 // a bug (a broken internal invariant) says so and exits with 3.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -12,9 +13,15 @@
 
 namespace {
 // Under mpirun an error on one rank must end them all, not leave them waiting in a collective.
+// A failed command ends here at once, without the libraries' exit handlers: after running out
+// of memory, OpenBLAS (which OpenCV loads) joins a thread that retries its allocation forever,
+// and the process hung after printing its error. What the command wrote is already complete
+// (files are written atomically); only stdio needs flushing.
 int finish(int code) {
-  if (code != 0 && alexnet::comm().distributed()) alexnet::comm().abort(code);
-  return code;
+  if (code == 0) return 0;
+  if (alexnet::comm().distributed()) alexnet::comm().abort(code);
+  std::fflush(nullptr);
+  std::_Exit(code);
 }
 }  // namespace
 
@@ -52,7 +59,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s; please report it\n", e.what());
     return finish(3);
   } catch (const dnnl::error& e) {
-    std::fprintf(stderr, "error: oneDNN: %s\n", e.what());
+    if (e.status == dnnl_out_of_memory)
+      std::fprintf(stderr, "error: out of memory (oneDNN: %s; try a smaller --batch)\n", e.what());
+    else
+      std::fprintf(stderr, "error: oneDNN: %s\n", e.what());
     return finish(1);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "error: out of memory (try a smaller --batch)\n");

@@ -54,16 +54,24 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   }
 }
 
+// Sized from the file and read in one go: `stream << rdbuf()` turns a failed allocation or a
+// read error into a short string, which a parser then reports as a truncated file (seen under
+// `ulimit -v`). Here running out of memory is std::bad_alloc and a short read is an error.
 std::string read_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail(path + ": no such file");
   if (std::filesystem::is_directory(path, ec)) fail(path + ": is a directory, expected a file");
+  if (!std::filesystem::is_regular_file(path, ec)) fail(path + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path + ": cannot open: " + sys_error());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) fail(path + ": read error");
-  return ss.str();
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0);
+  if (size < 0 || !in) fail(path + ": cannot read: " + sys_error());
+  std::string bytes(static_cast<size_t>(size), '\0');
+  if (!in.read(bytes.data(), size) || in.gcount() != size)
+    fail(path + ": read " + std::to_string(in.gcount()) + " of its " + std::to_string(size) + " bytes (" + sys_error() + ")");
+  return bytes;
 }
 
 }  // namespace alexnet
