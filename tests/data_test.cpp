@@ -396,5 +396,24 @@ TEST(Image, TheLimitIsTheOneInForce) {
   EXPECT_EQ(decode_image_bytes(png, "t.png").width, 200);
 }
 
+// A data set whose reads run out of memory: the loader's worker thread hands the exception to
+// next(), on the training thread, instead of ending the process (seen under `ulimit -v`).
+TEST(Loader, AnExceptionOnAWorkerReachesTheConsumer) {
+  struct OutOfMemory : Dataset {
+    OutOfMemory() { class_names_ = {"a"}; }
+    int64_t size() const override { return 8; }
+    int32_t label(int64_t) const override { return 0; }
+    Image read(int64_t) const override { throw std::bad_alloc(); }
+    std::string name_of(int64_t i) const override { return std::to_string(i); }
+  } data;
+  LoaderConfig lc;
+  lc.batch = 4;
+  lc.workers = 2;
+  Loader l(data, plain_tf(32, 28), lc);
+  l.start_epoch(0);
+  Batch b;
+  EXPECT_THROW(l.next(b), std::bad_alloc);
+}
+
 }  // namespace
 }  // namespace alexnet

@@ -61,7 +61,14 @@ void Loader::work() {
       if (stopping_ || next_claim_ >= end_) return;
       number = next_claim_++;
     }
-    Batch b = make(number);
+    Batch b;
+    try {
+      b = make(number);
+    } catch (...) {  // an exception leaving this thread would end the process: the consumer gets it
+      b = Batch{};
+      b.number = number;
+      b.error = std::current_exception();
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       done_[number] = std::move(b);
@@ -125,6 +132,7 @@ bool Loader::next(Batch& out) {
   ++next_out_;
   lock.unlock();
   space_.notify_all();
+  if (out.error) std::rethrow_exception(out.error);
   if (cfg_.strict && !out.failed.empty()) fail(out.failed.front() + " (--strict)");
   return true;
 }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <string>
@@ -39,6 +40,7 @@ struct Batch {
   std::vector<int64_t> indices;  // data set indices of the samples
   std::vector<std::string> failed;  // files that did not decode (skipped)
   int64_t first_row = 0;         // the position of this shard's first sample in the global batch
+  std::exception_ptr error;      // what making it threw on a worker (out of memory): next() rethrows it
   int samples() const { return static_cast<int>(labels.size()); }
 };
 
