@@ -265,6 +265,15 @@ TEST(Datasets, FolderListAndBadInput) {
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("list.txt:1: label 2147483647 is beyond any data set"), std::string::npos) << e.what();
   }
+  // A name too long to look up is the list's error, not an exception (found by fuzzing).
+  write_file_atomic(list.string(), std::string(300, 'x') + ".png 0\n");
+  try {
+    open_dataset(list.string(), "auto", DatasetSplit::train);
+    ADD_FAILURE() << "accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("list.txt:1: cannot look up"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("File name too long"), std::string::npos) << e.what();
+  }
   EXPECT_THROW(open_dataset(tmpdir("empty").string(), "auto", DatasetSplit::train), UserError);
 }
 

@@ -16,6 +16,15 @@ std::unique_ptr<Dataset> make_idx_dataset(const std::string& dir, DatasetSplit s
 
 namespace {
 
+// Whether a file a user named exists; a name the system cannot even look up (too long, a loop
+// of links, a folder without permission) is an error that says so, not an exception.
+bool user_file_exists(const fs::path& p, const std::string& where) {
+  std::error_code ec;
+  const bool found = fs::exists(p, ec);
+  if (ec) fail(where + ": cannot look up " + p.string() + " (" + ec.message() + ")");
+  return found;
+}
+
 bool is_image_name(const fs::path& p) {
   std::string e = p.extension().string();
   std::transform(e.begin(), e.end(), e.begin(), ::tolower);
@@ -96,7 +105,7 @@ class ListDataset : public FileDataset {
         fail(where + ": label " + lab + " is out of range for " + std::to_string(names.size()) + " classes");
       fs::path p(file);
       if (p.is_relative()) p = base / p;
-      if (!fs::exists(p)) fail(where + ": missing file " + p.string());
+      if (!user_file_exists(p, where)) fail(where + ": missing file " + p.string());
       files_.push_back(p.string());
       labels_.push_back(label);
       max_label = std::max(max_label, label);
@@ -120,7 +129,7 @@ class LooseFiles : public FileDataset {
     path_ = files.empty() ? "" : files.front();
     kind_ = "files";
     for (const auto& f : files) {
-      if (!fs::exists(f)) fail(f + ": no such file");
+      if (!user_file_exists(f, f)) fail(f + ": no such file");
       files_.push_back(f);
       labels_.push_back(0);
     }

@@ -62,6 +62,7 @@ float element_to_float(const char* src, FloatType t) {
 }
 
 void to_float32(const char* src, FloatType t, size_t n, float* dst) {
+  if (n == 0) return;  // an empty tensor's storage may be a null pointer
   if (t == FloatType::f32) {
     std::memcpy(dst, src, 4 * n);
     return;

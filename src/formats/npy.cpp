@@ -54,7 +54,7 @@ NamedTensor parse_npy(const std::string& b, const std::string& path) {
     fail(path + ": holds " + std::to_string(b.size() - data_start) + " data bytes, its shape needs " +
          std::to_string(count * 4));
   t.data.resize(count);
-  std::memcpy(t.data.data(), b.data() + data_start, count * 4);
+  if (count > 0) std::memcpy(t.data.data(), b.data() + data_start, count * 4);  // a (0, 4) array holds nothing
   return t;
 }
 
