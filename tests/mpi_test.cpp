@@ -1,12 +1,17 @@
-// Data parallelism (Open MPI): two ranks on this machine hold identical weights after several
-// steps, equal within float tolerance to one process with the same global batch; a rank that
-// is killed ends the whole job, quickly, and the last checkpoint stays good.
+// Data parallelism (Open MPI): two ranks, over shared memory on this machine or over TCP
+// between two network namespaces, hold identical weights after several steps, equal within
+// float tolerance to one process with the same global batch; a rank that is killed ends the
+// whole job, quickly, and the last checkpoint stays good.
 #include <gtest/gtest.h>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
+#include "model/arch.hpp"
+#include "model/network.hpp"
 #include "parallel/comm.hpp"
 #include "formats/safetensors.hpp"
 #include "test_util.hpp"
@@ -27,6 +32,22 @@ fs::path data_dir() {
 
 // CI runs as root, which Open MPI refuses unless told.
 const char* kMpirun = "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -np 2 ";
+
+// Two runs' checkpoints hold the same weights within float summation order.
+void expect_same_weights(const fs::path& one, const fs::path& two) {
+  const SafetensorsFile x = read_safetensors((one / "checkpoint.safetensors").string());
+  const SafetensorsFile y = read_safetensors((two / "checkpoint.safetensors").string());
+  for (const auto& [name, t] : x.tensors) {
+    if (name.rfind("momentum/", 0) == 0) continue;
+    const auto& u = y.tensors.at(name).data;
+    double scale = 0, diff = 0;
+    for (size_t i = 0; i < t.data.size(); ++i) {
+      scale = std::max(scale, static_cast<double>(std::abs(t.data[i])));
+      diff = std::max(diff, static_cast<double>(std::abs(t.data[i] - u[i])));
+    }
+    EXPECT_LE(diff, 1e-5 * std::max(scale, 0.1)) << name << " max |w| " << scale;
+  }
+}
 
 class Mpi : public ::testing::Test {
  protected:
@@ -50,21 +71,45 @@ TEST_F(Mpi, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   const std::string args = " train --arch alexnet-mini --batch 32 --epochs 2 --limit 72 --print-every 0 --val-limit 64 --data " + data.string();
   const Out a = sh(std::string(ALEXNET_BINARY) + args + " --threads 1 --out " + one.string());
   ASSERT_EQ(a.code, 0) << a.out;
-  const Out b = sh(kMpirun + std::string(ALEXNET_BINARY) + args + " --threads 1 --out " + two.string());
+  // (The reductions nudged between layers here; moved by the progress thread, the default, in
+  // the test below.)
+  const Out b = sh(kMpirun + std::string(ALEXNET_BINARY) + args + " --threads 1 --comm-progress poke --out " + two.string());
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(b.out.find("weights identical on 2 ranks"), std::string::npos) << b.out;
-  const SafetensorsFile x = read_safetensors((one / "checkpoint.safetensors").string());
-  const SafetensorsFile y = read_safetensors((two / "checkpoint.safetensors").string());
-  for (const auto& [name, t] : x.tensors) {
-    if (name.rfind("momentum/", 0) == 0) continue;
-    const auto& u = y.tensors.at(name).data;
-    double scale = 0, diff = 0;
-    for (size_t i = 0; i < t.data.size(); ++i) {
-      scale = std::max(scale, static_cast<double>(std::abs(t.data[i])));
-      diff = std::max(diff, static_cast<double>(std::abs(t.data[i] - u[i])));
-    }
-    EXPECT_LE(diff, 1e-5 * std::max(scale, 0.1)) << name << " max |w| " << scale;
-  }
+  expect_same_weights(one, two);
+  const Out bad = sh(std::string(ALEXNET_BINARY) + args + " --comm-progress sometimes --out " + (two / "x").string());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--comm-progress must be thread or poke, not 'sometimes'"), std::string::npos) << bad.out;
+}
+
+// The same over TCP between two network namespaces ("hosts") joined by shaped links
+// (tools/netns_cluster.sh), with the progress thread moving the reductions; needs root.
+TEST_F(Mpi, TwoHostsOverShapedLinksMatchOneProcess) {
+  if (sh("[ \"$(id -u)\" = 0 ] && ip netns add alexnet-probe-$$ && ip netns del alexnet-probe-$$").code != 0)
+    GTEST_SKIP() << "network namespaces need root";
+  const fs::path data = data_dir(), one = test::temp_root() / "alexnet_mpi_test" / "one_ns",
+                 two = test::temp_root() / "alexnet_mpi_test" / "two_ns";
+  fs::remove_all(one);
+  fs::remove_all(two);
+  const std::string args = " train --arch alexnet-mini --batch 32 --epochs 2 --limit 72 --print-every 0 --val-limit 64 --threads 1 --data " + data.string();
+  const Out a = sh(std::string(ALEXNET_BINARY) + args + " --out " + one.string());
+  ASSERT_EQ(a.code, 0) << a.out;
+  const Out b = sh(std::string(ALEXNET_SOURCE_DIR) + "/tools/netns_cluster.sh --ranks 2 --rate 200mbit --timeout 120 -- " +
+                   ALEXNET_BINARY + args + " --out " + two.string());
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("links 200mbit"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("weights identical on 2 ranks"), std::string::npos) << b.out;
+  expect_same_weights(one, two);
+  // What each step moved: alexnet-mini's 2.2 MB of gradients.
+  std::ifstream f(two / "metrics.jsonl");
+  const std::string log((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const int64_t bytes = Network(arch_by_name("alexnet-mini"), 10).num_params() * 4;
+  EXPECT_NE(log.find("\"allreduce_bytes_per_step\":" + std::to_string(bytes)), std::string::npos) << log;
+  // Nothing of the cluster is left behind.
+  const size_t at = b.out.find("hosts (alexnet-");
+  ASSERT_NE(at, std::string::npos) << b.out;
+  const std::string prefix = b.out.substr(at + 7, b.out.find('*', at) - at - 7);  // alexnet-PID-
+  EXPECT_EQ(sh("ip netns list | grep -c '^" + prefix + "' ; true").out, "0\n") << prefix;
 }
 
 TEST_F(Mpi, AKilledRankEndsTheJobAndTheCheckpointStaysGood) {

@@ -83,13 +83,17 @@ void add_train_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   c->add_option("--resume", q.resume, "continue the run in RUN_DIR from its last checkpoint");
   c->add_option("--threads", q.given.threads, "compute threads (default: all cores)");
   c->add_option("--workers", q.given.workers, "data loading threads")->capture_default_str();
+  c->add_option("--comm-progress", q.given.comm_progress,
+                "under mpirun: thread (a thread moves the gradients' reductions while the backward "
+                "computes) | poke (only between layers)")->capture_default_str();
 }
 
 // The parsed flags as a plan: a resumed run keeps its plan, only the machine's threads may differ.
 TrainPlan plan_from_flags(const CLI::App& c, TrainRequest& q, const std::string& budget) {
   if (!q.resume.empty())
     for (const CLI::Option* o : c.get_options())
-      if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--threads" && o->get_name() != "--workers")
+      if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--threads" && o->get_name() != "--workers" &&
+          o->get_name() != "--comm-progress")
         throw UserError(o->get_name() + " contradicts --resume: a resumed run keeps its configuration");
   if (!budget.empty()) q.given.time_budget_s = parse_duration(budget, "--time-budget");
   return plan_training(q);

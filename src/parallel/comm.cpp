@@ -1,8 +1,14 @@
 #include "parallel/comm.hpp"
 
 #include <chrono>
-#include <cstdlib>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "util/error.hpp"
 
 #ifdef ALEXNET_WITH_MPI
 #include <mpi.h>
@@ -21,52 +27,122 @@ bool launched_by_mpirun() {
 }
 }  // namespace
 
+CommProgress comm_progress_from_name(const std::string& name) {
+  if (name == "thread") return CommProgress::thread;
+  if (name == "poke") return CommProgress::poke;
+  throw UserError("--comm-progress must be thread or poke, not '" + name + "'");
+}
+
 #ifdef ALEXNET_WITH_MPI
 
 bool mpi_available() { return true; }
 
-Comm::Comm() {
+// The reductions in flight. With a progress thread, every MPI call on them is made under the
+// mutex; the thread tests them every kPoll while any is pending and sleeps otherwise. Each
+// test sends and receives what the sockets take; 1 ms keeps a 1-10 Gbit/s link busy (socket
+// buffers hold more than a millisecond of it) while costing the backward little: polling every
+// 50 us made a one-thread rank compute 17-34% longer a step (docs/distributed.md).
+struct Comm::InFlight {
+  static constexpr auto kPoll = std::chrono::milliseconds(1);
+  std::vector<MPI_Request> requests;
+  int pending = 0;
+  std::mutex m;
+  std::condition_variable cv;
+  std::thread progress;
+  bool stop = false;
+
+  void test_all() {  // under m
+    for (MPI_Request& r : requests) {
+      if (r == MPI_REQUEST_NULL) continue;
+      int done = 0;
+      MPI_Test(&r, &done, MPI_STATUS_IGNORE);  // a finished request becomes MPI_REQUEST_NULL
+      if (done) --pending;
+    }
+  }
+  void run_progress() {
+    std::unique_lock lk(m);
+    for (;;) {
+      cv.wait(lk, [&] { return stop || pending > 0; });
+      if (stop) return;
+      test_all();
+      lk.unlock();
+      std::this_thread::sleep_for(kPoll);
+      lk.lock();
+    }
+  }
+  ~InFlight() {
+    if (!progress.joinable()) return;
+    {
+      std::lock_guard lk(m);
+      stop = true;
+    }
+    cv.notify_one();
+    progress.join();
+  }
+};
+
+Comm::Comm() : in_flight_(std::make_unique<InFlight>()) {
   if (!launched_by_mpirun()) return;
+  // Open MPI's non-blocking allreduce (libnbc) would pick, for 2 ranks, an algorithm that sends
+  // every rank the whole vector both ways: twice the bytes of its blocking one, which rings.
+  // The ring sends 2(N-1)/N of the gradients, the least possible (a user's setting wins).
+  setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", /*overwrite=*/0);
+  // MULTIPLE: the progress thread tests requests while the training thread starts others.
   int provided = 0;
-  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
   initialised_ = true;
   // A rank that dies or errs must end the job, not leave the others waiting.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  if (size_ > 1 && provided == MPI_THREAD_MULTIPLE) set_progress(CommProgress::thread);
 }
 
 Comm::~Comm() {
+  in_flight_.reset();  // the progress thread ends before MPI does
   if (initialised_) MPI_Finalize();
+}
+
+void Comm::set_progress(CommProgress p) {
+  InFlight& f = *in_flight_;
+  if (p == CommProgress::thread && !f.progress.joinable() && size_ > 1) {
+    int provided = 0;
+    MPI_Query_thread(&provided);
+    if (provided == MPI_THREAD_MULTIPLE) f.progress = std::thread([&f] { f.run_progress(); });
+  } else if (p == CommProgress::poke && f.progress.joinable()) {
+    in_flight_ = std::make_unique<InFlight>();  // joins the old one's thread
+  }
 }
 
 void Comm::allreduce_sum(double* data, int64_t n) {
   if (size_ == 1) return;
+  const double t0 = now_s();
   MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  sync_seconds_ += now_s() - t0;
 }
 
 void Comm::start_allreduce_sum(float* data, int64_t n) {
   if (size_ == 1) return;
-  auto* req = new MPI_Request;
-  MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, req);
-  requests_.push_back(req);
-  bytes_ += n * 4;
-  // Open MPI advances non-blocking collectives only inside MPI calls: poke the ones in flight,
-  // so that they move while the next layers' backward runs.
-  for (void* r : requests_) {
-    int done = 0;
-    MPI_Test(static_cast<MPI_Request*>(r), &done, MPI_STATUS_IGNORE);
+  InFlight& f = *in_flight_;
+  {
+    std::lock_guard lk(f.m);
+    f.requests.push_back(MPI_REQUEST_NULL);
+    MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &f.requests.back());
+    ++f.pending;
+    if (!f.progress.joinable()) f.test_all();  // poke: move what is in flight once per layer
   }
+  f.cv.notify_one();
+  bytes_ += n * 4;
 }
 
 void Comm::wait_all() {
-  if (requests_.empty()) return;
+  InFlight& f = *in_flight_;
+  if (f.requests.empty()) return;
   const double t0 = now_s();
-  for (void* r : requests_) {
-    MPI_Wait(static_cast<MPI_Request*>(r), MPI_STATUS_IGNORE);
-    delete static_cast<MPI_Request*>(r);
-  }
-  requests_.clear();
+  std::lock_guard lk(f.m);
+  MPI_Waitall(static_cast<int>(f.requests.size()), f.requests.data(), MPI_STATUSES_IGNORE);
+  f.requests.clear();
+  f.pending = 0;
   seconds_ += now_s() - t0;
 }
 
@@ -80,11 +156,13 @@ void Comm::abort(int code) {
 #else
 
 bool mpi_available() { return false; }
+struct Comm::InFlight {};
 Comm::Comm() {
   if (launched_by_mpirun())
     std::fprintf(stderr, "warning: started by mpirun, but this alexnet was built without MPI: every rank trains alone\n");
 }
 Comm::~Comm() = default;
+void Comm::set_progress(CommProgress) {}
 void Comm::allreduce_sum(double*, int64_t) {}
 void Comm::start_allreduce_sum(float*, int64_t) {}
 void Comm::wait_all() {}

@@ -3,11 +3,22 @@
 // plainly, it is a world of one and every call is a no-op, so one binary serves both.
 // Gradients are summed with non-blocking allreduces, one bucket per layer, started as soon as
 // the backward pass has produced that layer's gradients, and awaited before the SGD step.
+//
+// Open MPI moves a non-blocking collective only while some thread is inside an MPI call: the
+// TCP transport sends 128 KB fragments one progress call at a time, and each round of the
+// allreduce starts only from such a call. So, by default, a progress thread keeps testing the
+// reductions in flight while the backward computes (CommProgress::thread); CommProgress::poke
+// only tests them once after each layer's backward, which hides almost nothing of a large
+// transfer (docs/distributed.md measures both).
 #pragma once
 #include <cstdint>
-#include <vector>
+#include <memory>
+#include <string>
 
 namespace alexnet {
+
+enum class CommProgress { poke, thread };
+CommProgress comm_progress_from_name(const std::string& name);  // "poke" | "thread"
 
 class Comm {
  public:
@@ -16,25 +27,28 @@ class Comm {
   bool leader() const { return rank_ == 0; }
   bool distributed() const { return size_ > 1; }
 
+  void set_progress(CommProgress p);  // before the first reduction
   void allreduce_sum(double* data, int64_t n);  // blocking, small
   void start_allreduce_sum(float* data, int64_t n);  // non-blocking, in place
   void wait_all();
   // Ends the whole job (every rank) with an error code, e.g. when one rank hits an error.
   [[noreturn]] void abort(int code);
 
-  double allreduce_seconds() const { return seconds_; }  // waiting for reductions
+  double wait_seconds() const { return seconds_; }       // blocked in wait_all
+  double sync_seconds() const { return sync_seconds_; }  // blocked in allreduce_sum
   int64_t bytes_reduced() const { return bytes_; }
-  void reset_counters() { seconds_ = 0, bytes_ = 0; }
+  void reset_counters() { seconds_ = 0, sync_seconds_ = 0, bytes_ = 0; }
 
   ~Comm();
 
  private:
   friend Comm& comm();
   Comm();
+  struct InFlight;  // the requests, and the progress thread that tests them
   int rank_ = 0, size_ = 1;
   bool initialised_ = false;
-  std::vector<void*> requests_;  // MPI_Request handles, opaque here
-  double seconds_ = 0;
+  std::unique_ptr<InFlight> in_flight_;
+  double seconds_ = 0, sync_seconds_ = 0;
   int64_t bytes_ = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "model/arch.hpp"
+#include "parallel/comm.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
@@ -29,6 +30,7 @@ void check_config(const TrainConfig& c) {
   if (!(c.sgd.lr > 0 && std::isfinite(c.sgd.lr))) fail("--lr must be a positive number");
   if (!c.schedule.steps.empty() && c.schedule.kind != "step") fail("--lr-steps needs --schedule step");
   if (!c.reinit.empty() && c.init_from.empty()) fail("--reinit needs --init-from");
+  comm_progress_from_name(c.comm_progress);
   if (c.planned_epochs < 0 || c.max_epochs < 0 || c.limit < 0 || c.val_limit < 0 || c.checkpoint_every < 0 ||
       !(c.val_split >= 0 && c.val_split < 1) || !(c.time_budget_s >= 0))
     fail("a count, share or budget is out of range");
@@ -51,7 +53,8 @@ void apply_arch_defaults(const TrainRequest& q, TrainConfig& c) {
   check_config(c);
 }
 
-// A resumed run: its config.json as it was, with this machine's threads and workers.
+// A resumed run: its config.json as it was, with this machine's threads, workers and
+// communication progress.
 TrainPlan plan_resume(const TrainRequest& q) {
   const std::string cfg_path = q.resume + "/config.json";
   if (!fs::exists(q.resume + "/checkpoint.safetensors"))
@@ -69,6 +72,8 @@ TrainPlan plan_resume(const TrainRequest& q) {
   p.cfg.out = q.resume;
   if (q.given.threads > 0) p.cfg.threads = q.given.threads;  // the machine may differ; the results do not
   p.cfg.workers = q.given.workers;
+  p.cfg.comm_progress = q.given.comm_progress;
+  comm_progress_from_name(p.cfg.comm_progress);
   return p;
 }
 

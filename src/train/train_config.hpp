@@ -31,6 +31,9 @@ struct TrainConfig {
   std::vector<std::string> new_params;  // those layers' parameters (an amendment of the run)
   uint64_t seed = 1;
   int threads = 0, workers = 1;
+  // Several processes (mpirun): how the gradient reductions move while the backward computes
+  // (parallel/comm.hpp). A property of the machines, like threads: --resume may change it.
+  std::string comm_progress = "thread";
   ScheduleConfig schedule;
   int64_t checkpoint_every = 0;  // steps; 0 = once per epoch
   int64_t print_every = 100;

@@ -61,6 +61,7 @@ TrainingRun::TrainingRun(TrainPlan plan, RunHooks hooks)
   cfg_path_ = cfg_.out + "/config.json", ckpt_path_ = cfg_.out + "/checkpoint.safetensors";
   log_path_ = cfg_.out + "/metrics.jsonl", best_path_ = cfg_.out + "/best.safetensors";
   set_threads(cfg_.threads);
+  cm_.set_progress(comm_progress_from_name(cfg_.comm_progress));
   open_data();
   make_transform();
   net_ = std::make_unique<Network>(arch_, classes_);
@@ -362,6 +363,7 @@ int TrainingRun::run_epoch() {
 // One SGD step on this rank's share of a global batch; the loss and gradient are means over all
 // of it. False when the loss is not finite (every rank sees the same global loss and stops).
 bool TrainingRun::train_step(Batch& b, EpochTotals& t, float lr) {
+  const double t_start = now_s();
   const int n = b.samples();
   double local_loss = 0, local_correct = 0;
   if (n > 0) {
@@ -405,6 +407,7 @@ bool TrainingRun::train_step(Batch& b, EpochTotals& t, float lr) {
   sgd.lr = lr;
   sgd_step(net_->values(), net_->grads(), net_->momenta(), ranges_, sgd);
   net_->params_changed();
+  t.step_seconds += now_s() - t_start;
   epoch_loss_ += loss * n_global;
   epoch_seen_ += n_global;
   ++step_, ++t.steps, ++global_step_, ++steps_this_run_;
@@ -450,8 +453,15 @@ void TrainingRun::end_epoch(EpochTotals& t) {
               {"data_wait_share", t.data_wait / std::max(train_time, 1e-9)}, {"skipped_files", t.skipped},
               {"processes", cm_.size()}};
   if (cm_.distributed()) {
-    rec["allreduce_seconds"] = cm_.allreduce_seconds();
+    // A step: computing; waiting for the other ranks at the loss (the slower one's lead); and
+    // waiting for what the gradients' reductions did not finish during the backward.
+    const double steps = static_cast<double>(std::max<int64_t>(1, t.steps));
+    rec["allreduce_seconds"] = cm_.wait_seconds();
     rec["allreduce_bytes_per_step"] = cm_.bytes_reduced() / std::max<int64_t>(1, t.steps);
+    rec["step_seconds"] = t.step_seconds / steps;
+    rec["comm_wait_seconds_per_step"] = cm_.wait_seconds() / steps;
+    rec["sync_wait_seconds_per_step"] = cm_.sync_seconds() / steps;
+    rec["compute_seconds_per_step"] = (t.step_seconds - cm_.wait_seconds() - cm_.sync_seconds()) / steps;
   }
   if (t.skipped > 0 && leader_) {
     std::fprintf(stderr, "epoch %lld: skipped %lld files that do not decode:", static_cast<long long>(epoch_ + 1),

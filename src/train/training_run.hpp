@@ -58,6 +58,7 @@ class TrainingRun {
   // Sums over one epoch (this process's steps; loss and top-1 over the global batches).
   struct EpochTotals {
     double start = 0, data_wait = 0;
+    double step_seconds = 0;  // in train_step: compute, and waiting for the other ranks
     int64_t steps = 0, skipped = 0;
     std::vector<std::string> skipped_names;
   };
