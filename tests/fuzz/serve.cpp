@@ -7,8 +7,11 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -56,8 +59,13 @@ std::string exchange(const std::string& request) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) finding("cannot connect");
   // The server may answer (413, 400) and close before reading everything: a failed send is fine.
+  // libFuzzer's own timer (SIGALRM, for -timeout) may interrupt a call: EINTR is retried
+  // within the same 10 s, not taken for a silent server.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto interrupted = [&] { return errno == EINTR && std::chrono::steady_clock::now() < deadline; };
   for (size_t sent = 0; sent < request.size();) {
     const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && interrupted()) continue;
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
   }
@@ -68,9 +76,11 @@ std::string exchange(const std::string& request) {
     const ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n == 0) break;
     if (n < 0) {
+      if (interrupted()) continue;
       if (errno == ECONNRESET) break;
+      const int e = errno;
       close(fd);
-      finding("no answer and no close within 10 s");
+      finding(std::string("no answer and no close within 10 s (") + std::strerror(e) + ")");
     }
     answer.append(buf, static_cast<size_t>(n));
   }
