@@ -33,6 +33,13 @@ fs::path data_dir() {
 // CI runs as root, which Open MPI refuses unless told.
 const char* kMpirun = "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -np 2 ";
 
+// One mpirun at a time across the test processes (ctest -j runs the native and AVX2 copies of
+// these tests side by side): twice, an mpirun launching into namespaces while another mpirun
+// started on the machine waited for its daemons until the timeout.
+std::string one_mpirun_at_a_time(const std::string& cmd) {
+  return "flock " + (fs::temp_directory_path() / "alexnet_tests_mpirun.lock").string() + " " + cmd;
+}
+
 // Two runs' checkpoints hold the same weights within float summation order.
 void expect_same_weights(const fs::path& one, const fs::path& two) {
   const SafetensorsFile x = read_safetensors((one / "checkpoint.safetensors").string());
@@ -73,7 +80,7 @@ TEST_F(Mpi, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   ASSERT_EQ(a.code, 0) << a.out;
   // (The reductions nudged between layers here; moved by the progress thread, the default, in
   // the test below.)
-  const Out b = sh(kMpirun + std::string(ALEXNET_BINARY) + args + " --threads 1 --comm-progress poke --out " + two.string());
+  const Out b = sh(one_mpirun_at_a_time(kMpirun + std::string(ALEXNET_BINARY) + args + " --threads 1 --comm-progress poke --out " + two.string()));
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(b.out.find("weights identical on 2 ranks"), std::string::npos) << b.out;
   expect_same_weights(one, two);
@@ -94,8 +101,8 @@ TEST_F(Mpi, TwoHostsOverShapedLinksMatchOneProcess) {
   const std::string args = " train --arch alexnet-mini --batch 32 --epochs 2 --limit 72 --print-every 0 --val-limit 64 --threads 1 --data " + data.string();
   const Out a = sh(std::string(ALEXNET_BINARY) + args + " --out " + one.string());
   ASSERT_EQ(a.code, 0) << a.out;
-  const Out b = sh(std::string(ALEXNET_SOURCE_DIR) + "/tools/netns_cluster.sh --ranks 2 --rate 200mbit --timeout 120 -- " +
-                   ALEXNET_BINARY + args + " --out " + two.string());
+  const Out b = sh(one_mpirun_at_a_time(std::string(ALEXNET_SOURCE_DIR) + "/tools/netns_cluster.sh --ranks 2 --rate 200mbit --timeout 120 -- " +
+                                         ALEXNET_BINARY + args + " --out " + two.string()));
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(b.out.find("links 200mbit"), std::string::npos) << b.out;
   EXPECT_NE(b.out.find("weights identical on 2 ranks"), std::string::npos) << b.out;
@@ -116,9 +123,9 @@ TEST_F(Mpi, AKilledRankEndsTheJobAndTheCheckpointStaysGood) {
   const fs::path data = data_dir(), run = test::temp_root() / "alexnet_mpi_test" / "killed";
   fs::remove_all(run);
   const auto t0 = std::chrono::steady_clock::now();
-  const Out r = sh(std::string("timeout 120 ") + kMpirun + ALEXNET_BINARY +
+  const Out r = sh(one_mpirun_at_a_time(std::string("timeout 120 ") + kMpirun + ALEXNET_BINARY +
                    " train --arch alexnet-mini --batch 32 --epochs 3 --threads 1 --print-every 0 --val-limit 64"
-                   " --checkpoint-every 4 --kill-after-steps 11 --data " + data.string() + " --out " + run.string());
+                   " --checkpoint-every 4 --kill-after-steps 11 --data " + data.string() + " --out " + run.string()));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_NE(r.code, 0) << r.out;
   EXPECT_NE(r.code, 124) << "the job hung until timeout: " << r.out;
