@@ -21,12 +21,13 @@ int main(int argc, char** argv) {
   const std::string arch = argc > 1 ? argv[1] : "alexnet";
   const int classes = argc > 2 ? std::stoi(argv[2]) : 1000;
   const int reps = argc > 3 ? std::stoi(argv[3]) : 3;
-  alexnet::Network net(alexnet::arch_by_name(arch), classes);
   std::vector<std::vector<float>> buckets;
   int64_t bytes = 0;
-  for (const alexnet::Param* p : net.params()) {
-    buckets.emplace_back(static_cast<size_t>(p->size()), 1.f);
-    bytes += p->size() * 4;
+  for (const auto& [name, shape] : alexnet::Network::param_shapes(alexnet::arch_by_name(arch), classes)) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    buckets.emplace_back(static_cast<size_t>(n), 1.f);
+    bytes += n * 4;
   }
   for (auto& b : buckets)  // opens the connections
     MPI_Allreduce(MPI_IN_PLACE, b.data(), 1, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);

@@ -64,23 +64,33 @@ class Mpi : public ::testing::Test {
   }
 };
 
+// A short run, its folders fresh: `one` for a single process, `two` for the ranks.
+// 2 epochs of 2 steps of 32 (72 samples, 6 held out), one thread; dropout, crops, flips and
+// colour noise all on. Few steps, so that the comparison can be tight: only the summation order
+// of the gradients differs, and over more steps that difference grows chaotically (a ReLU or a
+// max pool that tips the other way): after 16 steps on Fashion-MNIST one process with 1 thread
+// and with 2 already differ by 1e-2, while after these 4 they differ by ~2e-7. A rank that
+// averaged wrongly or skipped a layer would differ by ~1e-2 at once.
+struct ShortRun {
+  fs::path one, two;
+  std::string args;
+};
+ShortRun short_run(const std::string& tag) {
+  ShortRun r{test::temp_root() / "alexnet_mpi_test" / ("one_" + tag), test::temp_root() / "alexnet_mpi_test" / ("two_" + tag),
+             " train --arch alexnet-mini --batch 32 --epochs 2 --limit 72 --print-every 0 --val-limit 64 --threads 1 --data " +
+                 data_dir().string()};
+  fs::remove_all(r.one);
+  fs::remove_all(r.two);
+  return r;
+}
+
 TEST_F(Mpi, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
-  const fs::path data = data_dir(), one = test::temp_root() / "alexnet_mpi_test" / "one",
-                 two = test::temp_root() / "alexnet_mpi_test" / "two";
-  fs::remove_all(one);
-  fs::remove_all(two);
-  // 2 epochs of 2 steps of 32 (72 samples, 6 held out); dropout, crops, flips and colour noise
-  // all on. Few steps, so that the comparison can be tight: only the summation order of the
-  // gradients differs, and over more steps that difference grows chaotically (a ReLU or a max
-  // pool that tips the other way): after 16 steps on Fashion-MNIST one process with 1 thread
-  // and with 2 already differ by 1e-2, while after these 4 they differ by ~2e-7. A rank that
-  // averaged wrongly or skipped a layer would differ by ~1e-2 at once.
-  const std::string args = " train --arch alexnet-mini --batch 32 --epochs 2 --limit 72 --print-every 0 --val-limit 64 --data " + data.string();
-  const Out a = sh(std::string(ALEXNET_BINARY) + args + " --threads 1 --out " + one.string());
+  const auto [one, two, args] = short_run("shm");
+  const Out a = sh(std::string(ALEXNET_BINARY) + args + " --out " + one.string());
   ASSERT_EQ(a.code, 0) << a.out;
   // (The reductions nudged between layers here; moved by the progress thread, the default, in
   // the test below.)
-  const Out b = sh(one_mpirun_at_a_time(kMpirun + std::string(ALEXNET_BINARY) + args + " --threads 1 --comm-progress poke --out " + two.string()));
+  const Out b = sh(one_mpirun_at_a_time(kMpirun + std::string(ALEXNET_BINARY) + args + " --comm-progress poke --out " + two.string()));
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(b.out.find("weights identical on 2 ranks"), std::string::npos) << b.out;
   expect_same_weights(one, two);
@@ -94,11 +104,7 @@ TEST_F(Mpi, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
 TEST_F(Mpi, TwoHostsOverShapedLinksMatchOneProcess) {
   if (sh("[ \"$(id -u)\" = 0 ] && ip netns add alexnet-probe-$$ && ip netns del alexnet-probe-$$").code != 0)
     GTEST_SKIP() << "network namespaces need root";
-  const fs::path data = data_dir(), one = test::temp_root() / "alexnet_mpi_test" / "one_ns",
-                 two = test::temp_root() / "alexnet_mpi_test" / "two_ns";
-  fs::remove_all(one);
-  fs::remove_all(two);
-  const std::string args = " train --arch alexnet-mini --batch 32 --epochs 2 --limit 72 --print-every 0 --val-limit 64 --threads 1 --data " + data.string();
+  const auto [one, two, args] = short_run("ns");
   const Out a = sh(std::string(ALEXNET_BINARY) + args + " --out " + one.string());
   ASSERT_EQ(a.code, 0) << a.out;
   const Out b = sh(one_mpirun_at_a_time(std::string(ALEXNET_SOURCE_DIR) + "/tools/netns_cluster.sh --ranks 2 --rate 200mbit --timeout 120 -- " +

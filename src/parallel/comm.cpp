@@ -1,5 +1,6 @@
 #include "parallel/comm.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -37,32 +38,33 @@ CommProgress comm_progress_from_name(const std::string& name) {
 
 bool mpi_available() { return true; }
 
-// The reductions in flight. With a progress thread, every MPI call on them is made under the
-// mutex; the thread tests them every kPoll while any is pending and sleeps otherwise. Each
+// The reductions in flight (a finished one is MPI_REQUEST_NULL). With a progress thread, every
+// MPI call on them is made under the mutex; the thread tests them every kPoll while any is
+// pending and sleeps otherwise. Each
 // test sends and receives what the sockets take; 1 ms keeps a 1-10 Gbit/s link busy (socket
 // buffers hold more than a millisecond of it) while costing the backward little: polling every
 // 50 us made a one-thread rank compute 17-34% longer a step (docs/distributed.md).
 struct Comm::InFlight {
   static constexpr auto kPoll = std::chrono::milliseconds(1);
   std::vector<MPI_Request> requests;
-  int pending = 0;
   std::mutex m;
   std::condition_variable cv;
   std::thread progress;
   bool stop = false;
 
+  bool pending() const {  // under m
+    return std::any_of(requests.begin(), requests.end(), [](MPI_Request r) { return r != MPI_REQUEST_NULL; });
+  }
   void test_all() {  // under m
     for (MPI_Request& r : requests) {
-      if (r == MPI_REQUEST_NULL) continue;
       int done = 0;
-      MPI_Test(&r, &done, MPI_STATUS_IGNORE);  // a finished request becomes MPI_REQUEST_NULL
-      if (done) --pending;
+      if (r != MPI_REQUEST_NULL) MPI_Test(&r, &done, MPI_STATUS_IGNORE);
     }
   }
   void run_progress() {
     std::unique_lock lk(m);
     for (;;) {
-      cv.wait(lk, [&] { return stop || pending > 0; });
+      cv.wait(lk, [&] { return stop || pending(); });
       if (stop) return;
       test_all();
       lk.unlock();
@@ -95,7 +97,6 @@ Comm::Comm() : in_flight_(std::make_unique<InFlight>()) {
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
-  if (size_ > 1 && provided == MPI_THREAD_MULTIPLE) set_progress(CommProgress::thread);
 }
 
 Comm::~Comm() {
@@ -128,7 +129,6 @@ void Comm::start_allreduce_sum(float* data, int64_t n) {
     std::lock_guard lk(f.m);
     f.requests.push_back(MPI_REQUEST_NULL);
     MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &f.requests.back());
-    ++f.pending;
     if (!f.progress.joinable()) f.test_all();  // poke: move what is in flight once per layer
   }
   f.cv.notify_one();
@@ -142,7 +142,6 @@ void Comm::wait_all() {
   std::lock_guard lk(f.m);
   MPI_Waitall(static_cast<int>(f.requests.size()), f.requests.data(), MPI_STATUSES_IGNORE);
   f.requests.clear();
-  f.pending = 0;
   seconds_ += now_s() - t0;
 }
 

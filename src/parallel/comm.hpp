@@ -27,7 +27,7 @@ class Comm {
   bool leader() const { return rank_ == 0; }
   bool distributed() const { return size_ > 1; }
 
-  void set_progress(CommProgress p);  // before the first reduction
+  void set_progress(CommProgress p);  // before the first reduction; poke until called
   void allreduce_sum(double* data, int64_t n);  // blocking, small
   void start_allreduce_sum(float* data, int64_t n);  // non-blocking, in place
   void wait_all();
