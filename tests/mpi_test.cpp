@@ -3,7 +3,6 @@
 // float tolerance to one process with the same global batch; a rank that is killed ends the
 // whole job, quickly, and the last checkpoint stays good.
 #include <gtest/gtest.h>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -34,8 +33,7 @@ fs::path data_dir() {
 const char* kMpirun = "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -np 2 ";
 
 // One mpirun at a time across the test processes (ctest -j runs the native and AVX2 copies of
-// these tests side by side): twice, an mpirun launching into namespaces while another mpirun
-// started on the machine waited for its daemons until the timeout.
+// these tests side by side): two jobs of two one-thread ranks each would oversubscribe 2 cores.
 std::string one_mpirun_at_a_time(const std::string& cmd) {
   return "flock " + (fs::temp_directory_path() / "alexnet_tests_mpirun.lock").string() + " " + cmd;
 }
@@ -128,14 +126,12 @@ TEST_F(Mpi, TwoHostsOverShapedLinksMatchOneProcess) {
 TEST_F(Mpi, AKilledRankEndsTheJobAndTheCheckpointStaysGood) {
   const fs::path data = data_dir(), run = test::temp_root() / "alexnet_mpi_test" / "killed";
   fs::remove_all(run);
-  const auto t0 = std::chrono::steady_clock::now();
-  const Out r = sh(one_mpirun_at_a_time(std::string("timeout 120 ") + kMpirun + ALEXNET_BINARY +
+  // The bound starts once the lock is held: waiting for another test's mpirun is not a hang.
+  const Out r = sh(one_mpirun_at_a_time(std::string("timeout 60 ") + kMpirun + ALEXNET_BINARY +
                    " train --arch alexnet-mini --batch 32 --epochs 3 --threads 1 --print-every 0 --val-limit 64"
                    " --checkpoint-every 4 --kill-after-steps 11 --data " + data.string() + " --out " + run.string()));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_NE(r.code, 0) << r.out;
-  EXPECT_NE(r.code, 124) << "the job hung until timeout: " << r.out;
-  EXPECT_LT(seconds, 60);
+  EXPECT_NE(r.code, 124) << "the job outlived its killed rank by a minute: " << r.out;
   EXPECT_NE(r.out.find("signal 9"), std::string::npos) << r.out;  // mpirun names the cause
   // The checkpoint of step 8 is complete, and resuming (as one process) finishes the run.
   const Out resumed = sh(std::string(ALEXNET_BINARY) + " train --resume " + run.string());

@@ -91,13 +91,16 @@ for i in $(seq 0 $((RANKS - 1))); do
   echo "$PREFIX.$((10 + i)) $n" >> "$WORK/hosts"
 done
 
-# mpirun's remote shell: "agent HOST COMMAND..." runs COMMAND inside HOST's namespace.
+# mpirun's remote shell: "agent HOST COMMAND..." runs COMMAND inside HOST's namespace, under
+# the namespace's own host name (a UTS namespace): Open MPI keys its session directory (and the
+# topology file it maps there) by host name, and daemons of one job that shared one crashed
+# about one launch in 30 as two wrote that file at once.
 cat > "$WORK/agent" <<EOF
 #!/bin/sh
 host=\$1; shift
 ns=\$(awk -v h="\$host" '\$1 == h { print \$2 }' "$WORK/hosts")
 [ -n "\$ns" ] || { echo "netns_cluster agent: unknown host \$host" >&2; exit 1; }
-exec ip netns exec "\$ns" sh -c "\$*"
+exec ip netns exec "\$ns" unshare --uts sh -c "hostname \$ns && \$*"
 EOF
 chmod +x "$WORK/agent"
 
