@@ -90,20 +90,51 @@ TEST(Cli, TimeBudgetReplansAfterEachEpochAndResumesTheSamePlan) {
   expect_same_checkpoint(a, b);
 }
 
-TEST(Cli, KilledRunResumesBitIdentical) {
+// A run of 2 epochs, and the same killed mid-epoch 2 and resumed: (uninterrupted, resumed).
+std::pair<fs::path, fs::path> killed_and_resumed(const std::string& tag, const std::string& flags) {
   const fs::path data = make_data();
-  const fs::path a = fresh("uninterrupted"), b = fresh("killed");
-  Result full = run(kTrain + "--epochs 2 --data " + data.string() + " --out " + a.string());
-  ASSERT_EQ(full.code, 0) << full.out;
+  const fs::path a = fresh("uninterrupted" + tag), b = fresh("killed" + tag);
+  Result full = run(kTrain + "--epochs 2 --data " + data.string() + " --out " + a.string() + flags);
+  EXPECT_EQ(full.code, 0) << full.out;
   // 10 steps per epoch; checkpoints every 3 steps; killed at step 14, mid-epoch 2, so the
   // resumed run restarts from the checkpoint of step 12 and redoes steps 13 and 14.
-  Result killed = run(kTrain + "--epochs 2 --data " + data.string() + " --out " + b.string() +
-                   " --checkpoint-every 3 --kill-after-steps 14");
-  ASSERT_EQ(killed.code, 128 + SIGKILL) << killed.out;
+  Result killed = run(kTrain + "--epochs 2 --data " + data.string() + " --out " + b.string() + flags +
+                      " --checkpoint-every 3 --kill-after-steps 14");
+  EXPECT_EQ(killed.code, 128 + SIGKILL) << killed.out;
   Result resumed = run(" train --resume " + b.string());
-  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  EXPECT_EQ(resumed.code, 0) << resumed.out;
   EXPECT_NE(resumed.out.find("resuming"), std::string::npos);
   expect_same_checkpoint(a, b);
+  return {a, b};
+}
+
+// The moving average of the weights is part of the checkpoint: resumed, it continues bit for
+// bit; it is what is evaluated and kept as the best weights, the weights SGD holds evaluated too.
+TEST(Cli, KilledRunWithAveragedWeightsAndSmoothedLabelsResumesBitIdentical) {
+  const auto [a, b] = killed_and_resumed("_ema", " --ema 0.9 --label-smoothing 0.1");
+  const SafetensorsFile ck = read_safetensors((b / "checkpoint.safetensors").string());
+  const SafetensorsFile best = read_safetensors((b / "best.safetensors").string());
+  ASSERT_EQ(ck.tensors.count("average/fc8.weight"), 1u);
+  EXPECT_EQ(best.tensors.count("average/fc8.weight"), 0u);
+  const auto& sgd_w = ck.tensors.at("fc8.weight").data;
+  const auto& avg_w = ck.tensors.at("average/fc8.weight").data;
+  EXPECT_FALSE(sgd_w == avg_w);
+  const std::string log = read_file((b / "metrics.jsonl").string());
+  EXPECT_NE(log.find("\"val_top1_error_sgd_weights\":"), std::string::npos) << log;
+  const json config = json::parse(read_file((b / "config.json").string()));
+  EXPECT_NEAR(config["ema"].get<double>(), 0.9, 1e-6);
+  EXPECT_NEAR(config["label_smoothing"].get<double>(), 0.1, 1e-6);
+  // When epoch 2 was the better, the best weights are its average, not SGD's weights.
+  std::vector<double> val;
+  for (const std::string& line : lines_of(log))
+    if (const json r = json::parse(line); r["type"] == "epoch") val.push_back(r["val_top1_error"]);
+  ASSERT_EQ(val.size(), 2u);
+  if (val[1] < val[0]) EXPECT_TRUE(best.tensors.at("fc8.weight").data == avg_w);
+}
+
+TEST(Cli, KilledRunResumesBitIdentical) {
+  const auto [a, b] = killed_and_resumed("", "");
+  if (HasFailure()) return;
   // The metrics log has each epoch once.
   const std::string log = read_file((b / "metrics.jsonl").string());
   size_t epochs = 0;

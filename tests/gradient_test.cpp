@@ -188,5 +188,37 @@ TEST(SoftmaxCrossEntropy, LossAndGradientOnKnownLogits) {
   EXPECT_THROW(x.forward_backward(logits, {3, 0}, d), UserError);
 }
 
+// Label smoothing e: the target (1 - e) onehot + e / K, PyTorch's CrossEntropyLoss(label_smoothing=e).
+TEST(SoftmaxCrossEntropy, LabelSmoothingByFormulaAndFiniteDifferences) {
+  Tensor logits = Tensor::plain({2, 3});
+  const float v[] = {1, 2, 3, 0, 0, 0};
+  std::copy(v, v + 6, logits.data());
+  Tensor d = Tensor::plain({2, 3});
+  SoftmaxCrossEntropy x;
+  x.set_label_smoothing(0.1f);
+  const double loss = x.forward_backward(logits, {2, 0}, d);
+  const double lz = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)), l3 = std::log(3.0);
+  const double row0 = -0.9 * (3 - lz) - 0.1 / 3 * ((1 - lz) + (2 - lz) + (3 - lz));
+  const double row1 = 0.9 * l3 + 0.1 * l3;  // uniform logits: every class at -log 3
+  EXPECT_NEAR(loss, (row0 + row1) / 2, 1e-5);  // log-softmax in float
+  EXPECT_NEAR(d.data()[2], (std::exp(3 - lz) - 0.9 - 0.1 / 3) / 2, 1e-6);
+  EXPECT_NEAR(d.data()[0], (std::exp(1 - lz) - 0.1 / 3) / 2, 1e-6);
+  EXPECT_NEAR(d.data()[3], (1.0 / 3 - 0.9 - 0.1 / 3) / 2, 1e-6);
+  // The gradient is the loss's: central differences on every logit.
+  std::vector<float> grad(d.data(), d.data() + 6);
+  for (int i = 0; i < 6; ++i) {
+    const float h = 1e-2f, keep = logits.data()[i];
+    logits.data()[i] = keep + h;
+    const double up = x.forward(logits, {2, 0});
+    logits.data()[i] = keep - h;
+    const double down = x.forward(logits, {2, 0});
+    logits.data()[i] = keep;
+    EXPECT_NEAR(grad[i], (up - down) / (2 * h), 2e-4) << "logit " << i;
+  }
+  // Off, the loss is the paper's again.
+  x.set_label_smoothing(0);
+  EXPECT_NEAR(x.forward(logits, {2, 0}), (-(3 - lz) + l3) / 2, 1e-5);
+}
+
 }  // namespace
 }  // namespace alexnet

@@ -1,11 +1,14 @@
-// Schedules' lr sequences, top-k and 10-crop arithmetic on known numbers.
+// Schedules' lr sequences, the weights' moving average, top-k and 10-crop arithmetic on known numbers.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "infer/metrics.hpp"
+#include "model/arch.hpp"
+#include "model/network.hpp"
 #include "train/schedule.hpp"
 #include "train/time_budget.hpp"
+#include "train/weight_average.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
@@ -153,6 +156,29 @@ TEST(Metrics, ConfusionCounts) {
   EXPECT_EQ(c.counts[0 * 3 + 2], 1);
   EXPECT_EQ(c.counts[2 * 3 + 2], 1);
   EXPECT_EQ(c.counts[1 * 3 + 1], 0);
+}
+
+// avg <- d avg + (1 - d) w with d = min(decay, (1 + t) / (10 + t)): 0.1 at step 0 (the start
+// is forgotten at once), the decay itself from step 80 on (81/90 = 0.9).
+TEST(WeightAverage, FollowsTheWeightsWithAWarmUpOfTheDecay) {
+  Network net(arch_by_name("alexnet-mini"), 10);
+  net.init(InitKind::kaiming, 1);
+  const int64_t n = net.num_params();
+  const std::vector<float> w0(net.values(), net.values() + n);
+  WeightAverage avg(0.9f, net);
+  for (int64_t i = 0; i < n; ++i) net.values()[i] = w0[i] + 1;
+  avg.update(net, 0);
+  for (int64_t i : {int64_t{0}, n / 2, n - 1}) EXPECT_NEAR(avg.data()[i], w0[i] + 0.9f, 1e-5) << i;
+  for (int64_t i = 0; i < n; ++i) net.values()[i] = w0[i] + 2;
+  avg.update(net, 100);
+  for (int64_t i : {int64_t{0}, n / 2, n - 1}) EXPECT_NEAR(avg.data()[i], w0[i] + 0.9f * 0.9f + 0.1f * 2, 1e-5) << i;
+  // Swapped in for evaluation, and back.
+  const std::vector<float> a(avg.data(), avg.data() + n);
+  avg.swap_with(net);
+  EXPECT_TRUE(std::equal(a.begin(), a.end(), net.values()));
+  avg.swap_with(net);
+  EXPECT_EQ(net.values()[n - 1], w0[n - 1] + 2);
+  EXPECT_TRUE(std::equal(a.begin(), a.end(), avg.data()));
 }
 
 }  // namespace

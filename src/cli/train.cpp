@@ -42,6 +42,11 @@ void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   c->add_option("--momentum", g.sgd.momentum, "momentum")->capture_default_str();
   c->add_option("--weight-decay", g.sgd.weight_decay, "weight decay")->capture_default_str();
   c->add_option("--dropout", g.dropout, "dropout rate of fc6/fc7")->capture_default_str();
+  c->add_option("--label-smoothing", q.label_smoothing,
+                "the loss's target (1-e) onehot + e/classes (default: 0, the paper's)");
+  c->add_option("--ema", q.ema,
+                "evaluate and keep an exponential moving average of the weights with this decay per step "
+                "(default: 0, off: the paper's)");
   c->add_option("--init", q.init, "paper | kaiming (default: paper for alexnet, kaiming otherwise)");
   c->add_option("--init-from", g.init_from,
                 "fine-tune: start from these weights (.safetensors; their architecture and normalisation; "

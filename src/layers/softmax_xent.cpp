@@ -24,12 +24,16 @@ double SoftmaxCrossEntropy::forward(const Tensor& logits, const std::vector<int3
   fwd_.execute(cpu_stream(), {{DNNL_ARG_SRC, logits.mem()}, {DNNL_ARG_DST, log_probs_.mem()}});
   cpu_stream().wait();
   const float* lp = log_probs_.data();
+  const double e = smoothing_;
   double loss = 0;
   for (int64_t i = 0; i < n; ++i) {
     const int32_t y = labels[i];
     if (y < 0 || y >= k)
       fail("loss: label " + std::to_string(y) + " out of range for " + std::to_string(k) + " classes");
-    loss -= lp[i * k + y];
+    double all = 0;  // sum over the classes of -log p, the smoothed target's share
+    if (e > 0)
+      for (int64_t j = 0; j < k; ++j) all -= lp[i * k + j];
+    loss -= (1 - e) * lp[i * k + y] - e / static_cast<double>(k) * all;
   }
   return loss / static_cast<double>(n);
 }
@@ -40,9 +44,10 @@ void SoftmaxCrossEntropy::backward(const std::vector<int32_t>& labels, const Ten
   const float* lp = log_probs_.data();
   float* g = d_logits.data();
   const float inv_n = static_cast<float>(grad_scale / static_cast<double>(n));
+  const float rest = smoothing_ / static_cast<float>(k), hit = 1 - smoothing_ + rest;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < k; ++j)
-      g[i * k + j] = (std::exp(lp[i * k + j]) - (j == labels[i] ? 1.f : 0.f)) * inv_n;
+      g[i * k + j] = (std::exp(lp[i * k + j]) - (j == labels[i] ? hit : rest)) * inv_n;
 }
 
 Tensor softmax(const Tensor& logits) {

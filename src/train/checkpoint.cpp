@@ -6,17 +6,36 @@
 
 namespace alexnet {
 
-void save_checkpoint(const std::string& path, Network& net, const ModelInfo& info,
-                     const nlohmann::json& state) {
-  SafetensorsFile f;
-  export_params(net, f);
-  net.momenta();
+namespace {
+// Per-parameter state laid out like the network's values (momenta, the average) as "PREFIX/<name>".
+void put_state(SafetensorsFile& f, Network& net, const std::string& prefix, const float* base) {
   for (Param* p : net.params()) {
+    const float* from = base + (p->value - net.values());
     NamedTensor t;
     t.shape.assign(p->shape.begin(), p->shape.end());
-    t.data.assign(p->momentum, p->momentum + p->size());
-    f.tensors["momentum/" + p->name] = std::move(t);
+    t.data.assign(from, from + p->size());
+    f.tensors[prefix + "/" + p->name] = std::move(t);
   }
+}
+void get_state(const SafetensorsFile& f, Network& net, const std::string& prefix, float* base, const std::string& path) {
+  for (Param* p : net.params()) {
+    const std::string name = prefix + "/" + p->name;
+    auto it = f.tensors.find(name);
+    if (it == f.tensors.end()) fail(path + ": tensor '" + name + "' is missing");
+    if (it->second.shape != std::vector<int64_t>(p->shape.begin(), p->shape.end()))
+      fail(path + ": tensor '" + name + "' has shape " + shape_str(it->second.shape) + ", expected " +
+           shape_str(p->shape));
+    std::copy(it->second.data.begin(), it->second.data.end(), base + (p->value - net.values()));
+  }
+}
+}  // namespace
+
+void save_checkpoint(const std::string& path, Network& net, const ModelInfo& info,
+                     const nlohmann::json& state, const float* average) {
+  SafetensorsFile f;
+  export_params(net, f);
+  put_state(f, net, "momentum", net.momenta());
+  if (average) put_state(f, net, "average", average);
   put_model_info(info, f.metadata);
   put_mean_image(info, f, net.arch().resize);
   f.metadata["train_state"] = state.dump();
@@ -41,19 +60,12 @@ ModelInfo peek_checkpoint(const std::string& path, nlohmann::json* state) {
   return get_model_info(f.metadata, path);
 }
 
-nlohmann::json load_checkpoint(const std::string& path, Network& net) {
+nlohmann::json load_checkpoint(const std::string& path, Network& net, float* average) {
   SafetensorsFile f = read_safetensors(path);
   nlohmann::json state = parse_state(f, path);
   import_params(net, f, path);
-  net.momenta();  // allocates them
-  for (Param* p : net.params()) {
-    auto it = f.tensors.find("momentum/" + p->name);
-    if (it == f.tensors.end()) fail(path + ": tensor 'momentum/" + p->name + "' is missing");
-    if (it->second.shape != std::vector<int64_t>(p->shape.begin(), p->shape.end()))
-      fail(path + ": tensor 'momentum/" + p->name + "' has shape " + shape_str(it->second.shape) +
-           ", expected " + shape_str(p->shape));
-    std::copy(it->second.data.begin(), it->second.data.end(), p->momentum);
-  }
+  get_state(f, net, "momentum", net.momenta(), path);
+  if (average) get_state(f, net, "average", average, path);
   return state;
 }
 

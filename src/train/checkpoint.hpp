@@ -1,5 +1,5 @@
 // A training checkpoint: one safetensors file with the weights (the names of docs/spec.md §1), the momenta
-// ("momentum/<name>") and, in the metadata, the model info and the run's state as JSON (epoch,
+// ("momentum/<name>"), the weights' moving average if the run keeps one ("average/<name>") and, in the metadata, the model info and the run's state as JSON (epoch,
 // step, lr, schedule, seed, running sums). Written atomically: a run killed at any moment
 // leaves the previous complete checkpoint in place.
 #pragma once
@@ -10,11 +10,13 @@
 
 namespace alexnet {
 
+// `average`: the run's moving average of the weights (--ema), num_params() floats kept as
+// "average/<name>", or null.
 void save_checkpoint(const std::string& path, Network& net, const ModelInfo& info,
-                     const nlohmann::json& state);
+                     const nlohmann::json& state, const float* average = nullptr);
 // Loads weights and momenta into `net` (which must have the checkpoint's architecture and
-// classes) and returns the state.
-nlohmann::json load_checkpoint(const std::string& path, Network& net);
+// classes), and the average into `average` when given, and returns the state.
+nlohmann::json load_checkpoint(const std::string& path, Network& net, float* average = nullptr);
 // Reads only the metadata (to build the right network before loading).
 ModelInfo peek_checkpoint(const std::string& path, nlohmann::json* state);
 

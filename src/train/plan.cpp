@@ -19,6 +19,8 @@ namespace {
 // reach 91% within 15 minutes on 2 cores.
 constexpr int kMiniEpochs = 30;
 constexpr float kMiniLr = 0.05f;
+constexpr float kMiniLabelSmoothing = 0.f;
+constexpr float kMiniEma = 0.f;
 
 // What a run's configuration must hold, whether it comes from flags or from config.json.
 void check_config(const TrainConfig& c) {
@@ -28,6 +30,8 @@ void check_config(const TrainConfig& c) {
   if (c.batch < 1) fail("--batch must be at least 1");
   if (!(c.dropout >= 0 && c.dropout < 1)) fail("--dropout must be in [0, 1)");
   if (!(c.sgd.lr > 0 && std::isfinite(c.sgd.lr))) fail("--lr must be a positive number");
+  if (!(c.label_smoothing >= 0 && c.label_smoothing < 1)) fail("--label-smoothing must be in [0, 1)");
+  if (!(c.ema >= 0 && c.ema < 1)) fail("--ema must be in [0, 1) (0: off)");
   if (!c.schedule.steps.empty() && c.schedule.kind != "step") fail("--lr-steps needs --schedule step");
   if (!c.reinit.empty() && c.init_from.empty()) fail("--reinit needs --init-from");
   comm_progress_from_name(c.comm_progress);
@@ -45,6 +49,8 @@ void apply_arch_defaults(const TrainRequest& q, TrainConfig& c) {
   // The paper: /10 when the validation error stops improving; a cosine over 30 epochs for mini.
   c.schedule.kind = q.schedule.value_or(mini ? "cosine" : "plateau");
   c.sgd.lr = q.lr.value_or(mini && !q.schedule ? kMiniLr : c.sgd.lr);
+  c.label_smoothing = q.label_smoothing.value_or(mini ? kMiniLabelSmoothing : 0.f);
+  c.ema = q.ema.value_or(mini ? kMiniEma : 0.f);
   // Fine-tuning starts from weights that already work: a tenth of the from-scratch lr, as
   // Caffe's fine-tuning recipe does (docs/training.md: measured).
   if (!c.init_from.empty() && !q.lr) c.sgd.lr /= 10;

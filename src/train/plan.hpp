@@ -20,7 +20,7 @@ namespace alexnet {
 struct TrainRequest {
   TrainConfig given;  // every flag's value; those below override or stay open
   std::optional<std::string> arch, schedule, init;
-  std::optional<float> lr;
+  std::optional<float> lr, label_smoothing, ema;
   std::optional<int> epochs;
   std::string resume;  // a run folder to continue: then only threads and workers may be given
 };

@@ -21,6 +21,10 @@ struct TrainConfig {
   int batch = 128;
   SgdConfig sgd;
   float dropout = 0.5f;
+  float label_smoothing = 0;  // the loss's target: (1 - e) onehot + e / classes (0: the paper's)
+  // The weights evaluated and kept: an exponential moving average with this decay per step
+  // (train/weight_average.hpp; 0: the weights SGD holds, the paper's).
+  float ema = 0;
   std::string init;  // paper | kaiming
   // Fine-tuning: start from these trained weights (their architecture, their normalisation
   // unless --stats; the classifier re-initialised when the classes differ).

@@ -82,6 +82,8 @@ TrainingRun::TrainingRun(TrainPlan plan, RunHooks hooks)
   loader_ = std::make_unique<Loader>(*train_set_, tf_, lc);
   steps_per_epoch_ = loader_->batches_per_epoch();
   if (!resume_ && cfg_.time_budget_s > 0 && cfg_.planned_epochs == 0) plan_time_budget();
+  xent_.set_label_smoothing(cfg_.label_smoothing);
+  if (cfg_.ema > 0) ema_ = std::make_unique<WeightAverage>(cfg_.ema, *net_);
   start_or_resume();
 }
 
@@ -268,7 +270,7 @@ void TrainingRun::start_or_resume() {
   }
   const ModelInfo saved = peek_checkpoint(ckpt_path_, nullptr);
   if (saved.arch != arch_.name) fail(ckpt_path_ + ": checkpoint of " + saved.arch + ", config says " + arch_.name);
-  const RunPosition at = run_position(load_checkpoint(ckpt_path_, *net_), ckpt_path_);
+  const RunPosition at = run_position(load_checkpoint(ckpt_path_, *net_, ema_ ? ema_->data() : nullptr), ckpt_path_);
   epoch_ = at.epoch, step_ = at.step, global_step_ = at.global_step;
   epoch_loss_ = at.epoch_loss, epoch_correct_ = at.epoch_correct, epoch_seen_ = at.epoch_seen;
   best_error_ = at.best_error;
@@ -407,6 +409,7 @@ bool TrainingRun::train_step(Batch& b, EpochTotals& t, float lr) {
   sgd.lr = lr;
   sgd_step(net_->values(), net_->grads(), net_->momenta(), ranges_, sgd);
   net_->params_changed();
+  if (ema_) ema_->update(*net_, global_step_);
   t.step_seconds += now_s() - t_start;
   epoch_loss_ += loss * n_global;
   epoch_seen_ += n_global;
@@ -470,11 +473,13 @@ void TrainingRun::end_epoch(EpochTotals& t) {
     std::fprintf(stderr, "\n");
     rec["skipped_examples"] = t.skipped_names;
   }
+  if (ema_) ema_->swap_with(*net_);  // the average is what is evaluated and kept
   const double val_error = validate(rec);
   if (val_error < best_error_) {
     best_error_ = val_error;
     if (leader_) save_weights(*net_, info_, best_path_);
   }
+  if (ema_) ema_->swap_with(*net_);
   if (schedule_.end_epoch(static_cast<int>(epoch_), val_error) && leader_)
     std::printf("validation error stopped improving: lr divided by 10, now %.4g\n", schedule_.lr());
   if (cm_.distributed()) {  // the ranks must still hold the same weights
@@ -507,15 +512,12 @@ double TrainingRun::validate(json& rec) {
     std::fflush(stdout);
     return rec["train_top1_error"];
   }
-  EvalOptions eo;
-  eo.batch = 500;
-  eo.workers = cfg_.workers;
-  eo.progress = progress_->tty() && isatty(STDERR_FILENO);
-  eo.shard = cm_.rank();
-  eo.shards = cm_.size();
-  EvalResult r = evaluate(*net_, *val_set_, test_transform(arch_, tf_.norm, tf_.mean_image), eo);
-  if (cm_.distributed()) sum_over_ranks(cm_, r);
-  r.finish();
+  if (ema_) {  // what the average gains: the weights SGD holds, evaluated too
+    ema_->swap_with(*net_);
+    rec["val_top1_error_sgd_weights"] = evaluate_val().top1_error;
+    ema_->swap_with(*net_);
+  }
+  const EvalResult r = evaluate_val();
   rec["val_loss"] = r.loss;
   rec["val_top1_error"] = r.top1_error;
   rec["val_top5_error"] = r.top5_error;
@@ -528,6 +530,19 @@ double TrainingRun::validate(json& rec) {
                 rec["images_per_s"].get<double>(), fmt_time(now_s() - run_start_).c_str());
   std::fflush(stdout);
   return r.top1_error;
+}
+
+EvalResult TrainingRun::evaluate_val() {
+  EvalOptions eo;
+  eo.batch = 500;
+  eo.workers = cfg_.workers;
+  eo.progress = progress_->tty() && isatty(STDERR_FILENO);
+  eo.shard = cm_.rank();
+  eo.shards = cm_.size();
+  EvalResult r = evaluate(*net_, *val_set_, test_transform(arch_, tf_.norm, tf_.mean_image), eo);
+  if (cm_.distributed()) sum_over_ranks(cm_, r);
+  r.finish();
+  return r;
 }
 
 // A record to metrics.jsonl and its numbers, as scalars, to the TensorBoard events file.
@@ -548,7 +563,7 @@ void TrainingRun::save(int64_t epoch, int64_t step) {
   at.epochs = cfg_.epochs;
   at.budget_used_s = cfg_.time_budget_s > 0 ? budget_used() : 0.0;
   at.log_bytes = fs::exists(log_path_) ? fs::file_size(log_path_) : 0;
-  save_checkpoint(ckpt_path_, *net_, info_, to_json(at));
+  save_checkpoint(ckpt_path_, *net_, info_, to_json(at), ema_ ? ema_->data() : nullptr);
 }
 
 }  // namespace alexnet

@@ -20,9 +20,11 @@
 #include "layers/softmax_xent.hpp"
 #include "model/network.hpp"
 #include "formats/weights.hpp"
+#include "infer/evaluate.hpp"
 #include "train/schedule.hpp"
 #include "train/plan.hpp"
 #include "train/train_config.hpp"
+#include "train/weight_average.hpp"
 
 namespace alexnet {
 
@@ -78,6 +80,7 @@ class TrainingRun {
   void show_progress(const EpochTotals& t, float lr);
   void end_epoch(EpochTotals& t);
   double validate(nlohmann::json& rec);
+  EvalResult evaluate_val();  // every rank's shard of the validation set, summed
   void log(const nlohmann::json& rec);
   void save(int64_t epoch, int64_t step);
 
@@ -93,6 +96,7 @@ class TrainingRun {
   TransformConfig tf_;
   ModelInfo info_;
   std::unique_ptr<Network> net_;
+  std::unique_ptr<WeightAverage> ema_;  // --ema: the weights evaluated and kept
   std::unique_ptr<LoadedModel> source_;  // --init-from's weights, freed once set up
   std::unique_ptr<Loader> loader_;
   std::unique_ptr<EventWriter> events_;
