@@ -104,6 +104,13 @@ TEST(TimeBudget, ReplansFromThePaceMeasured) {
   // The budget is spent: stop after this epoch, never fewer than those done.
   EXPECT_EQ(replanned_epochs(25, 20, 30, 840, 850, 40), 20);
   EXPECT_EQ(replanned_epochs(25, 20, 30, 840, 800, 0), 25);  // no pace measured: keep the plan
+  // The pace: the median of the last three epochs, so that one odd epoch moves nothing.
+  EXPECT_EQ(recent_pace({}), 0);
+  EXPECT_EQ(recent_pace({37}), 37);
+  EXPECT_EQ(recent_pace({37, 45}), 41);
+  EXPECT_EQ(recent_pace({37, 45, 40}), 40);
+  EXPECT_EQ(recent_pace({90, 37, 45, 40, 39}), 40);
+  EXPECT_EQ(recent_pace({20, 20, 50}), 20);
 }
 
 TEST(Schedule, BadConfigurationsAreUserErrors) {

@@ -203,7 +203,7 @@ def load(path: PathLike, threads: int | None = None, arch: str | None = None,
 
     ``path``: .safetensors, .pth/.pt (a torchvision or ``alexnet`` state dict), .onnx or
     .caffemodel; the architecture and normalisation come from the file. ``threads``: compute
-    threads (default: all cores). ``arch``: only for files that do not say theirs.
+    threads (default: all cores, or as many as a CPU quota allows). ``arch``: only for files that do not say theirs.
     ``classes``: class names, a list or a file of one name per line (default: the file's).
     """
     engine = _alexnet.Model(_readable_file(path), arch or "", int(threads or 0))

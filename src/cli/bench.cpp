@@ -41,7 +41,7 @@ void add_bench(CLI::App& app) {
   c->add_option("--arch", o->arch, arch_names_joined(" | "))->capture_default_str();
   c->add_option("--batch", o->batch, "batch size")->capture_default_str();
   c->add_option("--mode", o->mode, "infer | train")->capture_default_str();
-  c->add_option("--threads", o->threads, "compute threads (default: all cores)");
+  c->add_option("--threads", o->threads, "compute threads (default: all cores, or as many as a CPU quota allows)");
   c->add_option("--reps", o->reps, "timed repetitions")->capture_default_str();
   c->add_option("--warmup", o->warmup, "untimed repetitions first")->capture_default_str();
   c->add_option("--classes", o->classes, "classes")->capture_default_str();

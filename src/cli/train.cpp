@@ -43,7 +43,7 @@ void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   c->add_option("--weight-decay", g.sgd.weight_decay, "weight decay")->capture_default_str();
   c->add_option("--dropout", g.dropout, "dropout rate of fc6/fc7")->capture_default_str();
   c->add_option("--label-smoothing", q.label_smoothing,
-                "the loss's target (1-e) onehot + e/classes (default: 0, the paper's)");
+                "the loss's target (1-e) onehot + e/classes (default: 0.1 for alexnet-mini, else 0: the paper's)");
   c->add_option("--ema", q.ema,
                 "evaluate and keep an exponential moving average of the weights with this decay per step "
                 "(default: 0, off: the paper's)");
@@ -86,7 +86,7 @@ void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
 void add_train_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   add_run_flags(c, q, budget);
   c->add_option("--resume", q.resume, "continue the run in RUN_DIR from its last checkpoint");
-  c->add_option("--threads", q.given.threads, "compute threads (default: all cores)");
+  c->add_option("--threads", q.given.threads, "compute threads (default: all cores, or as many as a CPU quota allows)");
   c->add_option("--workers", q.given.workers, "data loading threads")->capture_default_str();
   c->add_option("--comm-progress", q.given.comm_progress,
                 "under mpirun: thread (a thread moves the gradients' reductions while the backward "

@@ -7,7 +7,7 @@ namespace alexnet {
 
 dnnl::engine& cpu_engine();
 dnnl::stream& cpu_stream();
-void set_threads(int n);  // n <= 0: leave OpenMP's default
+void set_threads(int n);  // n <= 0: OpenMP's default, within a CPU quota (tensor/cpu_quota.hpp)
 int num_threads();
 
 }  // namespace alexnet

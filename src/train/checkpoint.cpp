@@ -1,5 +1,6 @@
 #include "train/checkpoint.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "util/error.hpp"
@@ -74,7 +75,8 @@ nlohmann::json to_json(const RunPosition& p) {
           {"epoch_loss", p.epoch_loss}, {"epoch_correct", p.epoch_correct},
           {"epoch_seen", p.epoch_seen}, {"best_error", p.best_error},
           {"schedule", p.schedule}, {"epochs", p.epochs},
-          {"budget_used_s", p.budget_used_s}, {"log_bytes", p.log_bytes}};
+          {"budget_used_s", p.budget_used_s}, {"recent_epoch_seconds", p.recent_epoch_seconds},
+          {"log_bytes", p.log_bytes}};
 }
 
 RunPosition run_position(const nlohmann::json& state, const std::string& path) {
@@ -90,13 +92,17 @@ RunPosition run_position(const nlohmann::json& state, const std::string& path) {
     p.schedule = state.at("schedule");
     p.epochs = state.value("epochs", 0);
     p.budget_used_s = state.value("budget_used_s", 0.0);
+    p.recent_epoch_seconds = state.value("recent_epoch_seconds", std::vector<double>{});
     p.log_bytes = state.at("log_bytes");
   } catch (const nlohmann::json::exception& e) {
     fail(path + ": train_state is incomplete (" + e.what() + ")");
   }
   const bool sane = p.epoch >= 0 && p.step >= 0 && p.global_step >= p.step && p.epoch_correct >= 0 &&
                     p.epoch_seen >= p.epoch_correct && p.epochs >= 0 && p.schedule.is_object() &&
-                    std::isfinite(p.epoch_loss) && std::isfinite(p.budget_used_s) && p.budget_used_s >= 0;
+                    std::isfinite(p.epoch_loss) && std::isfinite(p.budget_used_s) && p.budget_used_s >= 0 &&
+                    p.recent_epoch_seconds.size() <= 3 &&
+                    std::all_of(p.recent_epoch_seconds.begin(), p.recent_epoch_seconds.end(),
+                                [](double s) { return std::isfinite(s) && s >= 0; });
   if (!sane) fail(path + ": train_state holds impossible values (" + state.dump() + ")");
   return p;
 }

@@ -29,6 +29,7 @@ struct RunPosition {
   nlohmann::json schedule;  // LrSchedule::state()
   int epochs = 0;           // the plan as it stood (0: older checkpoints, the config's)
   double budget_used_s = 0;
+  std::vector<double> recent_epoch_seconds;  // the time budget's pace (train/time_budget.hpp)
   uint64_t log_bytes = 0;   // metrics.jsonl's length then: what a killed run wrote after is dropped
 };
 nlohmann::json to_json(const RunPosition& p);

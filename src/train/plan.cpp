@@ -19,7 +19,7 @@ namespace {
 // reach 91% within 15 minutes on 2 cores.
 constexpr int kMiniEpochs = 30;
 constexpr float kMiniLr = 0.05f;
-constexpr float kMiniLabelSmoothing = 0.f;
+constexpr float kMiniLabelSmoothing = 0.1f;
 constexpr float kMiniEma = 0.f;
 
 // What a run's configuration must hold, whether it comes from flags or from config.json.

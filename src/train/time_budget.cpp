@@ -45,4 +45,11 @@ int replanned_epochs(int planned, int done, int ceiling, double budget, double u
   return planned;
 }
 
+double recent_pace(const std::vector<double>& epoch_seconds) {
+  if (epoch_seconds.empty()) return 0;
+  std::vector<double> last(epoch_seconds.end() - std::min<size_t>(3, epoch_seconds.size()), epoch_seconds.end());
+  std::sort(last.begin(), last.end());
+  return last.size() == 2 ? (last[0] + last[1]) / 2 : last[last.size() / 2];
+}
+
 }  // namespace alexnet

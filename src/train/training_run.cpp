@@ -233,7 +233,9 @@ void TrainingRun::replan_time_budget(double epoch_seconds) {
   if (cfg_.time_budget_s <= 0) return;
   const int done = static_cast<int>(epoch_ + 1);
   const bool simulated = cfg_.simulate_epoch_seconds > 0;
-  const double pace = simulated ? cfg_.simulate_epoch_seconds : epoch_seconds;
+  recent_epoch_seconds_.push_back(epoch_seconds);
+  if (recent_epoch_seconds_.size() > 3) recent_epoch_seconds_.erase(recent_epoch_seconds_.begin());
+  const double pace = simulated ? cfg_.simulate_epoch_seconds : recent_pace(recent_epoch_seconds_);
   const double used = simulated ? done * pace : budget_used();
   const int ceiling = cfg_.max_epochs > 0 ? cfg_.max_epochs : cfg_.epochs;
   double epochs = leader_ ? replanned_epochs(cfg_.epochs, done, ceiling, cfg_.time_budget_s, used, pace) : 0;
@@ -281,6 +283,7 @@ void TrainingRun::start_or_resume() {
   }
   if (at.epochs > 0) cfg_.epochs = at.epochs;  // the plan as this checkpoint knew it
   budget_used_before_ = at.budget_used_s;
+  recent_epoch_seconds_ = at.recent_epoch_seconds;
   // Forget log lines written after this checkpoint by the run that was killed.
   if (fs::exists(log_path_)) fs::resize_file(log_path_, std::min<uintmax_t>(at.log_bytes, fs::file_size(log_path_)));
   if (leader_) {
@@ -562,6 +565,7 @@ void TrainingRun::save(int64_t epoch, int64_t step) {
   at.schedule = schedule_.state();
   at.epochs = cfg_.epochs;
   at.budget_used_s = cfg_.time_budget_s > 0 ? budget_used() : 0.0;
+  at.recent_epoch_seconds = recent_epoch_seconds_;
   at.log_bytes = fs::exists(log_path_) ? fs::file_size(log_path_) : 0;
   save_checkpoint(ckpt_path_, *net_, info_, to_json(at), ema_ ? ema_->data() : nullptr);
 }

@@ -109,6 +109,7 @@ class TrainingRun {
   int64_t epoch_correct_ = 0, epoch_seen_ = 0;
 
   double budget_used_before_ = 0;  // seconds of --time-budget used before this process resumed
+  std::vector<double> recent_epoch_seconds_;  // the last three epochs' (the re-plans' pace)
 
   // This process's bookkeeping.
   double run_start_ = 0;
