@@ -1,5 +1,8 @@
 // A training checkpoint as a resume reads it: the metadata (model info, train_state), the
-// position and the lr schedule, the weights and momenta into an alexnet-mini of 10 classes.
+// position and the lr schedule, the weights, momenta and weights' average into an alexnet-mini
+// of 10 classes.
+#include <vector>
+
 #include "fuzz_target.hpp"
 #include "model/arch.hpp"
 #include "train/checkpoint.hpp"
@@ -22,5 +25,6 @@ ALEXNET_FUZZ_TARGET({
     schedule.restore(at.schedule);
   } catch (const nlohmann::json::exception&) {  // the run turns this into a UserError
   }
-  alexnet::load_checkpoint(path, net);
+  static std::vector<float> average(static_cast<size_t>(net.num_params()));
+  alexnet::load_checkpoint(path, net, average.data());
 })
