@@ -174,10 +174,16 @@ TEST(Lrn, MatchesTheFormulaOfSpec) {
   EXPECT_GT(max_effect, 1e-2);  // the sum term really changed the outputs
 }
 
-TEST(SoftmaxCrossEntropy, LossAndGradientOnKnownLogits) {
+// Two samples of three classes: logits 1, 2, 3 and 0, 0, 0.
+Tensor known_logits() {
   Tensor logits = Tensor::plain({2, 3});
   const float v[] = {1, 2, 3, 0, 0, 0};
   std::copy(v, v + 6, logits.data());
+  return logits;
+}
+
+TEST(SoftmaxCrossEntropy, LossAndGradientOnKnownLogits) {
+  Tensor logits = known_logits();
   Tensor d = Tensor::plain({2, 3});
   SoftmaxCrossEntropy x;
   const double loss = x.forward_backward(logits, {2, 0}, d);
@@ -190,9 +196,7 @@ TEST(SoftmaxCrossEntropy, LossAndGradientOnKnownLogits) {
 
 // Label smoothing e: the target (1 - e) onehot + e / K, PyTorch's CrossEntropyLoss(label_smoothing=e).
 TEST(SoftmaxCrossEntropy, LabelSmoothingByFormulaAndFiniteDifferences) {
-  Tensor logits = Tensor::plain({2, 3});
-  const float v[] = {1, 2, 3, 0, 0, 0};
-  std::copy(v, v + 6, logits.data());
+  Tensor logits = known_logits();
   Tensor d = Tensor::plain({2, 3});
   SoftmaxCrossEntropy x;
   x.set_label_smoothing(0.1f);

@@ -476,7 +476,10 @@ void TrainingRun::end_epoch(EpochTotals& t) {
     std::fprintf(stderr, "\n");
     rec["skipped_examples"] = t.skipped_names;
   }
-  if (ema_) ema_->swap_with(*net_);  // the average is what is evaluated and kept
+  // The average is what is evaluated and kept; the weights SGD holds are evaluated first, to
+  // show what it gains.
+  if (ema_ && val_set_) rec["val_top1_error_sgd_weights"] = evaluate_val().top1_error;
+  if (ema_) ema_->swap_with(*net_);
   const double val_error = validate(rec);
   if (val_error < best_error_) {
     best_error_ = val_error;
@@ -514,11 +517,6 @@ double TrainingRun::validate(json& rec) {
                   100 * rec["train_top1_error"].get<double>());
     std::fflush(stdout);
     return rec["train_top1_error"];
-  }
-  if (ema_) {  // what the average gains: the weights SGD holds, evaluated too
-    ema_->swap_with(*net_);
-    rec["val_top1_error_sgd_weights"] = evaluate_val().top1_error;
-    ema_->swap_with(*net_);
   }
   const EvalResult r = evaluate_val();
   rec["val_loss"] = r.loss;
