@@ -126,8 +126,9 @@ TEST(Cli, KilledRunWithAveragedWeightsAndSmoothedLabelsResumesBitIdentical) {
   EXPECT_NEAR(config["label_smoothing"].get<double>(), 0.1, 1e-6);
   // When epoch 2 was the better, the best weights are its average, not SGD's weights.
   std::vector<double> val;
-  for (const std::string& line : lines_of(log))
+  for (const std::string& line : lines_of(log)) {
     if (const json r = json::parse(line); r["type"] == "epoch") val.push_back(r["val_top1_error"]);
+  }
   ASSERT_EQ(val.size(), 2u);
   if (val[1] < val[0]) EXPECT_TRUE(best.tensors.at("fc8.weight").data == avg_w);
 }

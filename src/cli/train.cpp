@@ -91,14 +91,18 @@ void add_train_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   c->add_option("--comm-progress", q.given.comm_progress,
                 "under mpirun: thread (a thread moves the gradients' reductions while the backward "
                 "computes) | poke (only between layers)")->capture_default_str();
+  c->add_option("--parallel", q.given.parallel,
+                "under mpirun: data (every layer data-parallel) | hybrid (fc6-fc8 model-parallel: "
+                "the ranks exchange activations instead of the fc layers' gradients)")->capture_default_str();
 }
 
-// The parsed flags as a plan: a resumed run keeps its plan, only the machine's threads may differ.
+// The parsed flags as a plan: a resumed run keeps its plan; only how it uses the machines
+// (threads, loaders, communication, parallelism) may differ.
 TrainPlan plan_from_flags(const CLI::App& c, TrainRequest& q, const std::string& budget) {
   if (!q.resume.empty())
     for (const CLI::Option* o : c.get_options())
       if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--threads" && o->get_name() != "--workers" &&
-          o->get_name() != "--comm-progress")
+          o->get_name() != "--comm-progress" && o->get_name() != "--parallel")
         throw UserError(o->get_name() + " contradicts --resume: a resumed run keeps its configuration");
   if (!budget.empty()) q.given.time_budget_s = parse_duration(budget, "--time-budget");
   return plan_training(q);

@@ -8,7 +8,7 @@ namespace alexnet {
 
 Linear::Linear(std::string name, std::string weight_name, std::string bias_name, int in, int out,
                bool relu)
-    : Layer(std::move(name)), in_(in), out_(out), relu_(relu) {
+    : Layer(std::move(name)), in_(in), out_(out), end_(out), relu_(relu) {
   weight_.name = std::move(weight_name);
   weight_.shape = {out, in};
   bias_.name = std::move(bias_name);
@@ -21,12 +21,16 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
   if (d.size() != 2 || d[1] != in_)
     fail(name() + ": expected " + std::to_string(in_) + " input features, got " + shape_str(d) +
          " (is the input image the size this architecture expects?)");
-  flops_ = 2.0 * d[0] * in_ * out_;
   train_ = mode == Mode::train;
   need_d_in_ = need_d_in;
+  // Training a slice: its rows of the weights, its biases (and their gradients).
+  const int64_t first = train_ ? begin_ : 0, count = train_ ? end_ - begin_ : out_;
+  auto at = [](float* p, int64_t off) { return p ? p + off : nullptr; };
+  flops_ = 2.0 * d[0] * in_ * count;
   FcRequest r;
-  r.in = in_, r.out = out_, r.relu = relu_, r.batch = d[0], r.mode = mode;
-  r.params = {weight_.value, bias_.value, weight_.grad, bias_.grad};
+  r.in = in_, r.out = static_cast<int>(count), r.relu = relu_, r.batch = d[0], r.mode = mode;
+  r.params = {at(weight_.value, first * in_), at(bias_.value, first), at(weight_.grad, first * in_),
+              at(bias_.grad, first)};
   r.need_d_in = need_d_in, r.frozen = frozen_, r.inference_only = inference_only_;
   kernels_ = choose_fc_kernels(r, kernels_);
   impl_ = kernels_.impl();

@@ -7,10 +7,12 @@
 
 #include "layers/conv.hpp"
 #include "layers/dropout.hpp"
+#include "layers/exchange.hpp"
 #include "layers/flatten.hpp"
 #include "layers/linear.hpp"
 #include "layers/lrn.hpp"
 #include "layers/max_pool.hpp"
+#include "parallel/comm.hpp"
 #include "tensor/engine.hpp"
 #include "util/error.hpp"
 #include "util/rng.hpp"
@@ -32,7 +34,9 @@ std::string join_names(const std::vector<std::string>& names) {
 
 namespace {
 // The table, row by row: conv (+ReLU) [, LRN] [, max pool] ... flatten, [dropout,] fc (+ReLU).
-std::vector<std::unique_ptr<Layer>> make_layers(const ArchSpec& arch, int classes) {
+// Split across ranks, each fc layer trains its slice of the neurons between the exchanges.
+std::vector<std::unique_ptr<Layer>> make_layers(const ArchSpec& arch, int classes,
+                                                const std::shared_ptr<ModelSplit>& split = {}) {
   std::vector<std::unique_ptr<Layer>> layers;
   int channels = 3;
   for (const ConvRow& r : arch.convs) {
@@ -48,6 +52,8 @@ std::vector<std::unique_ptr<Layer>> make_layers(const ArchSpec& arch, int classe
     channels = r.out;
   }
   layers.push_back(std::make_unique<Flatten>("flatten"));
+  const bool hybrid = split && split->on();
+  if (hybrid) layers.push_back(std::make_unique<ShareBatch>("share_batch", split));
   // The spatial size after the convolutions, to size fc6.
   int size = arch.crop;
   for (const ConvRow& r : arch.convs) {
@@ -59,8 +65,12 @@ std::vector<std::unique_ptr<Layer>> make_layers(const ArchSpec& arch, int classe
     if (r.dropout_in > 0)
       layers.push_back(std::make_unique<Dropout>(std::string("drop") + (r.name + 2), r.dropout_in));
     const int out = r.out == 0 ? classes : r.out;
-    layers.push_back(std::make_unique<Linear>(r.name, join(r.file, ".weight"), join(r.file, ".bias"), features, out,
-                                              r.relu));
+    auto fc = std::make_unique<Linear>(r.name, join(r.file, ".weight"), join(r.file, ".bias"), features, out, r.relu);
+    if (hybrid) fc->set_slice(split->begin(out, split->rank), split->begin(out, split->rank + 1));
+    layers.push_back(std::move(fc));
+    const bool last = &r == &arch.fcs.back();
+    if (hybrid && !last) layers.push_back(std::make_unique<GatherNeurons>(std::string("gather_") + r.name, split, out));
+    if (hybrid && last) layers.push_back(std::make_unique<ReturnBatch>("return_batch", split, out));
     features = out;
   }
   return layers;
@@ -74,8 +84,9 @@ std::vector<std::pair<std::string, dims>> Network::param_shapes(const ArchSpec& 
   return out;
 }
 
-Network::Network(const ArchSpec& arch, int classes)
-    : arch_(arch), classes_(classes), layers_(make_layers(arch, classes)) {
+Network::Network(const ArchSpec& arch, int classes, ModelSplit split)
+    : arch_(arch), classes_(classes), split_(std::make_shared<ModelSplit>(std::move(split))),
+      layers_(make_layers(arch, classes, split_)) {
   if (classes < 1) fail(arch.name + ": the number of classes must be at least 1, got " + std::to_string(classes));
   for (auto& l : layers_)
     for (Param* p : l->params()) {
@@ -222,11 +233,15 @@ const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key,
          shape_str(want));
   prepare(input.desc(), mode);
   acts_[0] = input;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->set_rng_key(hash3(rng_key, 0xD0, i), first_row);
+  // A layer's random stream is keyed by its place among the computing layers, so that the
+  // exchanges of hybrid parallelism leave the dropout masks as they are.
+  for (size_t i = 0, place = 0; i < layers_.size(); ++i) {
+    layers_[i]->set_rng_key(hash3(rng_key, 0xD0, place), first_row);
+    if (!layers_[i]->exchange()) ++place;
     const double t0 = profiling_ ? now_ms() : 0;
     layers_[i]->forward(acts_[i], acts_[i + 1]);
     if (profiling_) timing_[i].forward_ms += now_ms() - t0;
+    if (layers_[i]->gathers_the_batch()) first_row = 0;  // the global batch from here on
   }
   return acts_.back();
 }
@@ -240,7 +255,7 @@ void Network::backward(const std::function<void(const std::vector<Param*>&)>& af
     const double t0 = profiling_ ? now_ms() : 0;
     layers_[i]->backward(acts_[i], acts_[i + 1], d_out, d_in);
     if (profiling_) timing_[i].backward_ms += now_ms() - t0;
-    if (after_layer && !layers_[i]->frozen()) {
+    if (after_layer && !layers_[i]->frozen() && !layers_[i]->owns_a_slice()) {
       const auto ps = layers_[i]->params();
       if (!ps.empty()) after_layer(ps);
     }
@@ -299,5 +314,38 @@ void Network::set_dropout(float p) {
 }
 
 std::vector<LayerTiming> Network::timings() const { return timing_; }
+
+void Network::set_batch_rows(const std::vector<int64_t>& rows) {
+  if (rows == split_->rows) return;
+  split_->rows = rows;
+  prepared_ = false;
+}
+
+Network::Part Network::owned_part(const Param* p) const {
+  for (auto& l : layers_) {
+    const auto* fc = dynamic_cast<const Linear*>(l.get());
+    if (!fc || !fc->sliced()) continue;
+    for (Param* q : l->params())
+      if (q == p) {  // weights [out, in], biases [out]: a slice of the rows
+        const int64_t row = p->size() / p->shape[0];
+        return {fc->slice_begin() * row, (fc->slice_end() - fc->slice_begin()) * row};
+      }
+  }
+  return {0, p->size()};
+}
+
+void Network::share_owned_parts(float* buffer) {
+  if (!split_->on()) return;
+  for (auto& l : layers_) {
+    const auto* fc = dynamic_cast<const Linear*>(l.get());
+    if (!fc || !fc->sliced()) continue;
+    for (Param* p : l->params()) {
+      const int64_t row = p->size() / p->shape[0];
+      std::vector<int64_t> counts;
+      for (int k = 0; k < split_->ranks; ++k) counts.push_back(split_->share(p->shape[0], k) * row);
+      comm().allgather_in_place(buffer + (p->value - values_.get()), counts);
+    }
+  }
+}
 
 }  // namespace alexnet

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "layers/exchange.hpp"
 #include "layers/layer.hpp"
 #include "model/arch.hpp"
 #include "tensor/huge_pages.hpp"
@@ -29,7 +30,8 @@ struct LayerTiming {
 
 class Network {
  public:
-  Network(const ArchSpec& arch, int classes);
+  // With split.on(), fc6-fc8 train model-parallel across the ranks (layers/exchange.hpp).
+  Network(const ArchSpec& arch, int classes, ModelSplit split = {});
   ~Network();
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
@@ -59,6 +61,19 @@ class Network {
   float* grads() { return ensure_training_state(), grads_.get(); }
   float* momenta() { return ensure_training_state(), momenta_.get(); }
   void params_changed();  // after the optimizer or a load changed values
+
+  // Hybrid parallelism. Before each training forward: every rank's rows of the global batch.
+  void set_batch_rows(const std::vector<int64_t>& rows);
+  bool model_parallel() const { return split_->on(); }
+  // The elements [begin, begin + count) of p that this rank trains: all of p, except for the
+  // fc layers' parameters in hybrid parallelism, whose neurons are split across the ranks.
+  struct Part {
+    int64_t begin, count;
+  };
+  Part owned_part(const Param* p) const;
+  // A buffer laid out as values() (the values, the momenta, an average) made the same on every
+  // rank: each rank's parts of the fc parameters sent to the others. Collective.
+  void share_owned_parts(float* buffer);
 
   // The output of a named layer (after its ReLU) from the last forward, as a plain tensor.
   // Inference keeps only the last two activations of the large ones (they share two
@@ -93,6 +108,7 @@ class Network {
 
   const ArchSpec& arch_;
   int classes_;
+  std::shared_ptr<ModelSplit> split_;  // shared with the exchange layers
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Param*> params_;
   int64_t total_ = 0;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -133,6 +134,7 @@ void Comm::start_allreduce_sum(float* data, int64_t n) {
   }
   f.cv.notify_one();
   bytes_ += n * 4;
+  sent_ += n * 4 * 2 * (size_ - 1) / size_;
 }
 
 void Comm::wait_all() {
@@ -143,6 +145,75 @@ void Comm::wait_all() {
   MPI_Waitall(static_cast<int>(f.requests.size()), f.requests.data(), MPI_STATUSES_IGNORE);
   f.requests.clear();
   seconds_ += now_s() - t0;
+}
+
+namespace {
+// MPI counts are ints: a model-parallel exchange is a batch of activations, far below 2^31.
+std::vector<int> ints(const std::vector<int64_t>& v) {
+  std::vector<int> out;
+  for (int64_t x : v) {
+    if (x < 0 || x > INT32_MAX) internal_error("an exchange of " + std::to_string(x) + " floats");
+    out.push_back(static_cast<int>(x));
+  }
+  return out;
+}
+int64_t total(const std::vector<int64_t>& counts) {
+  int64_t t = 0;
+  for (int64_t c : counts) t += c;
+  return t;
+}
+std::vector<int> offsets(const std::vector<int>& counts) {
+  std::vector<int> d(counts.size(), 0);
+  for (size_t k = 1; k < counts.size(); ++k) d[k] = d[k - 1] + counts[k - 1];
+  return d;
+}
+}  // namespace
+
+std::vector<int64_t> Comm::allgather_count(int64_t mine) {
+  std::vector<int64_t> all(size_, mine);
+  if (size_ == 1) return all;
+  const double t0 = now_s();
+  MPI_Allgather(&mine, 1, MPI_INT64_T, all.data(), 1, MPI_INT64_T, MPI_COMM_WORLD);
+  exchange_seconds_ += now_s() - t0;
+  return all;
+}
+
+void Comm::allgather(const float* mine, float* all, const std::vector<int64_t>& counts) {
+  if (size_ == 1) return void(std::copy(mine, mine + counts[0], all));
+  const std::vector<int> c = ints(counts), d = offsets(c);
+  const double t0 = now_s();
+  MPI_Allgatherv(mine, c[rank_], MPI_FLOAT, all, c.data(), d.data(), MPI_FLOAT, MPI_COMM_WORLD);
+  exchange_seconds_ += now_s() - t0;
+  sent_ += total(counts) * 4 * (size_ - 1) / size_;
+}
+
+void Comm::allgather_in_place(float* all, const std::vector<int64_t>& counts) {
+  if (size_ == 1) return;
+  const std::vector<int> c = ints(counts), d = offsets(c);
+  const double t0 = now_s();
+  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, c.data(), d.data(), MPI_FLOAT, MPI_COMM_WORLD);
+  exchange_seconds_ += now_s() - t0;
+  sent_ += total(counts) * 4 * (size_ - 1) / size_;
+}
+
+void Comm::reduce_scatter_sum(const float* all, float* mine, const std::vector<int64_t>& counts) {
+  if (size_ == 1) return void(std::copy(all, all + counts[0], mine));
+  const std::vector<int> c = ints(counts);
+  const double t0 = now_s();
+  MPI_Reduce_scatter(all, mine, c.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+  exchange_seconds_ += now_s() - t0;
+  sent_ += total(counts) * 4 * (size_ - 1) / size_;
+}
+
+void Comm::alltoall(const float* send, const std::vector<int64_t>& send_counts, float* recv,
+                    const std::vector<int64_t>& recv_counts) {
+  if (size_ == 1) return void(std::copy(send, send + send_counts[0], recv));
+  const std::vector<int> sc = ints(send_counts), rc = ints(recv_counts);
+  const std::vector<int> sd = offsets(sc), rd = offsets(rc);
+  const double t0 = now_s();
+  MPI_Alltoallv(send, sc.data(), sd.data(), MPI_FLOAT, recv, rc.data(), rd.data(), MPI_FLOAT, MPI_COMM_WORLD);
+  exchange_seconds_ += now_s() - t0;
+  sent_ += (total(send_counts) - send_counts[rank_]) * 4;
 }
 
 void Comm::abort(int code) {
@@ -165,6 +236,18 @@ void Comm::set_progress(CommProgress) {}
 void Comm::allreduce_sum(double*, int64_t) {}
 void Comm::start_allreduce_sum(float*, int64_t) {}
 void Comm::wait_all() {}
+std::vector<int64_t> Comm::allgather_count(int64_t mine) { return {mine}; }
+void Comm::allgather(const float* mine, float* all, const std::vector<int64_t>& counts) {
+  std::copy(mine, mine + counts[0], all);
+}
+void Comm::allgather_in_place(float*, const std::vector<int64_t>&) {}
+void Comm::reduce_scatter_sum(const float* all, float* mine, const std::vector<int64_t>& counts) {
+  std::copy(all, all + counts[0], mine);
+}
+void Comm::alltoall(const float* send, const std::vector<int64_t>& send_counts, float* recv,
+                    const std::vector<int64_t>&) {
+  std::copy(send, send + send_counts[0], recv);
+}
 void Comm::abort(int code) { std::exit(code); }
 
 #endif

@@ -35,6 +35,7 @@ void check_config(const TrainConfig& c) {
   if (!c.schedule.steps.empty() && c.schedule.kind != "step") fail("--lr-steps needs --schedule step");
   if (!c.reinit.empty() && c.init_from.empty()) fail("--reinit needs --init-from");
   comm_progress_from_name(c.comm_progress);
+  if (c.parallel != "data" && c.parallel != "hybrid") fail("--parallel must be data or hybrid, not '" + c.parallel + "'");
   if (c.planned_epochs < 0 || c.max_epochs < 0 || c.limit < 0 || c.val_limit < 0 || c.checkpoint_every < 0 ||
       !(c.val_split >= 0 && c.val_split < 1) || !(c.time_budget_s >= 0))
     fail("a count, share or budget is out of range");
@@ -59,8 +60,8 @@ void apply_arch_defaults(const TrainRequest& q, TrainConfig& c) {
   check_config(c);
 }
 
-// A resumed run: its config.json as it was, with this machine's threads, workers and
-// communication progress.
+// A resumed run: its config.json as it was, with this machine's threads, workers,
+// communication progress and kind of parallelism.
 TrainPlan plan_resume(const TrainRequest& q) {
   const std::string cfg_path = q.resume + "/config.json";
   if (!fs::exists(q.resume + "/checkpoint.safetensors"))
@@ -79,7 +80,8 @@ TrainPlan plan_resume(const TrainRequest& q) {
   if (q.given.threads > 0) p.cfg.threads = q.given.threads;  // the machine may differ; the results do not
   p.cfg.workers = q.given.workers;
   p.cfg.comm_progress = q.given.comm_progress;
-  comm_progress_from_name(p.cfg.comm_progress);
+  p.cfg.parallel = q.given.parallel;
+  check_config(p.cfg);
   return p;
 }
 

@@ -12,7 +12,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ScheduleConfig, kind, base_lr, factor, patien
 // (WITH_DEFAULT: a config.json written before a field existed reads it as its default.)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, arch, data, val, out, data_kind, stats, epochs, batch, sgd, dropout,
                                    label_smoothing, ema,
-                                   init, seed, threads, workers, comm_progress, schedule, checkpoint_every, print_every,
+                                   init, seed, threads, workers, comm_progress, parallel, schedule, checkpoint_every, print_every,
                                    stuck_steps, strict, pca, flip, limit, val_limit, val_split,
                                    time_budget_s, planned_epochs, max_epochs, simulate_epoch_seconds, init_from, freeze, reinit, lr_mult_new,
                                    new_params, amendments)

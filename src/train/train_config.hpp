@@ -38,6 +38,10 @@ struct TrainConfig {
   // Several processes (mpirun): how the gradient reductions move while the backward computes
   // (parallel/comm.hpp). A property of the machines, like threads: --resume may change it.
   std::string comm_progress = "thread";
+  // Several processes: data (every layer data-parallel, the gradients allreduced) | hybrid (the
+  // convolutions data-parallel, fc6-fc8 model-parallel: layers/exchange.hpp). Checkpoints are
+  // the same either way, so --resume may change it too.
+  std::string parallel = "data";
   ScheduleConfig schedule;
   int64_t checkpoint_every = 0;  // steps; 0 = once per epoch
   int64_t print_every = 100;

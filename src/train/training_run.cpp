@@ -64,7 +64,7 @@ TrainingRun::TrainingRun(TrainPlan plan, RunHooks hooks)
   cm_.set_progress(comm_progress_from_name(cfg_.comm_progress));
   open_data();
   make_transform();
-  net_ = std::make_unique<Network>(arch_, classes_);
+  net_ = std::make_unique<Network>(arch_, classes_, model_split());
   net_->init(cfg_.init == "paper" ? InitKind::paper : InitKind::kaiming, cfg_.seed);
   net_->set_dropout(cfg_.dropout);
   if (source_ && !resume_) start_from_weights();
@@ -190,6 +190,31 @@ void TrainingRun::start_from_weights() {
 
 // The SGD step's ranges: every parameter that is not frozen, the re-initialised ones at
 // lr x --lr-mult-new; neighbours with the same multiplier merged.
+// --parallel hybrid under mpirun: each rank trains a slice of the fc layers' neurons.
+ModelSplit TrainingRun::model_split() const {
+  ModelSplit split;
+  if (cfg_.parallel != "hybrid" || !cm_.distributed()) return split;
+  int narrowest = classes_;
+  for (const FcRow& r : arch_.fcs) narrowest = std::min(narrowest, r.out == 0 ? classes_ : r.out);
+  if (narrowest < cm_.size())
+    fail("--parallel hybrid splits each fc layer's neurons across the ranks: " + std::to_string(cm_.size()) +
+         " ranks are more than the " + std::to_string(narrowest) + " neurons of the narrowest (use --parallel data)");
+  split.rank = cm_.rank(), split.ranks = cm_.size();
+  return split;
+}
+
+// Hybrid parallelism: during an epoch each rank moves only its slice of the fc parameters; before
+// anything reads them all (validation, the weights' check, a checkpoint) the slices are shared.
+// Collective: every rank calls it at the same points.
+void TrainingRun::share_parts() {
+  if (!net_->model_parallel() || parts_shared_) return;
+  net_->share_owned_parts(net_->values());
+  net_->share_owned_parts(net_->momenta());
+  if (ema_) net_->share_owned_parts(ema_->data());
+  net_->params_changed();
+  parts_shared_ = true;
+}
+
 void TrainingRun::make_update_ranges() {
   ranges_.clear();
   const float* base = net_->values();
@@ -197,11 +222,12 @@ void TrainingRun::make_update_ranges() {
     if (net_->is_frozen(p)) continue;
     const bool fresh = std::find(cfg_.new_params.begin(), cfg_.new_params.end(), p->name) != cfg_.new_params.end();
     const float mult = fresh ? cfg_.lr_mult_new : 1.f;
-    const int64_t off = p->value - base;
+    const Network::Part part = net_->owned_part(p);  // hybrid: this rank's slice of an fc layer
+    const int64_t off = p->value - base + part.begin;
     if (!ranges_.empty() && ranges_.back().lr_mult == mult && ranges_.back().offset + ranges_.back().size == off)
-      ranges_.back().size += p->size();
+      ranges_.back().size += part.count;
     else
-      ranges_.push_back({off, p->size(), mult});
+      ranges_.push_back({off, part.count, mult});
   }
 }
 
@@ -370,6 +396,15 @@ int TrainingRun::run_epoch() {
 bool TrainingRun::train_step(Batch& b, EpochTotals& t, float lr) {
   const double t_start = now_s();
   const int n = b.samples();
+  if (net_->model_parallel()) {  // the exchanges need every rank's rows of this global batch
+    const std::vector<int64_t> rows = cm_.allgather_count(n);
+    if (*std::min_element(rows.begin(), rows.end()) == 0) {  // a rank's files all failed to decode
+      if (leader_) std::fprintf(stderr, "\nwarning: a rank has no image of step %lld: skipped\n", static_cast<long long>(step_));
+      ++step_;
+      return true;
+    }
+    net_->set_batch_rows(rows);
+  }
   double local_loss = 0, local_correct = 0;
   if (n > 0) {
     Tensor x(plain_md(net_->input_shape(n)), b.images.data());
@@ -412,6 +447,7 @@ bool TrainingRun::train_step(Batch& b, EpochTotals& t, float lr) {
   sgd.lr = lr;
   sgd_step(net_->values(), net_->grads(), net_->momenta(), ranges_, sgd);
   net_->params_changed();
+  parts_shared_ = false;
   if (ema_) ema_->update(*net_, global_step_);
   t.step_seconds += now_s() - t_start;
   epoch_loss_ += loss * n_global;
@@ -462,13 +498,19 @@ void TrainingRun::end_epoch(EpochTotals& t) {
     // A step: computing; waiting for the other ranks at the loss (the slower one's lead); and
     // waiting for what the gradients' reductions did not finish during the backward.
     const double steps = static_cast<double>(std::max<int64_t>(1, t.steps));
+    rec["parallel"] = net_->model_parallel() ? "hybrid" : "data";
     rec["allreduce_seconds"] = cm_.wait_seconds();
     rec["allreduce_bytes_per_step"] = cm_.bytes_reduced() / std::max<int64_t>(1, t.steps);
+    rec["bytes_sent_per_step"] = cm_.bytes_sent() / std::max<int64_t>(1, t.steps);
     rec["step_seconds"] = t.step_seconds / steps;
     rec["comm_wait_seconds_per_step"] = cm_.wait_seconds() / steps;
     rec["sync_wait_seconds_per_step"] = cm_.sync_seconds() / steps;
-    rec["compute_seconds_per_step"] = (t.step_seconds - cm_.wait_seconds() - cm_.sync_seconds()) / steps;
+    // hybrid: the activations' exchanges, inside the forward and backward
+    rec["exchange_seconds_per_step"] = cm_.exchange_seconds() / steps;
+    rec["compute_seconds_per_step"] =
+        (t.step_seconds - cm_.wait_seconds() - cm_.sync_seconds() - cm_.exchange_seconds()) / steps;
   }
+  share_parts();
   if (t.skipped > 0 && leader_) {
     std::fprintf(stderr, "epoch %lld: skipped %lld files that do not decode:", static_cast<long long>(epoch_ + 1),
                  static_cast<long long>(t.skipped));
@@ -554,6 +596,7 @@ void TrainingRun::log(const json& rec) {
 }
 
 void TrainingRun::save(int64_t epoch, int64_t step) {
+  share_parts();
   if (!leader_) return;
   events_->flush();
   RunPosition at;

@@ -73,6 +73,8 @@ class TrainingRun {
   double budget_used() const;
   void amend_plan(const nlohmann::json& change, const std::string& why);
   void start_from_weights();
+  ModelSplit model_split() const;
+  void share_parts();
   void make_update_ranges();
   int run_epoch();  // kRunDone at the epoch's end, or why it ended early
   bool stop_requested();
@@ -102,6 +104,7 @@ class TrainingRun {
   std::unique_ptr<EventWriter> events_;
   SoftmaxCrossEntropy xent_;
   std::vector<ParamRange> ranges_;  // what the SGD step updates, with lr multipliers
+  bool parts_shared_ = true;        // hybrid: every rank holds all of the fc parameters
 
   // Where the run stands (what checkpoints save).
   int64_t epoch_ = 0, step_ = 0, global_step_ = 0, steps_per_epoch_ = 0;

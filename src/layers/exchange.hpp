@@ -1,0 +1,95 @@
+// Hybrid parallelism, after Krizhevsky's "One weird trick for parallelizing convolutional neural
+// networks" (2014): the convolutions hold ~4% of the parameters and ~90% of the arithmetic, the
+// fc layers the reverse. So the convolutions run data-parallel (each rank on its rows of the
+// global batch, their gradients allreduced) and fc6-fc8 model-parallel (each rank computes its
+// slice of every fc layer's neurons for the whole global batch, and updates only that slice):
+// the ranks exchange activations, a few MB a step, instead of the fc weights' gradients.
+//
+// Three exchanges join the parts, each a layer, so the forward and backward stay one list:
+//
+//   ShareBatch     my rows of the conv features [n, F] -> every row [N, F]    (all-gather)
+//                  backward: each rank's partial gradient [N, F] summed,
+//                  my rows kept                                                (reduce-scatter)
+//   GatherNeurons  my neurons [N, o] -> every neuron [N, O]                   (all-gather)
+//                  backward: the partial [N, O] summed, my neurons kept        (reduce-scatter)
+//   ReturnBatch    my classes of every row [N, c] -> every class of my rows
+//                  [n, C], where the loss is computed as in data parallelism   (all-to-all)
+//                  backward: the reverse all-to-all
+//
+// Only in training. Outside it every rank holds all the weights (the slices are gathered at
+// the epoch's end, Network::share_owned_parts) and the exchanges pass their input on.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "layers/layer.hpp"
+
+namespace alexnet {
+
+class Comm;
+
+// How the fc layers are split: `ranks` processes, this one `rank`, and each rank's rows of the
+// current global batch (which the training loop sets before each forward).
+struct ModelSplit {
+  int rank = 0, ranks = 1;
+  std::vector<int64_t> rows;
+  bool on() const { return ranks > 1; }
+  // The units [begin, end) of `count` that rank r owns: contiguous, in rank order.
+  int64_t begin(int64_t count, int r) const { return count * r / ranks; }
+  int64_t share(int64_t count, int r) const { return begin(count, r + 1) - begin(count, r); }
+  int64_t global_rows() const;
+};
+
+class ShareBatch : public Layer {
+ public:
+  ShareBatch(std::string name, std::shared_ptr<const ModelSplit> split);
+  md setup(const md& in, Mode mode, bool need_d_in) override;
+  void forward(const Tensor& in, const Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) override;
+  bool gathers_the_batch() const override { return train_; }
+  bool exchange() const override { return true; }
+
+ private:
+  std::shared_ptr<const ModelSplit> split_;
+  Comm& comm_;
+  bool train_ = false;
+  std::vector<int64_t> counts_;  // floats per rank: its rows x features
+};
+
+class GatherNeurons : public Layer {
+ public:
+  GatherNeurons(std::string name, std::shared_ptr<const ModelSplit> split, int64_t neurons);
+  md setup(const md& in, Mode mode, bool need_d_in) override;
+  void forward(const Tensor& in, const Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) override;
+  bool exchange() const override { return true; }
+
+ private:
+  std::shared_ptr<const ModelSplit> split_;
+  Comm& comm_;
+  int64_t neurons_;
+  bool train_ = false;
+  int64_t rows_ = 0;
+  std::vector<int64_t> counts_;  // floats per rank: rows x its neurons
+  std::vector<float> blocks_;    // the ranks' blocks [rows, o_k] one after another
+};
+
+class ReturnBatch : public Layer {
+ public:
+  ReturnBatch(std::string name, std::shared_ptr<const ModelSplit> split, int64_t classes);
+  md setup(const md& in, Mode mode, bool need_d_in) override;
+  void forward(const Tensor& in, const Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) override;
+  bool exchange() const override { return true; }
+
+ private:
+  std::shared_ptr<const ModelSplit> split_;
+  Comm& comm_;
+  int64_t classes_;
+  bool train_ = false;
+  std::vector<int64_t> sent_, received_;  // floats to and from each rank, in forward
+  std::vector<float> blocks_;             // my rows' classes, rank by rank [n, c_k]
+};
+
+}  // namespace alexnet
