@@ -63,7 +63,7 @@ class Mpi : public ::testing::Test {
 };
 
 // A short run, its folders fresh: `one` for a single process, `two` for the ranks.
-// 2 epochs of 2 steps of 32 (72 samples, 6 held out), one thread; dropout, crops, flips and
+// 2 epochs of one step of 32 (72 samples, 10 held out), one thread; dropout, crops, flips and
 // colour noise all on. Few steps, so that the comparison can be tight: only the summation order
 // of the gradients differs, and over more steps that difference grows chaotically (a ReLU or a
 // max pool that tips the other way): after 16 steps on Fashion-MNIST one process with 1 thread
@@ -95,6 +95,62 @@ TEST_F(Mpi, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   const Out bad = sh(std::string(ALEXNET_BINARY) + args + " --comm-progress sometimes --out " + (two / "x").string());
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.out.find("--comm-progress must be thread or poke, not 'sometimes'"), std::string::npos) << bad.out;
+}
+
+// Hybrid parallelism: the convolutions data-parallel, fc6-fc8 split by neurons across the ranks.
+// The same weights as one process (the checkpoint is global: every rank's slice gathered), and
+// each step moves the activations instead of the fc weights' gradients.
+TEST_F(Mpi, HybridRanksMatchOneProcess) {
+  const auto [one, two, args] = short_run("hybrid");
+  const Out a = sh(std::string(ALEXNET_BINARY) + args + " --out " + one.string());
+  ASSERT_EQ(a.code, 0) << a.out;
+  const Out b = sh(one_mpirun_at_a_time(kMpirun + std::string(ALEXNET_BINARY) + args + " --parallel hybrid --out " + two.string()));
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("weights identical on 2 ranks"), std::string::npos) << b.out;
+  expect_same_weights(one, two);
+  std::ifstream f(two / "metrics.jsonl");
+  const std::string log((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("\"parallel\":\"hybrid\""), std::string::npos) << log;
+  // Per step each rank sends: in the ring allreduce of the convolutions' gradients, their size;
+  // its 16 rows of the 256 flattened features forward, and their gradients back; its half of
+  // fc6's and of fc7's 512 outputs for all 32 rows forward, and their gradients back; its half of
+  // fc8's 10 logits for the other rank's 16 rows forward, and their gradients back.
+  Network net(arch_by_name("alexnet-mini"), 10);
+  int64_t conv_bytes = 0;
+  for (const Param* p : net.params())
+    if (p->name.rfind("conv", 0) == 0) conv_bytes += p->size() * 4;
+  const size_t at = log.rfind("\"bytes_sent_per_step\":");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_EQ(std::stoll(log.substr(at + 22)), conv_bytes + 4 * (2 * 16 * 256 + 2 * 2 * 32 * 256 + 2 * 16 * 5)) << log;
+  const Out bad = sh(std::string(ALEXNET_BINARY) + args + " --parallel pipeline --out " + (two / "x").string());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--parallel must be data or hybrid, not 'pipeline'"), std::string::npos) << bad.out;
+}
+
+// A checkpoint does not depend on how it was trained: a hybrid run killed after its first
+// epoch's checkpoint resumes as one process, and a one-process run resumes as hybrid ranks,
+// both ending where an uninterrupted run ends.
+TEST_F(Mpi, CheckpointsResumeAcrossParallelModes) {
+  const auto [one, two, args] = short_run("modes");
+  const fs::path three = two.string() + "_back";
+  fs::remove_all(three);
+  const Out a = sh(std::string(ALEXNET_BINARY) + args + " --out " + one.string());
+  ASSERT_EQ(a.code, 0) << a.out;
+  const std::string killed = " --kill-after-steps 2";  // in epoch 2, after epoch 1's checkpoint
+  const Out h = sh(one_mpirun_at_a_time("timeout 120 " + std::string(kMpirun) + ALEXNET_BINARY + args + killed +
+                                        " --parallel hybrid --out " + two.string()));
+  ASSERT_NE(h.code, 0) << h.out;
+  const Out h1 = sh(std::string(ALEXNET_BINARY) + " train --resume " + two.string());
+  ASSERT_EQ(h1.code, 0) << h1.out;
+  EXPECT_NE(h1.out.find("resuming"), std::string::npos) << h1.out;
+  expect_same_weights(one, two);
+  const Out d = sh(std::string(ALEXNET_BINARY) + args + killed + " --out " + three.string());
+  ASSERT_NE(d.code, 0) << d.out;
+  const Out d2 = sh(one_mpirun_at_a_time("timeout 120 " + std::string(kMpirun) + ALEXNET_BINARY + " train --resume " +
+                                         three.string() + " --parallel hybrid"));
+  ASSERT_EQ(d2.code, 0) << d2.out;
+  EXPECT_NE(d2.out.find("weights identical on 2 ranks"), std::string::npos) << d2.out;
+  expect_same_weights(one, three);
 }
 
 // The same over TCP between two network namespaces ("hosts") joined by shaped links
