@@ -1,28 +1,42 @@
 #!/usr/bin/env python3
-"""A data-parallel step as compute + exposed communication, fitted on bench/distributed.sh's
-rows (two ranks on shaped links), checked against every measured point, then used to predict
-clusters of machines like the one measured.
+"""A step as compute + exposed communication, data-parallel and hybrid, fitted on
+bench/distributed.sh's rows (two ranks on shaped links), checked against every measured point,
+then used to predict clusters of machines like the one measured.
 
   bench/distributed.sh > rows.md && bench/distributed_model.py rows.md
 
 The model, per architecture:
   transfer  T(rate) = a + bits_on_wire / (eta * rate)       bits_on_wire = 8 * 2(N-1)/N * bytes
-  poke      step = C + T                                    nothing moves during the backward
-  thread    step = C_t + max(0, T - H)                      H: the part of the backward the
-                                                            transfer can hide under
-a and eta are fitted on the reductions alone, C on the poke runs, C_t and H on the thread runs
-(both use the T measured at that rate, so the step model is checked apart from the link model).
+  poke      step = C_p + max(0, T - H_p)                    H: the part of the transfer the
+  thread    step = C_t + max(0, T - H)                      backward hides (little with poke,
+                                                            which moves it only between layers)
+  hybrid    step = C_h + X + max(0, T_c - H)                X = (a / bytes + 8 / (eta * rate)) * X_bytes:
+                                                            the blocking exchanges of activations;
+                                                            T_c the convolutions' reductions alone
+a and eta are fitted on the reductions alone, C_p and H_p on the poke runs, C_t and H on the
+thread runs (both use the T measured at that rate, so the step model is checked apart from the
+link model),
+C_h on the hybrid runs, whose exchanges and reductions are predicted by the link model: a is
+the reductions' own CPU work, taken to be proportional to the bytes, and X_bytes the bytes the
+rank counted a step less its share of the convolutions' reductions.
 
 The prediction, for N machines like the measured one (two vCPUs, one rank of two threads, each
-image costing the measured rank's compute per image halved), global batch B = 128 * max(1, N/8)
-(at least 16 images a machine; the lr scaled by B/128 after a warm-up, Goyal et al. 2017):
+image costing the measured rank's compute per image halved; C is the poke runs' mean compute,
+the backward undisturbed), global batch B = 128 * max(1, N/8) (at least 16 images a machine;
+the lr scaled by B/128 after a warm-up, Goyal et al. 2017), with the progress thread:
   C(N) = c_image * B / N
   T(N) = (a + 8 bytes / (eta * rate)) * 2(N-1)/N + 2(N-1) * buckets * 30 us
   step = C(N) * C_t/C + max(0, T(N) - C(N) * H/C)
+and for hybrid, each rank sending (N-1)/N of every exchanged tensor (ring all-gathers and
+reduce-scatters over the global batch's activations: the 9,216 features, fc6's and fc7's 4,096
+outputs, each forward and back) and its share of fc8's logits (all-to-all), with 30 us for each
+of the (N-1) rounds of the six ring collectives:
+  X(N) = (a / bytes + 8 / (eta * rate)) * X_bytes(N) + 6 (N-1) * 30 us
+  step = C_h(N) + X(N) + max(0, T_c(N) - C(N) * H/C)
 (a, measured at 2 ranks, is the reductions' own work on this CPU (copies, sums), so it scales
 with the bytes a rank handles; 30 us a message is assumed for a datacenter's TCP, not measured:
 the namespaces' links have almost none; the progress thread's cost and the window it hides
-under scale with the compute, as measured). Hybrid's bytes are arithmetic: it is not built.
+under scale with the compute, as measured).
 """
 import re
 import sys
@@ -40,13 +54,32 @@ def read_rows(paths):
     for path in paths:
         for line in open(path):
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) != 9 or not cells[3].endswith(" s"):
+            if len(cells) != 10 or not cells[3].endswith(" s"):
                 continue
             num = lambda c: float(c.split()[0])
             rows.append({"arch": cells[0], "link": cells[1], "rate": rate_bits(cells[1]), "mode": cells[2],
                          "step": num(cells[3]), "compute": num(cells[4]), "alone": num(cells[6]),
                          "bytes": float(cells[8]) * 1e6})
     return rows
+
+
+# The convolutions' parameters (weights and biases), whatever the classes.
+CONV_PARAMS = {"alexnet": 2_334_080, "alexnet-torchvision": 2_469_696}
+FC_IN = {"alexnet": (9216, 4096, 4096), "alexnet-torchvision": (9216, 4096, 4096)}
+
+
+def exchange_bytes(arch, batch, n, classes=10):
+    """Bytes a rank sends a step in hybrid's exchanges of activations (the count alexnet keeps):
+    ring all-gathers forward and reduce-scatters back of the flattened features and of fc6's and
+    fc7's outputs, (N-1)/N of each; fc8's logits for the other ranks' rows, both ways."""
+    share = (n - 1) / n
+    f, h6, h7 = FC_IN[arch]
+    logits = batch * (n - 1) / n * classes / n
+    return 4 * (2 * share * batch * (f + h6 + h7) + 2 * logits)
+
+
+def conv_reduction_bytes(arch, n):
+    return 4 * 2 * (n - 1) / n * CONV_PARAMS[arch]
 
 
 def fit_line(xs, ys):  # least squares y = a + b x
@@ -56,7 +89,7 @@ def fit_line(xs, ys):  # least squares y = a + b x
     return my - b * mx, b
 
 
-def fit_thread(points):  # step = C_t + max(0, T - H): H on a grid, C_t the mean residual
+def fit_hidden(points):  # step = C + max(0, T - H): H on a grid, C the mean residual
     best = None
     for i in range(0, 2001):
         h = i * 0.005
@@ -75,55 +108,69 @@ def main():
     for arch in sorted({r["arch"] for r in rows}):
         rs = [r for r in rows if r["arch"] == arch]
         shaped = {r["link"]: r for r in rs if r["rate"]}
-        wire = 8 * rs[0]["bytes"]  # 2 ranks: 2(N-1)/N = 1
-        a, slope = fit_line([wire / r["rate"] for r in shaped.values()], [r["alone"] for r in shaped.values()])
-        eta = 1 / slope
         poke = [r for r in rs if r["mode"] == "poke"]
         thread = [r for r in rs if r["mode"] == "thread"]
-        c = sum(r["step"] - r["alone"] for r in poke) / len(poke)
-        c_t, h = fit_thread(thread)
-        models[arch] = dict(a=a, eta=eta, c=c, c_t=c_t, h=h, bytes=rs[0]["bytes"])
+        hybrid = [r for r in rs if r["mode"] == "hybrid"]
+        data_bytes = thread[0]["bytes"]
+        wire = 8 * data_bytes  # 2 ranks: 2(N-1)/N = 1
+        a, slope = fit_line([wire / r["rate"] for r in shaped.values()], [r["alone"] for r in shaped.values()])
+        eta = 1 / slope
+        c = sum(r["compute"] for r in poke) / len(poke)
+        c_p, h_p = fit_hidden(poke)
+        c_t, h = fit_hidden(thread)
+        link = lambda nbytes, rate: (a / data_bytes + (8 / (eta * rate) if rate else 0)) * nbytes
+        conv = conv_reduction_bytes(arch, 2)
+        hybrid_comm = lambda r: link(r["bytes"] - conv, r["rate"]) + max(0.0, link(conv, r["rate"]) - h)
+        c_h = sum(r["step"] - hybrid_comm(r) for r in hybrid) / len(hybrid) if hybrid else float("nan")
+        models[arch] = dict(a=a, eta=eta, c=c, c_t=c_t, h=h, c_h=c_h, bytes=data_bytes)
         print(f"### {arch}\n")
-        print(f"Fitted: a = {a:.2f} s, eta = {eta:.2f} of the link rate; poke C = {c:.2f} s; "
-              f"thread C_t = {c_t:.2f} s, H = {h:.2f} s.\n")
-        print("| link | progress | measured step | model | error | reductions alone | link model | error |")
+        print(f"Fitted: a = {a:.2f} s, eta = {eta:.2f} of the link rate; poke C_p = {c_p:.2f} s, H_p = {h_p:.2f} s; "
+              f"thread C_t = {c_t:.2f} s, H = {h:.2f} s; hybrid C_h = {c_h:.2f} s (compute undisturbed C = {c:.2f} s).\n")
+        print("| link | mode | measured step | model | error | reductions alone | link model | error |")
         print("|---|---|---|---|---|---|---|---|")
         for r in rs:
-            m = c + r["alone"] if r["mode"] == "poke" else c_t + max(0.0, r["alone"] - h)
+            if r["mode"] == "poke":
+                m = c_p + max(0.0, r["alone"] - h_p)
+            elif r["mode"] == "thread":
+                m = c_t + max(0.0, r["alone"] - h)
+            else:
+                m = c_h + hybrid_comm(r)
             t = a + wire / (eta * r["rate"]) if r["rate"] else None
             t_cells = f"{t:.2f} s | {t / r['alone'] - 1:+.0%}" if t else "– | –"
             print(f"| {r['link']} | {r['mode']} | {r['step']:.2f} s | {m:.2f} s | {m / r['step'] - 1:+.0%} "
                   f"| {r['alone']:.2f} s | {t_cells} |")
+            if r["mode"] == "hybrid":
+                counted = exchange_bytes(arch, 128, 2) + conv
+                assert abs(counted / r["bytes"] - 1) < 0.01, f"{arch}: hybrid sent {r['bytes']:.0f} bytes, the formula {counted:.0f}"
         print()
     predict(models)
     return models
 
 
-def hybrid_bytes(arch, batch, n, classes=10):
-    """Bytes a rank receives a step with fc6-fc8 model-parallel: features all-gathered forward,
-    their gradients reduce-scattered backward, the convolutions' gradients allreduced."""
-    conv_params = {"alexnet": 2_334_080, "alexnet-torchvision": 2_469_696}[arch]
-    share = (n - 1) / n
-    acts = batch * (9216 + 4096 + 4096 + classes) + batch * (4096 + 4096 + 9216)
-    return 4 * (share * acts + 2 * share * conv_params)
-
-
 def predict(models):
     print("### Predicted: N machines like the measured one\n")
-    print("| arch | machines | link | global batch | compute | data-parallel: bytes/step | step | images/s | "
-          "hybrid: bytes/step |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| arch | machines | link | global batch | compute | data-parallel: bytes/step | step | images/s "
+          "| hybrid: bytes/step | step | images/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for arch, m in models.items():
         c_image = m["c"] / 64 / 2  # a rank computed 64 images on one thread
         for n in (8, 32, 128):
             batch = 128 * max(1, n // 8)
             for gbit in (10, 25, 100):
+                rate = gbit * 1e9
+                per_byte = m["a"] / m["bytes"] + 8 / (m["eta"] * rate)
                 compute = c_image * batch / n
                 wire_bytes = 2 * (n - 1) / n * m["bytes"]
-                t = (m["a"] + 8 * m["bytes"] / (m["eta"] * gbit * 1e9)) * 2 * (n - 1) / n + 2 * (n - 1) * 16 * 30e-6
+                t = per_byte * wire_bytes + 2 * (n - 1) * 16 * 30e-6
                 step = compute * m["c_t"] / m["c"] + max(0.0, t - compute * m["h"] / m["c"])
+                x_bytes = exchange_bytes(arch, batch, n)
+                conv_bytes = conv_reduction_bytes(arch, n)
+                t_c = per_byte * conv_bytes + 2 * (n - 1) * 10 * 30e-6
+                hybrid = compute * m["c_h"] / m["c"] + per_byte * x_bytes + 6 * (n - 1) * 30e-6 + \
+                    max(0.0, t_c - compute * m["h"] / m["c"])
                 print(f"| {arch} | {n} | {gbit} Gbit/s | {batch} | {compute:.2f} s | {wire_bytes / 1e6:.0f} MB "
-                      f"| {step:.2f} s | {batch / step:,.0f} | {hybrid_bytes(arch, batch, n) / 1e6:.0f} MB |")
+                      f"| {step:.2f} s | {batch / step:,.0f} | {(x_bytes + conv_bytes) / 1e6:.0f} MB "
+                      f"| {hybrid:.2f} s | {batch / hybrid:,.0f} |")
 
 
 if __name__ == "__main__":

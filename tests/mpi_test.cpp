@@ -1,7 +1,8 @@
-// Data parallelism (Open MPI): two ranks, over shared memory on this machine or over TCP
-// between two network namespaces, hold identical weights after several steps, equal within
-// float tolerance to one process with the same global batch; a rank that is killed ends the
-// whole job, quickly, and the last checkpoint stays good.
+// Many processes (Open MPI), data-parallel and hybrid: two ranks, over shared memory on this
+// machine or over TCP between two network namespaces, hold identical weights after several
+// steps, equal within float tolerance to one process with the same global batch; checkpoints
+// resume between the modes and numbers of ranks; a rank that is killed ends the whole job,
+// quickly, and the last checkpoint stays good.
 #include <gtest/gtest.h>
 #include <cmath>
 #include <cstdlib>
@@ -82,13 +83,14 @@ ShortRun short_run(const std::string& tag) {
   return r;
 }
 
+// Data-parallel: every layer's gradients allreduced.
 TEST_F(Mpi, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   const auto [one, two, args] = short_run("shm");
   const Out a = sh(std::string(ALEXNET_BINARY) + args + " --out " + one.string());
   ASSERT_EQ(a.code, 0) << a.out;
   // (The reductions nudged between layers here; moved by the progress thread, the default, in
   // the test below.)
-  const Out b = sh(one_mpirun_at_a_time(kMpirun + std::string(ALEXNET_BINARY) + args + " --comm-progress poke --out " + two.string()));
+  const Out b = sh(one_mpirun_at_a_time(kMpirun + std::string(ALEXNET_BINARY) + args + " --parallel data --comm-progress poke --out " + two.string()));
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(b.out.find("weights identical on 2 ranks"), std::string::npos) << b.out;
   expect_same_weights(one, two);
@@ -97,14 +99,15 @@ TEST_F(Mpi, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   EXPECT_NE(bad.out.find("--comm-progress must be thread or poke, not 'sometimes'"), std::string::npos) << bad.out;
 }
 
-// Hybrid parallelism: the convolutions data-parallel, fc6-fc8 split by neurons across the ranks.
+// Hybrid parallelism (the default under mpirun, --parallel auto): the convolutions
+// data-parallel, fc6-fc8 split by neurons across the ranks.
 // The same weights as one process (the checkpoint is global: every rank's slice gathered), and
 // each step moves the activations instead of the fc weights' gradients.
 TEST_F(Mpi, HybridRanksMatchOneProcess) {
   const auto [one, two, args] = short_run("hybrid");
   const Out a = sh(std::string(ALEXNET_BINARY) + args + " --out " + one.string());
   ASSERT_EQ(a.code, 0) << a.out;
-  const Out b = sh(one_mpirun_at_a_time(kMpirun + std::string(ALEXNET_BINARY) + args + " --parallel hybrid --out " + two.string()));
+  const Out b = sh(one_mpirun_at_a_time(kMpirun + std::string(ALEXNET_BINARY) + args + " --out " + two.string()));  // auto: hybrid
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(b.out.find("weights identical on 2 ranks"), std::string::npos) << b.out;
   expect_same_weights(one, two);
@@ -124,7 +127,7 @@ TEST_F(Mpi, HybridRanksMatchOneProcess) {
   EXPECT_EQ(std::stoll(log.substr(at + 22)), conv_bytes + 4 * (2 * 16 * 256 + 2 * 2 * 32 * 256 + 2 * 16 * 5)) << log;
   const Out bad = sh(std::string(ALEXNET_BINARY) + args + " --parallel pipeline --out " + (two / "x").string());
   EXPECT_EQ(bad.code, 2);
-  EXPECT_NE(bad.out.find("--parallel must be data or hybrid, not 'pipeline'"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("--parallel must be auto, data or hybrid, not 'pipeline'"), std::string::npos) << bad.out;
 }
 
 // A checkpoint does not depend on how it was trained: a hybrid run killed after its first
@@ -162,7 +165,7 @@ TEST_F(Mpi, TwoHostsOverShapedLinksMatchOneProcess) {
   const Out a = sh(std::string(ALEXNET_BINARY) + args + " --out " + one.string());
   ASSERT_EQ(a.code, 0) << a.out;
   const Out b = sh(one_mpirun_at_a_time(std::string(ALEXNET_SOURCE_DIR) + "/tools/netns_cluster.sh --ranks 2 --rate 200mbit --timeout 120 -- " +
-                                         ALEXNET_BINARY + args + " --out " + two.string()));
+                                         ALEXNET_BINARY + args + " --parallel data --out " + two.string()));
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_NE(b.out.find("links 200mbit"), std::string::npos) << b.out;
   EXPECT_NE(b.out.find("weights identical on 2 ranks"), std::string::npos) << b.out;

@@ -36,6 +36,7 @@ ns() { echo "alexnet-$ID-$1"; }
 
 cleanup() {
   trap - EXIT INT TERM
+  sent_by_hosts
   for i in $(seq 0 $((RANKS - 1))); do
     local n; n=$(ns "$i")
     if [ -e "/var/run/netns/$n" ]; then
@@ -45,6 +46,16 @@ cleanup() {
   done
   ip link del "$BR" 2>/dev/null || true
   rm -rf "$WORK"
+}
+# What each host's link carried out of it, all of the run (the command's traffic and the
+# launcher's), for the record: "netns_cluster: bytes sent by host: 1234 5678".
+sent_by_hosts() {
+  local line=
+  for i in $(seq 0 $((RANKS - 1))); do
+    [ -e "/var/run/netns/$(ns "$i")" ] || return 0
+    line+=" $(ip netns exec "$(ns "$i")" cat /sys/class/net/eth0/statistics/tx_bytes 2>/dev/null || echo '?')"
+  done
+  echo "netns_cluster: bytes sent by host:$line" >&2
 }
 CHILD=
 stop() {  # a signal: end the command (mpirun ends its ranks), then clean up

@@ -93,7 +93,8 @@ void add_train_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
                 "computes) | poke (only between layers)")->capture_default_str();
   c->add_option("--parallel", q.given.parallel,
                 "under mpirun: data (every layer data-parallel) | hybrid (fc6-fc8 model-parallel: "
-                "the ranks exchange activations instead of the fc layers' gradients)")->capture_default_str();
+                "the ranks exchange activations instead of the fc layers' gradients) | auto (hybrid "
+                "unless the ranks outnumber the classes)")->capture_default_str();
 }
 
 // The parsed flags as a plan: a resumed run keeps its plan; only how it uses the machines

@@ -35,7 +35,8 @@ void check_config(const TrainConfig& c) {
   if (!c.schedule.steps.empty() && c.schedule.kind != "step") fail("--lr-steps needs --schedule step");
   if (!c.reinit.empty() && c.init_from.empty()) fail("--reinit needs --init-from");
   comm_progress_from_name(c.comm_progress);
-  if (c.parallel != "data" && c.parallel != "hybrid") fail("--parallel must be data or hybrid, not '" + c.parallel + "'");
+  if (c.parallel != "auto" && c.parallel != "data" && c.parallel != "hybrid")
+    fail("--parallel must be auto, data or hybrid, not '" + c.parallel + "'");
   if (c.planned_epochs < 0 || c.max_epochs < 0 || c.limit < 0 || c.val_limit < 0 || c.checkpoint_every < 0 ||
       !(c.val_split >= 0 && c.val_split < 1) || !(c.time_budget_s >= 0))
     fail("a count, share or budget is out of range");

@@ -39,9 +39,11 @@ struct TrainConfig {
   // (parallel/comm.hpp). A property of the machines, like threads: --resume may change it.
   std::string comm_progress = "thread";
   // Several processes: data (every layer data-parallel, the gradients allreduced) | hybrid (the
-  // convolutions data-parallel, fc6-fc8 model-parallel: layers/exchange.hpp). Checkpoints are
-  // the same either way, so --resume may change it too.
-  std::string parallel = "data";
+  // convolutions data-parallel, fc6-fc8 model-parallel: layers/exchange.hpp) | auto (hybrid when
+  // every rank can own neurons of each fc layer, else data: hybrid was the faster at every link
+  // rate measured, docs/distributed.md). Checkpoints are the same either way, so --resume may
+  // change it too.
+  std::string parallel = "auto";
   ScheduleConfig schedule;
   int64_t checkpoint_every = 0;  // steps; 0 = once per epoch
   int64_t print_every = 100;

@@ -190,15 +190,20 @@ void TrainingRun::start_from_weights() {
 
 // The SGD step's ranges: every parameter that is not frozen, the re-initialised ones at
 // lr x --lr-mult-new; neighbours with the same multiplier merged.
-// --parallel hybrid under mpirun: each rank trains a slice of the fc layers' neurons.
+// --parallel hybrid (or auto) under mpirun: each rank trains a slice of the fc layers' neurons.
 ModelSplit TrainingRun::model_split() const {
   ModelSplit split;
-  if (cfg_.parallel != "hybrid" || !cm_.distributed()) return split;
+  if (cfg_.parallel == "data" || !cm_.distributed()) return split;
   int narrowest = classes_;
   for (const FcRow& r : arch_.fcs) narrowest = std::min(narrowest, r.out == 0 ? classes_ : r.out);
-  if (narrowest < cm_.size())
-    fail("--parallel hybrid splits each fc layer's neurons across the ranks: " + std::to_string(cm_.size()) +
-         " ranks are more than the " + std::to_string(narrowest) + " neurons of the narrowest (use --parallel data)");
+  if (narrowest < cm_.size()) {
+    const std::string why = std::to_string(cm_.size()) + " ranks are more than the " + std::to_string(narrowest) +
+                            " neurons of the narrowest fc layer";
+    if (cfg_.parallel == "hybrid")
+      fail("--parallel hybrid splits each fc layer's neurons across the ranks: " + why + " (use --parallel data)");
+    if (leader_) std::printf("training data-parallel: %s, which hybrid parallelism splits across the ranks\n", why.c_str());
+    return split;
+  }
   split.rank = cm_.rank(), split.ranks = cm_.size();
   return split;
 }
