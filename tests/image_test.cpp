@@ -52,7 +52,7 @@ TEST(Image, TruncatedJpegsAndPngsAreRefused) {
 // Found by fuzz_image (UBSan): a PNM header of 6666666666666 x 6666666666666 pixels overflowed
 // width * height before it was compared with the limit.
 TEST(Image, HeaderSizesThatOverflowAreRefused) {
-  const std::string pnm = "P3" + std::string(33, '6') + "3" + std::string(1, '\0') + "/";
+  const std::string pnm = "P3 " + std::string(33, '6') + "3" + std::string(1, '\0') + "/";
   try {
     decode_image_bytes(pnm, "upload");
     FAIL() << "decoded";
@@ -66,9 +66,20 @@ TEST(Image, HeaderSizesThatOverflowAreRefused) {
 // reach a decoder now; the inputs the fuzzers found are replayed here.
 TEST(Image, OnlyTheDocumentedFormatsReachADecoder) {
   const std::string dir = std::string(ALEXNET_SOURCE_DIR) + "/tests/fuzz/regressions/image/";
-  for (const char* name : {"dicom-gdcm-abort", "pnm-size-overflow"}) {
+  for (const char* name : {"dicom-gdcm-abort", "pnm-size-overflow", "not-pnm-dicom-gdcm-abort"}) {
     SCOPED_TRACE(name);
     EXPECT_THROW(decode_image_bytes(read_file(dir + name), name), DecodeError);
+  }
+  // "P3" without the whitespace OpenCV's PNM decoder requires, or a WebP whose header libwebp
+  // refuses, went on to the DICOM decoder too.
+  for (std::string head : {std::string("P36#"), std::string("RIFF\0\0\0\0WEBPVP8 ")}) {
+    head.resize(128, '\xf3');
+    try {
+      decode_image_bytes(head + "DICM" + std::string(64, '\0'), "upload");
+      ADD_FAILURE() << "decoded " << head.substr(0, 4);
+    } catch (const DecodeError& e) {  // refused before any decoder saw it
+      EXPECT_EQ(std::string(e.what()), "upload: does not decode as an image (formats read: JPEG, PNG, BMP, WebP, TIFF, PNM)");
+    }
   }
   std::string dicom(132, '\0');
   dicom.replace(128, 4, "DICM");

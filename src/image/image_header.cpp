@@ -112,7 +112,9 @@ Format sniff(const Bytes& b) {
   if (b.starts("\xFF\xD8\xFF", 3)) return Format::jpeg;
   if (b.starts("BM", 2)) return Format::bmp;
   if (b.starts("RIFF", 4) && b.starts("WEBP", 4, 8)) return Format::webp;
-  if (b.has(0, 2) && b.s[0] == 'P' && b.s[1] >= '1' && b.s[1] <= '6') return Format::pnm;
+  // As OpenCV's own check: "P1".."P6" and then whitespace.
+  if (b.has(0, 3) && b.s[0] == 'P' && b.s[1] >= '1' && b.s[1] <= '6' && std::isspace(static_cast<int>(b.u8(2))))
+    return Format::pnm;
   if (b.has(0, 8) && (b.starts("II*\0", 4) || b.starts("MM\0*", 4))) return Format::tiff;
   return Format::none;
 }
@@ -132,6 +134,16 @@ std::optional<ImageSize> image_header_size(const std::string& s) {
   }
 }
 
-bool known_image_format(const std::string& s) { return sniff(Bytes{s}) != Format::none; }
+// OpenCV gives bytes that the decoder of their signature refuses to the next decoder that
+// claims them, and its DICOM decoder claims any "DICM" at offset 128, where GDCM aborts the
+// process on malformed files. The WebP decoder's check is stricter than a magic number (libwebp
+// reads the header), so a WebP with "DICM" there is refused before OpenCV sees it; the other
+// formats' checks are the magic numbers sniffed here.
+bool known_image_format(const std::string& s) {
+  const Bytes b{s};
+  const Format f = sniff(b);
+  if (f == Format::webp && b.starts("DICM", 4, 128)) return false;
+  return f != Format::none;
+}
 
 }  // namespace alexnet
