@@ -41,53 +41,62 @@ struct ModelSplit {
   int64_t global_rows() const;
 };
 
-class ShareBatch : public Layer {
+// What the three have in common: the split, the ranks' channel, and a pass-through outside
+// training. A subclass's setup starts with train_setup(), which says whether it exchanges.
+class Exchange : public Layer {
  public:
-  ShareBatch(std::string name, std::shared_ptr<const ModelSplit> split);
+  Exchange(std::string name, std::shared_ptr<const ModelSplit> split);
+  bool exchange() const override { return true; }
+
+ protected:
+  bool train_setup(Mode mode, const char* impl);  // false: eval, the input passes on
+  static void pass_on(const Tensor& in, const Tensor& out);
+  const ModelSplit& split() const { return *split_; }
+
+  Comm& comm_;
+  bool train_ = false;
+
+ private:
+  std::shared_ptr<const ModelSplit> split_;
+};
+
+class ShareBatch : public Exchange {
+ public:
+  using Exchange::Exchange;
   md setup(const md& in, Mode mode, bool need_d_in) override;
   void forward(const Tensor& in, const Tensor& out) override;
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) override;
   bool gathers_the_batch() const override { return train_; }
-  bool exchange() const override { return true; }
 
  private:
-  std::shared_ptr<const ModelSplit> split_;
-  Comm& comm_;
-  bool train_ = false;
   std::vector<int64_t> counts_;  // floats per rank: its rows x features
 };
 
-class GatherNeurons : public Layer {
+class GatherNeurons : public Exchange {
  public:
   GatherNeurons(std::string name, std::shared_ptr<const ModelSplit> split, int64_t neurons);
   md setup(const md& in, Mode mode, bool need_d_in) override;
   void forward(const Tensor& in, const Tensor& out) override;
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) override;
-  bool exchange() const override { return true; }
 
  private:
-  std::shared_ptr<const ModelSplit> split_;
-  Comm& comm_;
   int64_t neurons_;
-  bool train_ = false;
   int64_t rows_ = 0;
+  std::vector<int64_t> widths_;  // each rank's neurons
   std::vector<int64_t> counts_;  // floats per rank: rows x its neurons
   std::vector<float> blocks_;    // the ranks' blocks [rows, o_k] one after another
 };
 
-class ReturnBatch : public Layer {
+class ReturnBatch : public Exchange {
  public:
   ReturnBatch(std::string name, std::shared_ptr<const ModelSplit> split, int64_t classes);
   md setup(const md& in, Mode mode, bool need_d_in) override;
   void forward(const Tensor& in, const Tensor& out) override;
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) override;
-  bool exchange() const override { return true; }
 
  private:
-  std::shared_ptr<const ModelSplit> split_;
-  Comm& comm_;
   int64_t classes_;
-  bool train_ = false;
+  std::vector<int64_t> widths_;           // each rank's classes
   std::vector<int64_t> sent_, received_;  // floats to and from each rank, in forward
   std::vector<float> blocks_;             // my rows' classes, rank by rank [n, c_k]
 };

@@ -188,8 +188,6 @@ void TrainingRun::start_from_weights() {
   amend_plan({{"new_params", r.fresh}}, "--init-from " + cfg_.init_from + ": " + describe(r));
 }
 
-// The SGD step's ranges: every parameter that is not frozen, the re-initialised ones at
-// lr x --lr-mult-new; neighbours with the same multiplier merged.
 // --parallel hybrid (or auto) under mpirun: each rank trains a slice of the fc layers' neurons.
 ModelSplit TrainingRun::model_split() const {
   ModelSplit split;
@@ -220,6 +218,9 @@ void TrainingRun::share_parts() {
   parts_shared_ = true;
 }
 
+// The SGD step's ranges: every parameter that is not frozen (in hybrid parallelism, this rank's
+// slice of it), the re-initialised ones at lr x --lr-mult-new; neighbours with the same
+// multiplier merged.
 void TrainingRun::make_update_ranges() {
   ranges_.clear();
   const float* base = net_->values();
