@@ -130,7 +130,9 @@ TEST(Cli, KilledRunWithAveragedWeightsAndSmoothedLabelsResumesBitIdentical) {
     if (const json r = json::parse(line); r["type"] == "epoch") val.push_back(r["val_top1_error"]);
   }
   ASSERT_EQ(val.size(), 2u);
-  if (val[1] < val[0]) EXPECT_TRUE(best.tensors.at("fc8.weight").data == avg_w);
+  if (val[1] < val[0]) {
+    EXPECT_TRUE(best.tensors.at("fc8.weight").data == avg_w);
+  }
 }
 
 TEST(Cli, KilledRunResumesBitIdentical) {
@@ -255,6 +257,38 @@ TEST(Cli, EvalPredictPicturesAndFeatures) {
   ASSERT_EQ(e.code, 0) << e.out;
   EXPECT_NE(e.out.find("confusion matrix"), std::string::npos) << e.out;
   EXPECT_NE(e.out.find("10 crops"), std::string::npos) << e.out;
+}
+
+// `eval --held-out RUN` measures on the very images the run validated on: the best weights of
+// a one-epoch run give the error its metrics log recorded for that epoch, on as many samples as
+// it said it held out.
+TEST(Cli, EvalOnARunsHeldOutImagesReproducesItsValidation) {
+  const fs::path data = make_data(), r = fresh("held");
+  Result t = run(kTrain + "--epochs 1 --data " + data.string() + " --out " + r.string());
+  ASSERT_EQ(t.code, 0) << t.out;
+  const size_t at = t.out.find("validation: ");
+  ASSERT_NE(at, std::string::npos) << t.out;
+  const int held = std::stoi(t.out.substr(at + 12));
+  EXPECT_GT(held, 20);
+  const std::string w = (r / "best.safetensors").string();
+  Result e = run(" eval --weights " + w + " --held-out " + r.string() + " --json");
+  ASSERT_EQ(e.code, 0) << e.out;
+  const json got = json::parse(e.out);
+  EXPECT_EQ(got["samples"], held);
+  double logged = -1;
+  for (const std::string& line : lines_of(read_file((r / "metrics.jsonl").string()))) {
+    const json j = json::parse(line);
+    if (j.value("type", "") == "epoch") logged = j["val_top1_error"];
+  }
+  EXPECT_NEAR(got["top1_error"].get<double>(), logged, 1e-9);
+  Result none = run(" eval --weights " + w + " --held-out " + data.string());
+  EXPECT_EQ(none.code, 2) << none.out;
+  EXPECT_NE(none.out.find(data.string() + ": no config.json"), std::string::npos) << none.out;
+  Result both = run(" eval --weights " + w + " --held-out " + r.string() + " --data " + data.string());
+  EXPECT_EQ(both.code, 2) << both.out;
+  Result neither = run(" eval --weights " + w);
+  EXPECT_EQ(neither.code, 2) << neither.out;
+  EXPECT_NE(neither.out.find("--held-out"), std::string::npos) << neither.out;
 }
 
 }  // namespace

@@ -64,20 +64,11 @@ void apply_arch_defaults(const TrainRequest& q, TrainConfig& c) {
 // A resumed run: its config.json as it was, with this machine's threads, workers,
 // communication progress and kind of parallelism.
 TrainPlan plan_resume(const TrainRequest& q) {
-  const std::string cfg_path = q.resume + "/config.json";
   if (!fs::exists(q.resume + "/checkpoint.safetensors"))
     fail(q.resume + ": no checkpoint.safetensors to resume from");
   TrainPlan p;
   p.resume = true;
-  try {
-    p.cfg = train_config_from_json(json::parse(read_file(cfg_path)));
-    check_config(p.cfg);
-  } catch (const json::exception& e) {
-    fail(cfg_path + ": not a valid run configuration (" + e.what() + ")");
-  } catch (const UserError& e) {
-    fail(cfg_path + ": not a valid run configuration (" + e.what() + ")");
-  }
-  p.cfg.out = q.resume;
+  p.cfg = read_run_config(q.resume);
   if (q.given.threads > 0) p.cfg.threads = q.given.threads;  // the machine may differ; the results do not
   p.cfg.workers = q.given.workers;
   p.cfg.comm_progress = q.given.comm_progress;
@@ -87,6 +78,22 @@ TrainPlan plan_resume(const TrainRequest& q) {
 }
 
 }  // namespace
+
+TrainConfig read_run_config(const std::string& run_dir) {
+  const std::string cfg_path = run_dir + "/config.json";
+  if (!fs::exists(cfg_path)) fail(run_dir + ": no config.json (not a training run's folder)");
+  TrainConfig c;
+  try {
+    c = train_config_from_json(json::parse(read_file(cfg_path)));
+    check_config(c);
+  } catch (const json::exception& e) {
+    fail(cfg_path + ": not a valid run configuration (" + e.what() + ")");
+  } catch (const UserError& e) {
+    fail(cfg_path + ": not a valid run configuration (" + e.what() + ")");
+  }
+  c.out = run_dir;
+  return c;
+}
 
 TrainPlan plan_training(TrainRequest q) {
   if (!q.resume.empty()) return plan_resume(q);

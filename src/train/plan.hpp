@@ -33,4 +33,7 @@ struct TrainPlan {
 
 TrainPlan plan_training(TrainRequest request);
 
+// RUN_DIR/config.json as the run wrote it, checked (a clear error naming the file otherwise).
+TrainConfig read_run_config(const std::string& run_dir);
+
 }  // namespace alexnet

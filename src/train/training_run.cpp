@@ -11,7 +11,6 @@
 #include <fstream>
 
 #include "data/loader.hpp"
-#include "data/split.hpp"
 #include "data/stats.hpp"
 #include "parallel/comm.hpp"
 #include "train/event_file.hpp"
@@ -24,6 +23,7 @@
 #include "train/layer_list.hpp"
 #include "train/progress.hpp"
 #include "train/rank_sums.hpp"
+#include "train/run_data.hpp"
 #include "train/time_budget.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -36,11 +36,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-std::unique_ptr<Dataset> open_limited(const std::string& path, const std::string& kind,
-                                      DatasetSplit split, int64_t limit) {
-  return take_prefix(open_dataset(path, kind, split), limit);
-}
 
 void append_line(const std::string& path, const json& j) {
   std::ofstream f(path, std::ios::app);
@@ -105,24 +100,15 @@ void TrainingRun::amend_plan(const json& change, const std::string& why) {
   cfg_.amendments.push_back({{"change", change}, {"why", why}});
 }
 
-// Data, checked before anything trains. Validation is --val, else a share of the training data
-// held out (never the test split: choosing weights and lr drops on it would make the test
-// number the best of many looks).
+// Data, checked before anything trains (train/run_data.hpp says which validation).
 void TrainingRun::open_data() {
-  train_set_ = open_limited(cfg_.data, cfg_.data_kind, DatasetSplit::train, cfg_.limit);
+  RunData d = open_run_data(cfg_);
+  train_set_ = std::move(d.train), val_set_ = std::move(d.val);
   classes_ = train_set_->classes();
-  if (!cfg_.val.empty()) {
-    val_set_ = open_limited(cfg_.val, "auto", DatasetSplit::test, cfg_.val_limit);
-  } else if (cfg_.val_split > 0) {
-    HeldOut h = hold_out(std::move(train_set_), cfg_.val_split, cfg_.seed);
-    train_set_ = std::move(h.train);
-    val_set_ = take_prefix(std::move(h.val), cfg_.val_limit);
-    if (leader_)
-      std::printf("validation: %lld of the training samples held out (--val-split %.4g, seed %llu), %lld left to train on\n",
-                  static_cast<long long>(val_set_->size()), cfg_.val_split,
-                  static_cast<unsigned long long>(cfg_.seed), static_cast<long long>(train_set_->size()));
-  }
-  if (val_set_) val_set_ = align_classes(std::move(val_set_), train_set_->class_names());
+  if (leader_ && cfg_.val.empty() && val_set_)
+    std::printf("validation: %lld of the training samples held out (--val-split %.4g, seed %llu), %lld left to train on\n",
+                static_cast<long long>(val_set_->size()), cfg_.val_split,
+                static_cast<unsigned long long>(cfg_.seed), static_cast<long long>(train_set_->size()));
   if (val_set_ && val_set_->classes() > classes_)
     fail(val_set_->path() + ": has labels up to " + std::to_string(val_set_->classes() - 1) +
          ", the training set only " + std::to_string(classes_) + " classes");
