@@ -36,7 +36,7 @@ void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   c->add_option("--data-kind", g.data_kind, "auto | folder | list | idx")->capture_default_str();
   c->add_option("--out", g.out, "run directory (checkpoints, logs, best weights)");
   c->add_option("--stats", g.stats, "statistics file from `alexnet stats` (mean, std, PCA), or Caffe's mean .binaryproto");
-  c->add_option("--epochs", q.epochs, "epochs (default: 30 for alexnet-mini, 90 otherwise)");
+  c->add_option("--epochs", q.epochs, "epochs (default: 40 for alexnet-mini, 90 otherwise)");
   c->add_option("--batch", g.batch, "batch size")->capture_default_str();
   c->add_option("--lr", q.lr, "initial learning rate (default: 0.01; 0.05 for alexnet-mini)");
   c->add_option("--momentum", g.sgd.momentum, "momentum")->capture_default_str();
