@@ -101,6 +101,10 @@ TEST(TimeBudget, ReplansFromThePaceMeasured) {
   EXPECT_EQ(replanned_epochs(25, 10, 30, 840, 200, 41), 25);
   // At 44 s they would end at 860 s: shortened to 10 + 0.95 * 640 / 44 (13.8) = 23.
   EXPECT_EQ(replanned_epochs(25, 10, 30, 840, 200, 44), 23);
+  // Near the end the margin is 30% of an epoch: after 27 epochs (780 s), 60 s left at 28 s an
+  // epoch hold 2 more with 5% (57 s) but 1 with 8.4 s kept; at 25 s, 2 (52.5 s).
+  EXPECT_EQ(replanned_epochs(28, 27, 40, 840, 780, 28), 28);
+  EXPECT_EQ(replanned_epochs(28, 27, 40, 840, 780, 25), 29);
   // The budget is spent: stop after this epoch, never fewer than those done.
   EXPECT_EQ(replanned_epochs(25, 20, 30, 840, 850, 40), 20);
   EXPECT_EQ(replanned_epochs(25, 20, 30, 840, 800, 0), 25);  // no pace measured: keep the plan

@@ -36,13 +36,14 @@ BudgetPlan plan_epochs(const ArchSpec& arch, int classes, const TrainConfig& cfg
 
 int replanned_epochs(int planned, int done, int ceiling, double budget, double used, double epoch_seconds) {
   if (!(epoch_seconds > 0)) return planned;
-  const double left = budget - used;
-  const int fit = left > 0 ? static_cast<int>(0.95 * left / epoch_seconds) : 0;  // with a 5% margin
-  const int best = std::clamp(done + fit, done, std::max(done, ceiling));
+  const double left = std::max(0.0, budget - used);
+  auto fit = [&](double margin) {
+    const int more = static_cast<int>(std::max(0.0, left - margin) / epoch_seconds);
+    return std::clamp(done + more, done, std::max(done, ceiling));
+  };
   const bool overruns = used + (planned - done) * epoch_seconds > budget;
-  if (best < planned && overruns) return best;
-  if (best > planned) return best;
-  return planned;
+  if (overruns) return std::min(planned, fit(0.05 * left));
+  return std::max(planned, fit(std::max(0.05 * left, 0.3 * epoch_seconds)));
 }
 
 double recent_pace(const std::vector<double>& epoch_seconds) {
