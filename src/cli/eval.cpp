@@ -43,8 +43,7 @@ void add_eval(CLI::App& app) {
   auto* data = c->add_option("--data", o->data, "data set (image folder, list file, IDX directory: its test split)");
   auto* held = c->add_option("--held-out", o->held_out,
                              "instead of --data: the validation images training run RUN chose its weights on");
-  data->excludes(held);
-  held->excludes(data);
+  data->excludes(held);  // CLI11 makes it mutual
   c->add_option("--data-kind", o->kind, "auto | folder | list | idx")->capture_default_str();
   c->add_option("--arch", o->arch, "architecture, when the weights do not say");
   c->add_flag("--ten-crop", o->ten_crop, "average the softmax of the paper's 10 crops");
