@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "layers/layer.hpp"
+#include "util/rng.hpp"
 
 namespace alexnet {
 
@@ -18,15 +19,25 @@ class Dropout : public Layer {
   void forward(const Tensor& in, const Tensor& out) override;
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out,
                 const Tensor& d_in) override;
-  void set_rng_key(uint64_t key, int64_t first_row) override { key_ = key, first_row_ = first_row; }
+  void set_rng_key(uint64_t key, int64_t first_row) override { key_ = mix64(key), first_row_ = first_row; }
   const std::vector<float>& mask() const { return mask_; }  // for tests
   void set_p(float p) { p_ = p; }
 
+  // Whether this forward zeroes units at all, and whether it keeps `unit` of its input: a pure
+  // function of the key, so a hybrid exchange before it can skip what it will zero.
+  bool drops() const { return mode_ == Mode::train && p_ > 0.f; }
+  bool keeps(int64_t unit) const {
+    const uint64_t r = mix64(key_ ^ static_cast<uint64_t>(unit + first_row_ * row_units_)) >> 40;
+    return r >= threshold();  // a 24-bit uniform draw
+  }
+
  private:
+  uint32_t threshold() const { return static_cast<uint32_t>(p_ * 16777216.0); }
+
   float p_;
   Mode mode_ = Mode::eval;
-  uint64_t key_ = 0;
-  int64_t first_row_ = 0;
+  uint64_t key_ = 0;  // mixed once
+  int64_t first_row_ = 0, row_units_ = 0;
   std::vector<float> mask_;  // 0 or 1/(1-p) per unit
 };
 

@@ -66,6 +66,44 @@ void Exchange::pass_on(const Tensor& in, const Tensor& out) {
   if (in.data() != out.data()) std::memcpy(out.data(), in.data(), sizeof(float) * in.size());
 }
 
+// ---- GatherBlocks ----
+
+GatherBlocks::GatherBlocks(std::string name, std::shared_ptr<const ModelSplit> split, bool relu_output)
+    : Exchange(std::move(name), std::move(split)), relu_output_(relu_output) {}
+
+void GatherBlocks::setup_blocks(int64_t rows, int64_t width, std::vector<Block> blocks) {
+  blocks_ = std::move(blocks);
+  codec_.setup(rows, width, next_, relu_output_);
+  packed_.assign(static_cast<size_t>(rows * width), 0.f);
+}
+
+void GatherBlocks::forward(const Tensor& in, const Tensor& out) {
+  if (!train_) return pass_on(in, out);
+  const std::vector<float> message = codec_.pack_values(in.data(), blocks_.at(split().rank));
+  const std::vector<int64_t> sizes = comm_.allgather_count(static_cast<int64_t>(message.size()));
+  int64_t all = 0;
+  for (int64_t n : sizes) all += n;
+  received_.resize(static_cast<size_t>(all));
+  comm_.allgather(message.data(), received_.data(), sizes);
+  const float* m = received_.data();
+  for (size_t k = 0; k < blocks_.size(); m += sizes[k], ++k) codec_.unpack_values(m, sizes[k], blocks_[k], out.data());
+}
+
+void GatherBlocks::backward(const Tensor&, const Tensor&, const Tensor& d_out, const Tensor& d_in) {
+  // d_out holds this rank's part of the gradient of every unit (through its slice of the next
+  // layer): summed over the ranks, each keeps its own block's.
+  if (d_in.empty()) return;
+  std::vector<int64_t> counts;
+  float* p = packed_.data();
+  for (const Block& b : blocks_) {
+    counts.push_back(codec_.pack_gradients(d_out.data(), b, p));
+    p += counts.back();
+  }
+  mine_.resize(static_cast<size_t>(counts.at(split().rank)));
+  comm_.reduce_scatter_sum(packed_.data(), mine_.data(), counts);
+  codec_.unpack_gradients(mine_.data(), blocks_[split().rank], d_in.data());
+}
+
 // ---- ShareBatch ----
 
 md ShareBatch::setup(const md& in, Mode mode, bool) {
@@ -73,49 +111,28 @@ md ShareBatch::setup(const md& in, Mode mode, bool) {
   const ModelSplit& s = split();
   const int64_t features = in.dims()[1];
   expect_plain_rows(name(), in, s.rows.at(s.rank), -1);
-  counts_.clear();
-  for (int64_t r : s.rows) counts_.push_back(r * features);
-  return plain_md({s.global_rows(), features});
-}
-
-void ShareBatch::forward(const Tensor& in, const Tensor& out) {
-  if (!train_) return pass_on(in, out);
-  comm_.allgather(in.data(), out.data(), counts_);
-}
-
-void ShareBatch::backward(const Tensor&, const Tensor&, const Tensor& d_out, const Tensor& d_in) {
-  // Every rank's fc6 slice gave a part of each row's gradient: summed, each keeps its rows.
-  if (!d_in.empty()) comm_.reduce_scatter_sum(d_out.data(), d_in.data(), counts_);
+  std::vector<Block> blocks;
+  int64_t row = 0;
+  for (int64_t r : s.rows) blocks.push_back({row, r, 0, features}), row += r;
+  setup_blocks(row, features, std::move(blocks));
+  return plain_md({row, features});
 }
 
 // ---- GatherNeurons ----
 
-GatherNeurons::GatherNeurons(std::string name, std::shared_ptr<const ModelSplit> split, int64_t neurons)
-    : Exchange(std::move(name), std::move(split)), neurons_(neurons) {}
+GatherNeurons::GatherNeurons(std::string name, std::shared_ptr<const ModelSplit> split, int64_t neurons,
+                             bool relu_output)
+    : GatherBlocks(std::move(name), std::move(split), relu_output), neurons_(neurons) {}
 
 md GatherNeurons::setup(const md& in, Mode mode, bool) {
   if (!train_setup(mode, "allgather / reduce-scatter")) return in;
   const ModelSplit& s = split();
-  rows_ = in.dims()[0];
+  const int64_t rows = in.dims()[0];
   expect_plain_rows(name(), in, -1, s.share(neurons_, s.rank));
-  widths_ = widths_of(s, neurons_);
-  counts_.clear();
-  for (int64_t w : widths_) counts_.push_back(rows_ * w);
-  blocks_.assign(static_cast<size_t>(rows_ * neurons_), 0.f);
-  return plain_md({rows_, neurons_});
-}
-
-void GatherNeurons::forward(const Tensor& in, const Tensor& out) {
-  if (!train_) return pass_on(in, out);
-  comm_.allgather(in.data(), blocks_.data(), counts_);
-  blocks_to_columns(blocks_.data(), out.data(), rows_, widths_);
-}
-
-void GatherNeurons::backward(const Tensor&, const Tensor&, const Tensor& d_out, const Tensor& d_in) {
-  // d_out holds this rank's part of the gradient of every neuron (through its slice of the
-  // next layer): summed over the ranks, each keeps its own neurons'.
-  columns_to_blocks(d_out.data(), blocks_.data(), rows_, widths_);
-  comm_.reduce_scatter_sum(blocks_.data(), d_in.data(), counts_);
+  std::vector<Block> blocks;
+  for (int k = 0; k < s.ranks; ++k) blocks.push_back({0, rows, s.begin(neurons_, k), s.share(neurons_, k)});
+  setup_blocks(rows, neurons_, std::move(blocks));
+  return plain_md({rows, neurons_});
 }
 
 // ---- ReturnBatch ----

@@ -23,11 +23,13 @@
 #include <memory>
 #include <vector>
 
+#include "layers/exchange_codec.hpp"
 #include "layers/layer.hpp"
 
 namespace alexnet {
 
 class Comm;
+class Dropout;
 
 // How the fc layers are split: `ranks` processes, this one `rank`, and each rank's rows of the
 // current global batch (which the training loop sets before each forward).
@@ -60,31 +62,44 @@ class Exchange : public Layer {
   std::shared_ptr<const ModelSplit> split_;
 };
 
-class ShareBatch : public Exchange {
+// ShareBatch and GatherNeurons: each rank holds a block of an activation [rows, width]; forward
+// every rank gets all of it, backward each gets the sum of the ranks' gradients of its block.
+// Only what has to travel does (layers/exchange_codec.hpp).
+class GatherBlocks : public Exchange {
  public:
-  using Exchange::Exchange;
-  md setup(const md& in, Mode mode, bool need_d_in) override;
+  // relu_output: the activation is a ReLU's output (zeros stop their gradients).
+  GatherBlocks(std::string name, std::shared_ptr<const ModelSplit> split, bool relu_output);
+  void feeds(const Dropout* next) { next_ = next; }  // the dropout that takes the whole activation
   void forward(const Tensor& in, const Tensor& out) override;
   void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) override;
-  bool gathers_the_batch() const override { return train_; }
+
+ protected:
+  void setup_blocks(int64_t rows, int64_t width, std::vector<Block> blocks);
 
  private:
-  std::vector<int64_t> counts_;  // floats per rank: its rows x features
+  bool relu_output_;
+  const Dropout* next_ = nullptr;
+  std::vector<Block> blocks_;  // rank by rank
+  ExchangeCodec codec_;
+  std::vector<float> received_, packed_, mine_;
 };
 
-class GatherNeurons : public Exchange {
+// My rows of the conv features [n, F] -> every row [N, F].
+class ShareBatch : public GatherBlocks {
  public:
-  GatherNeurons(std::string name, std::shared_ptr<const ModelSplit> split, int64_t neurons);
+  using GatherBlocks::GatherBlocks;
   md setup(const md& in, Mode mode, bool need_d_in) override;
-  void forward(const Tensor& in, const Tensor& out) override;
-  void backward(const Tensor& in, const Tensor& out, const Tensor& d_out, const Tensor& d_in) override;
+  bool gathers_the_batch() const override { return train_; }
+};
+
+// My neurons [N, o] -> every neuron [N, O].
+class GatherNeurons : public GatherBlocks {
+ public:
+  GatherNeurons(std::string name, std::shared_ptr<const ModelSplit> split, int64_t neurons, bool relu_output);
+  md setup(const md& in, Mode mode, bool need_d_in) override;
 
  private:
   int64_t neurons_;
-  int64_t rows_ = 0;
-  std::vector<int64_t> widths_;  // each rank's neurons
-  std::vector<int64_t> counts_;  // floats per rank: rows x its neurons
-  std::vector<float> blocks_;    // the ranks' blocks [rows, o_k] one after another
 };
 
 class ReturnBatch : public Exchange {

@@ -53,7 +53,8 @@ std::vector<std::unique_ptr<Layer>> make_layers(const ArchSpec& arch, int classe
   }
   layers.push_back(std::make_unique<Flatten>("flatten"));
   const bool hybrid = split && split->on();
-  if (hybrid) layers.push_back(std::make_unique<ShareBatch>("share_batch", split));
+  // (Every conv ends in a ReLU, so zeros in the features stop their gradients.)
+  if (hybrid) layers.push_back(std::make_unique<ShareBatch>("share_batch", split, /*relu_output=*/true));
   // The spatial size after the convolutions, to size fc6.
   int size = arch.crop;
   for (const ConvRow& r : arch.convs) {
@@ -69,10 +70,13 @@ std::vector<std::unique_ptr<Layer>> make_layers(const ArchSpec& arch, int classe
     if (hybrid) fc->set_slice(split->begin(out, split->rank), split->begin(out, split->rank + 1));
     layers.push_back(std::move(fc));
     const bool last = &r == &arch.fcs.back();
-    if (hybrid && !last) layers.push_back(std::make_unique<GatherNeurons>(std::string("gather_") + r.name, split, out));
+    if (hybrid && !last) layers.push_back(std::make_unique<GatherNeurons>(std::string("gather_") + r.name, split, out, r.relu));
     if (hybrid && last) layers.push_back(std::make_unique<ReturnBatch>("return_batch", split, out));
     features = out;
   }
+  // An exchange need not send what the dropout after it zeroes.
+  for (size_t i = 0; i + 1 < layers.size(); ++i)
+    if (auto* x = dynamic_cast<GatherBlocks*>(layers[i].get())) x->feeds(dynamic_cast<const Dropout*>(layers[i + 1].get()));
   return layers;
 }
 }  // namespace
@@ -234,14 +238,17 @@ const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key,
   prepare(input.desc(), mode);
   acts_[0] = input;
   // A layer's random stream is keyed by its place among the computing layers, so that the
-  // exchanges of hybrid parallelism leave the dropout masks as they are.
+  // exchanges of hybrid parallelism leave the dropout masks as they are. All keys first: an
+  // exchange reads the mask of the dropout after it.
   for (size_t i = 0, place = 0; i < layers_.size(); ++i) {
     layers_[i]->set_rng_key(hash3(rng_key, 0xD0, place), first_row);
     if (!layers_[i]->exchange()) ++place;
+    if (layers_[i]->gathers_the_batch()) first_row = 0;  // the global batch from here on
+  }
+  for (size_t i = 0; i < layers_.size(); ++i) {
     const double t0 = profiling_ ? now_ms() : 0;
     layers_[i]->forward(acts_[i], acts_[i + 1]);
     if (profiling_) timing_[i].forward_ms += now_ms() - t0;
-    if (layers_[i]->gathers_the_batch()) first_row = 0;  // the global batch from here on
   }
   return acts_.back();
 }
