@@ -22,9 +22,10 @@ MODES=${3:-poke thread hybrid}
 T=${TMPDIR:-/tmp}/alexnet-distributed
 mkdir -p "$T"
 [ -d "$T/jpeg256-720" ] || build/make_images "$T/jpeg256-720" 720 256 256 10 >/dev/null
+# ONEDNN_MAX_CPU_ISA=AVX2 bench/distributed.sh ... measures AVX2's kernels: mpirun hands it on.
 cluster() {  # rate, command...
   local rate=$1; shift
-  tools/netns_cluster.sh --ranks 2 ${rate:+--rate $rate} --timeout 1200 -- "$@"
+  tools/netns_cluster.sh --ranks 2 ${rate:+--rate $rate} --timeout 1200 -- ${ONEDNN_MAX_CPU_ISA:+-x ONEDNN_MAX_CPU_ISA} "$@"
 }
 echo "| arch | link | mode | step | compute | exposed comm. | reductions alone | hidden | MB sent/step | MB on the link/step |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
