@@ -162,7 +162,8 @@ TEST_F(Mpi, CheckpointsResumeAcrossParallelModes) {
 }
 
 // The same over TCP between two network namespaces ("hosts") joined by shaped links
-// (tools/netns_cluster.sh), with the progress thread moving the reductions; needs root.
+// (tools/netns_cluster.sh), data-parallel with the progress thread moving the reductions, and
+// hybrid; needs root.
 TEST_F(Mpi, TwoHostsOverShapedLinksMatchOneProcess) {
   if (sh("[ \"$(id -u)\" = 0 ] && ip netns add alexnet-probe-$$ && ip netns del alexnet-probe-$$").code != 0)
     GTEST_SKIP() << "network namespaces need root";
@@ -180,6 +181,14 @@ TEST_F(Mpi, TwoHostsOverShapedLinksMatchOneProcess) {
   const std::string log((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   const int64_t bytes = Network(arch_by_name("alexnet-mini"), 10).num_params() * 4;
   EXPECT_NE(log.find("\"allreduce_bytes_per_step\":" + std::to_string(bytes)), std::string::npos) << log;
+  // Hybrid across the same links: its exchanges (only the units the next layer uses) over TCP.
+  const fs::path three = two.string() + "_hybrid";
+  fs::remove_all(three);
+  const Out h = sh(one_mpirun_at_a_time(std::string(ALEXNET_SOURCE_DIR) + "/tools/netns_cluster.sh --ranks 2 --rate 200mbit --timeout 120 -- " +
+                                         ALEXNET_BINARY + args + " --parallel hybrid --out " + three.string()));
+  ASSERT_EQ(h.code, 0) << h.out;
+  EXPECT_NE(h.out.find("weights identical on 2 ranks"), std::string::npos) << h.out;
+  expect_same_weights(one, three);
   // Nothing of the cluster is left behind.
   const size_t at = b.out.find("hosts (alexnet-");
   ASSERT_NE(at, std::string::npos) << b.out;
