@@ -14,7 +14,7 @@
 namespace alexnet {
 namespace {
 
-constexpr int64_t kRows = 6, kWidth = 40;
+constexpr int64_t kRows = 6, kWidth = 100;  // rows of more than 32 kept units: bitmasks of several words
 
 // A ReLU's output: about half zeros.
 std::vector<float> relu_like(int seed) {
@@ -38,15 +38,19 @@ void check_round_trip(const std::vector<Block>& blocks, Dropout* next, bool relu
   auto kept = [&](int64_t u) { return !next || !next->drops() || next->keeps(u); };
 
   std::vector<float> gathered(x.size(), -1.f);
+  codec.start_forward();
   for (const Block& b : blocks) {
     const std::vector<float> message = codec.pack_values(block_of(x, b).data(), b);
-    int64_t units = 0, nonzero = 0;
-    for (int64_t i = 0; i < b.rows; ++i)
+    int64_t words = 0, nonzero = 0;
+    for (int64_t i = 0; i < b.rows; ++i) {
+      int64_t units = 0;
       for (int64_t j = 0; j < b.cols; ++j) {
         const int64_t u = (b.row + i) * kWidth + b.col + j;
         units += kept(u), nonzero += kept(u) && x[u] != 0.f;
       }
-    EXPECT_EQ(static_cast<int64_t>(message.size()), (units + 31) / 32 + nonzero);  // bitmask + nonzeros
+      words += (units + 31) / 32;
+    }
+    EXPECT_EQ(static_cast<int64_t>(message.size()), words + nonzero);  // each row's bitmask + nonzeros
     codec.unpack_values(message.data(), static_cast<int64_t>(message.size()), b, gathered.data());
   }
   for (size_t u = 0; u < x.size(); ++u) ASSERT_EQ(gathered[u], kept(u) ? x[u] : 0.f) << u;
@@ -80,7 +84,7 @@ Dropout* train_dropout(Dropout& d, uint64_t key) {
 }
 
 const std::vector<Block> kByRows = {{0, 2, 0, kWidth}, {2, 4, 0, kWidth}};     // the features
-const std::vector<Block> kByColumns = {{0, kRows, 0, 13}, {0, kRows, 13, 27}};  // an fc layer's neurons
+const std::vector<Block> kByColumns = {{0, kRows, 0, 37}, {0, kRows, 37, 63}};  // an fc layer's neurons
 
 TEST(ExchangeCodec, RowBlocksBeforeDropoutSendOnlyKeptNonzeros) {
   Dropout d("drop", 0.5f);

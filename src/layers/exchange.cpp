@@ -79,6 +79,7 @@ void GatherBlocks::setup_blocks(int64_t rows, int64_t width, std::vector<Block> 
 
 void GatherBlocks::forward(const Tensor& in, const Tensor& out) {
   if (!train_) return pass_on(in, out);
+  codec_.start_forward();
   const std::vector<float> message = codec_.pack_values(in.data(), blocks_.at(split().rank));
   const std::vector<int64_t> sizes = comm_.allgather_count(static_cast<int64_t>(message.size()));
   int64_t all = 0;

@@ -8,13 +8,12 @@
 namespace alexnet {
 
 namespace {
-// The units of block b, in its own row-by-row order, as places in the gathered [*, width].
-template <class F>
-void for_each_unit(const Block& b, int64_t width, F f) {
-  for (int64_t i = 0; i < b.rows; ++i) {
-    const int64_t at = (b.row + i) * width + b.col;
-    for (int64_t j = 0; j < b.cols; ++j) f(i * b.cols + j, at + j);
-  }
+int64_t words_for(int64_t bits) { return (bits + 31) / 32; }
+// Running totals: out[i] = sum of counts[0..i), out[n] = the whole.
+std::vector<int64_t> running(const std::vector<int64_t>& counts) {
+  std::vector<int64_t> out(counts.size() + 1, 0);
+  for (size_t i = 0; i < counts.size(); ++i) out[i + 1] = out[i] + counts[i];
+  return out;
 }
 }  // namespace
 
@@ -22,67 +21,122 @@ void ExchangeCodec::setup(int64_t rows, int64_t width, const Dropout* next, bool
   width_ = width;
   next_ = next;
   relu_output_ = relu_output;
+  kept_.assign(static_cast<size_t>(rows * width), 1);
   travels_back_.assign(static_cast<size_t>(rows * width), 0);
 }
 
-bool ExchangeCodec::keeps(int64_t unit) const { return !next_ || !next_->drops() || next_->keeps(unit); }
+void ExchangeCodec::start_forward() {
+  const int64_t n = static_cast<int64_t>(kept_.size());
+  const bool drops = next_ && next_->drops();
+  uint8_t* k = kept_.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t u = 0; u < n; ++u) k[u] = !drops || next_->keeps(u);
+}
+
+std::vector<int64_t> ExchangeCodec::row_offsets(const std::vector<uint8_t>& marks, const Block& b) const {
+  std::vector<int64_t> counts(static_cast<size_t>(b.rows));
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const uint8_t* m = marks.data() + (b.row + i) * width_ + b.col;
+    int64_t c = 0;
+    for (int64_t j = 0; j < b.cols; ++j) c += m[j];
+    counts[i] = c;
+  }
+  return counts;
+}
 
 std::vector<float> ExchangeCodec::pack_values(const float* block_values, const Block& b) const {
-  std::vector<uint32_t> bits;
-  std::vector<float> values;
-  int64_t kept = 0;
-  for_each_unit(b, width_, [&](int64_t local, int64_t unit) {
-    if (!keeps(unit)) return;
-    if (kept % 32 == 0) bits.push_back(0);
-    if (block_values[local] != 0.f) {
-      bits.back() |= 1u << (kept % 32);
-      values.push_back(block_values[local]);
+  const std::vector<int64_t> kept = row_offsets(kept_, b);
+  std::vector<int64_t> words(kept.size()), nonzero(kept.size());
+  for (size_t i = 0; i < kept.size(); ++i) words[i] = words_for(kept[i]);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const uint8_t* k = kept_.data() + (b.row + i) * width_ + b.col;
+    const float* x = block_values + i * b.cols;
+    int64_t c = 0;
+    for (int64_t j = 0; j < b.cols; ++j) c += k[j] && x[j] != 0.f;
+    nonzero[i] = c;
+  }
+  const std::vector<int64_t> word_at = running(words), value_at = running(nonzero);
+  std::vector<float> message(static_cast<size_t>(word_at.back() + value_at.back()));
+  float* values = message.data() + word_at.back();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const uint8_t* k = kept_.data() + (b.row + i) * width_ + b.col;
+    const float* x = block_values + i * b.cols;
+    std::vector<uint32_t> bits(static_cast<size_t>(words[i]), 0);
+    float* v = values + value_at[i];
+    for (int64_t j = 0, n = 0; j < b.cols; ++j) {
+      if (!k[j]) continue;
+      if (x[j] != 0.f) bits[n / 32] |= 1u << (n % 32), *v++ = x[j];
+      ++n;
     }
-    ++kept;
-  });
-  std::vector<float> message(bits.size() + values.size());
-  std::memcpy(message.data(), bits.data(), sizeof(uint32_t) * bits.size());  // bits, not numbers
-  std::memcpy(message.data() + bits.size(), values.data(), sizeof(float) * values.size());
+    std::memcpy(message.data() + word_at[i], bits.data(), sizeof(uint32_t) * bits.size());  // bits, not numbers
+  }
   return message;
 }
 
 void ExchangeCodec::unpack_values(const float* message, int64_t message_size, const Block& b, float* gathered) {
-  int64_t kept = 0;
-  for_each_unit(b, width_, [&](int64_t, int64_t unit) { kept += keeps(unit); });
-  const int64_t words = (kept + 31) / 32;
-  if (message_size < words) internal_error("an exchange's message is shorter than its bitmask");
-  std::vector<uint32_t> bits(static_cast<size_t>(words));
-  std::memcpy(bits.data(), message, sizeof(uint32_t) * words);
-  const float* value = message + words;
-  const float* end = message + message_size;
-  int64_t k = 0;
-  for_each_unit(b, width_, [&](int64_t, int64_t unit) {
-    float v = 0.f;
-    if (keeps(unit)) {
-      if (bits[k / 32] >> (k % 32) & 1u) {
-        if (value == end) internal_error("an exchange's message is shorter than its bitmask says");
-        v = *value++;
-      }
-      travels_back_[unit] = !relu_output_ || v != 0.f;
-      ++k;
-    } else {
-      travels_back_[unit] = 0;
+  const std::vector<int64_t> kept = row_offsets(kept_, b);
+  std::vector<int64_t> words(kept.size()), nonzero(kept.size());
+  for (size_t i = 0; i < kept.size(); ++i) words[i] = words_for(kept[i]);
+  const std::vector<int64_t> word_at = running(words);
+  if (message_size < word_at.back()) internal_error("an exchange's message is shorter than its bitmask");
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < b.rows; ++i) {
+    int64_t c = 0;
+    for (int64_t w = 0; w < words[i]; ++w) {
+      uint32_t bits;
+      std::memcpy(&bits, message + word_at[i] + w, sizeof bits);
+      c += __builtin_popcount(bits);
     }
-    gathered[unit] = v;
-  });
-  if (value != end) internal_error("an exchange's message is longer than its bitmask says");
+    nonzero[i] = c;
+  }
+  const std::vector<int64_t> value_at = running(nonzero);
+  if (message_size != word_at.back() + value_at.back())
+    internal_error("an exchange's message is not as long as its bitmask says");
+  const float* values = message + word_at.back();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const int64_t at = (b.row + i) * width_ + b.col;
+    const uint8_t* k = kept_.data() + at;
+    uint8_t* back = travels_back_.data() + at;
+    float* out = gathered + at;
+    const float* v = values + value_at[i];
+    uint32_t bits = 0;
+    for (int64_t j = 0, n = 0; j < b.cols; ++j) {
+      float x = 0.f;
+      if (k[j]) {
+        if (n % 32 == 0) std::memcpy(&bits, message + word_at[i] + n / 32, sizeof bits);
+        if (bits >> (n % 32) & 1u) x = *v++;
+        ++n;
+      }
+      back[j] = k[j] && (!relu_output_ || x != 0.f);
+      out[j] = x;
+    }
+  }
 }
 
 int64_t ExchangeCodec::pack_gradients(const float* d_gathered, const Block& b, float* out) const {
-  int64_t n = 0;
-  for_each_unit(b, width_, [&](int64_t, int64_t unit) {
-    if (travels_back_[unit]) out[n++] = d_gathered[unit];
-  });
-  return n;
+  const std::vector<int64_t> at = running(row_offsets(travels_back_, b));
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const int64_t u = (b.row + i) * width_ + b.col;
+    float* o = out + at[i];
+    for (int64_t j = 0; j < b.cols; ++j)
+      if (travels_back_[u + j]) *o++ = d_gathered[u + j];
+  }
+  return at.back();
 }
 
 void ExchangeCodec::unpack_gradients(const float* packed, const Block& b, float* block_d) const {
-  for_each_unit(b, width_, [&](int64_t local, int64_t unit) { block_d[local] = travels_back_[unit] ? *packed++ : 0.f; });
+  const std::vector<int64_t> at = running(row_offsets(travels_back_, b));
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const int64_t u = (b.row + i) * width_ + b.col;
+    const float* p = packed + at[i];
+    for (int64_t j = 0; j < b.cols; ++j) block_d[i * b.cols + j] = travels_back_[u + j] ? *p++ : 0.f;
+  }
 }
 
 }  // namespace alexnet

@@ -27,15 +27,18 @@ struct Block {
 };
 
 // How one exchanged activation [rows, width] travels: which units the next layer keeps, and
-// (once the forward has seen them) which gradients matter.
+// (once the forward has seen them) which gradients matter. Each block travels row by row, so
+// that its rows are packed and unpacked in parallel.
 class ExchangeCodec {
  public:
   // next: the dropout that takes the gathered activation, or null; relu_output: zeros in the
   // activation stop their gradients.
   void setup(int64_t rows, int64_t width, const Dropout* next, bool relu_output);
 
-  // Forward. A block's message: its kept units' nonzero bits (32 to a float's bits), then the
-  // nonzero values.
+  // Forward, first: which units the next dropout keeps this step.
+  void start_forward();
+  // A block's message: for each row, its kept units' nonzero bits (32 to a float's bits, a row
+  // starting a new word), then the nonzero values, row by row.
   std::vector<float> pack_values(const float* block_values, const Block& b) const;
   // Writes the block's units into the gathered activation (zero where dropped or zero), and
   // notes which of their gradients will travel back.
@@ -46,11 +49,14 @@ class ExchangeCodec {
   void unpack_gradients(const float* packed, const Block& b, float* block_d) const;
 
  private:
-  bool keeps(int64_t unit) const;
+  // Per row of block b: how many of its units `marks` flags, and the running total before it.
+  std::vector<int64_t> row_offsets(const std::vector<uint8_t>& marks, const Block& b) const;
+
   int64_t width_ = 0;
   const Dropout* next_ = nullptr;
   bool relu_output_ = false;
-  std::vector<uint8_t> travels_back_;  // per unit of the gathered activation
+  std::vector<uint8_t> kept_;          // per unit of the gathered activation, this step
+  std::vector<uint8_t> travels_back_;  // per unit: its gradient matters
 };
 
 }  // namespace alexnet
