@@ -126,13 +126,13 @@ def main():
     models = {}
     for arch in sorted({r["arch"] for r in rows}):
         rs = [r for r in rows if r["arch"] == arch]
-        shaped = {r["link"]: r for r in rs if r["rate"]}
+        shaped = {r["link"]: r for r in rs if r["rate"] and r["mode"] == "poke"}  # one run's measurements
         poke = [r for r in rs if r["mode"] == "poke"]
         thread = [r for r in rs if r["mode"] == "thread"]
         hybrid = [r for r in rs if r["mode"] == "hybrid"]
         data_bytes = thread[0]["bytes"]
         wire = 8 * data_bytes  # 2 ranks: 2(N-1)/N = 1
-        a = next(r["alone"] for r in rs if not r["rate"])
+        a = next(r["alone"] for r in poke if not r["rate"])
         eta = fit_eta(a, [(wire / r["rate"], r["alone"]) for r in shaped.values()])
         c = sum(r["compute"] for r in poke) / len(poke)
         c_p, b_p = fit_line([r["alone"] for r in poke], [r["step"] for r in poke])
