@@ -12,11 +12,17 @@ from setuptools.command.build_ext import build_ext
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
+def base_interpreter():
+    """The interpreter behind a virtualenv's python: the module is built for its headers and ABI,
+    and the build folder's cache must outlive the virtualenv (which may be a temporary one)."""
+    return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+
+
 class CMakeBuild(build_ext):
     def build_extension(self, ext):
         build = os.path.abspath(os.environ.get("ALEXNET_BUILD_DIR", os.path.join(ROOT, "build")))
         subprocess.run(["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DALEXNET_PYTHON=ON",
-                        f"-DPYTHON_EXECUTABLE={sys.executable}"], check=True)
+                        f"-DPYTHON_EXECUTABLE={base_interpreter()}"], check=True)
         jobs = str(os.cpu_count() or 2)
         subprocess.run(["cmake", "--build", build, "--target", "_alexnet", "-j", jobs], check=True)
         built = os.path.join(build, "python", "alexnet", os.path.basename(self.get_ext_filename(ext.name)))

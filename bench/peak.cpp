@@ -19,8 +19,10 @@ double seconds() {
 }
 
 // 12 independent accumulators: enough to cover FMA latency x pipes on current x86 cores.
+// Always inlined into run256/run512, whose target attributes it then compiles under (the file
+// itself is built for any x86-64).
 template <typename V, V (*Fma)(V, V, V), V (*Set)(float)>
-float fma_chain(long iters) {
+[[gnu::always_inline]] inline float fma_chain(long iters) {
   V a = Set(0.999999f), b = Set(1e-7f), c[12];
   for (int j = 0; j < 12; ++j) c[j] = Set(1.f + 0.1f * j);
   for (long i = 0; i < iters; ++i)

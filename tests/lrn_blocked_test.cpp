@@ -1,6 +1,7 @@
-// Our blocked LRN kernels (src/kernels/lrn_blocked.cpp) against the formula of docs/spec.md §1 written out, and
-// their backward against finite differences of their forward, for both channel blockings,
-// window sizes 5 and 3, and channels spanning several blocks (the window crosses blocks).
+// Our blocked LRN kernels (src/kernels/simd/lrn_blocked.cpp) against the formula of docs/spec.md §1 written
+// out, and their backward against finite differences of their forward, for both channel
+// blockings, window sizes 5 and 3, channels spanning several blocks (the window crosses blocks),
+// and every instruction-set level of the binary this CPU can run (the generic one included).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -29,12 +30,26 @@ const Case kCases[] = {
     {{3, 0.3f, 0.75f, 1.f}, 8, 1, 16, 6},    // another window and k (Caffe's k = 1)
 };
 
+// Each case at each level the CPU runs.
+std::vector<std::pair<Case, SimdLevel>> cases_and_levels() {
+  std::vector<std::pair<Case, SimdLevel>> all;
+  for (SimdLevel level : compiled_simd_levels())
+    if (cpu_runs(level))
+      for (const Case& c : kCases) all.emplace_back(c, level);
+  return all;
+}
+
+std::string trace(const Case& c, SimdLevel level) {
+  return "block " + std::to_string(c.block) + " size " + std::to_string(c.p.size) + " level " +
+         simd_level_name(level);
+}
+
 TEST(LrnBlocked, ForwardMatchesTheFormulaOfSpec) {
-  for (const Case& c : kCases) {
-    SCOPED_TRACE("block " + std::to_string(c.block) + " size " + std::to_string(c.p.size));
+  for (const auto& [c, level] : cases_and_levels()) {
+    SCOPED_TRACE(trace(c, level));
     std::vector<float> x(c.batch * c.channels * c.hw), y(x.size());
     test::pattern(x.data(), static_cast<int64_t>(x.size()), 5, c.p.alpha < 1e-3f ? 60.0 : 2.0);
-    lrn_blocked_forward(c.p, c.block, x.data(), y.data(), c.batch, c.channels, c.hw);
+    lrn_blocked_forward(c.p, c.block, x.data(), y.data(), c.batch, c.channels, c.hw, level);
     const int half = (c.p.size - 1) / 2;
     double max_effect = 0;
     for (int64_t n = 0; n < c.batch; ++n)
@@ -56,15 +71,15 @@ TEST(LrnBlocked, ForwardMatchesTheFormulaOfSpec) {
 }
 
 TEST(LrnBlocked, BackwardMatchesFiniteDifferences) {
-  for (const Case& c : kCases) {
-    SCOPED_TRACE("block " + std::to_string(c.block) + " size " + std::to_string(c.p.size));
+  for (const auto& [c, level] : cases_and_levels()) {
+    SCOPED_TRACE(trace(c, level));
     const int64_t size = c.batch * c.channels * c.hw;
     std::vector<float> x(size), r(size), y(size), dx(size);
     test::pattern(x.data(), size, 3, c.p.alpha < 1e-3f ? 60.0 : 2.0);
     test::pattern(r.data(), size, 9, 2.0);
-    lrn_blocked_backward(c.p, c.block, x.data(), r.data(), dx.data(), c.batch, c.channels, c.hw);
+    lrn_blocked_backward(c.p, c.block, x.data(), r.data(), dx.data(), c.batch, c.channels, c.hw, level);
     auto loss = [&] {  // sum r . y, in double
-      lrn_blocked_forward(c.p, c.block, x.data(), y.data(), c.batch, c.channels, c.hw);
+      lrn_blocked_forward(c.p, c.block, x.data(), y.data(), c.batch, c.channels, c.hw, level);
       double l = 0;
       for (int64_t i = 0; i < size; ++i) l += static_cast<double>(r[i]) * y[i];
       return l;

@@ -53,8 +53,8 @@ std::vector<float> direct(const Case& c, std::vector<float>& src, std::vector<fl
 }
 
 // The same through Winograd, with the layouts converted by oneDNN's reorders.
-std::vector<float> winograd(const Case& c, int block, std::vector<float>& src, std::vector<float>& w,
-                            std::vector<float>& b) {
+std::vector<float> winograd(const Case& c, int block, SimdLevel level, std::vector<float>& src,
+                            std::vector<float>& w, std::vector<float>& b) {
   const WinogradShape& s = c.s;
   const int64_t oh = s.height + 2 * s.pad - s.kernel + 1, ow = s.width + 2 * s.pad - s.kernel + 1;
   const tag blocked = block == 8 ? tag::nChw8c : tag::nChw16c;
@@ -64,13 +64,22 @@ std::vector<float> winograd(const Case& c, int block, std::vector<float>& src, s
   std::vector<float> dst(c.batch * s.out * oh * ow);
   memory plain_dst(md({c.batch, s.out, oh, ow}, dt::f32, tag::nchw), cpu_engine(), dst.data());
   dnnl::reorder(plain_src, src_b).execute(cpu_stream(), {{DNNL_ARG_FROM, plain_src}, {DNNL_ARG_TO, src_b}});
-  Winograd wg(s, block);
+  Winograd wg(s, block, level);
   wg.prepare(c.batch);
   wg.set_weights(w.data(), b.data());
   wg.forward(static_cast<float*>(src_b.get_data_handle()), static_cast<float*>(dst_b.get_data_handle()), c.batch);
   dnnl::reorder(dst_b, plain_dst).execute(cpu_stream(), {{DNNL_ARG_FROM, dst_b}, {DNNL_ARG_TO, plain_dst}});
   cpu_stream().wait();
   return dst;
+}
+
+// The project's transforms are compiled once per instruction-set level: each the CPU runs is
+// checked, the generic one included.
+std::vector<SimdLevel> levels_this_cpu_runs() {
+  std::vector<SimdLevel> levels;
+  for (SimdLevel level : compiled_simd_levels())
+    if (cpu_runs(level)) levels.push_back(level);
+  return levels;
 }
 
 TEST(Winograd, EqualsTheDirectConvolution) {
@@ -84,25 +93,26 @@ TEST(Winograd, EqualsTheDirectConvolution) {
       {{16, 16, 7, 8, 5, 0, 1, false}, 1},    // no padding: 3x4 outputs
   };
   for (const Case& c : cases)
-    for (int block : {8, 16}) {
-      if (!Winograd::supports(c.s, block)) continue;
-      SCOPED_TRACE("in " + std::to_string(c.s.in) + " out " + std::to_string(c.s.out) + " " +
-                   std::to_string(c.s.height) + "x" + std::to_string(c.s.width) + " kernel " +
-                   std::to_string(c.s.kernel) + " pad " +
-                   std::to_string(c.s.pad) + " groups " + std::to_string(c.s.groups) + " block " +
-                   std::to_string(block));
-      auto src = random_values(c.batch * c.s.in * c.s.height * c.s.width, 1);
-      auto w = random_values(c.s.out * (c.s.in / c.s.groups) * c.s.kernel * c.s.kernel, 2);
-      auto b = random_values(c.s.out, 3);
-      const auto want = direct(c, src, w, b), got = winograd(c, block, src, w, b);
-      double max_ref = 0, max_err = 0;
-      for (size_t i = 0; i < want.size(); ++i) {
-        max_ref = std::max(max_ref, std::abs(static_cast<double>(want[i])));
-        max_err = std::max(max_err, std::abs(static_cast<double>(got[i]) - want[i]));
+    for (int block : {8, 16})
+      for (SimdLevel level : levels_this_cpu_runs()) {
+        if (!Winograd::supports(c.s, block)) continue;
+        SCOPED_TRACE(std::string(simd_level_name(level)) + " in " + std::to_string(c.s.in) + " out " +
+                     std::to_string(c.s.out) + " " + std::to_string(c.s.height) + "x" + std::to_string(c.s.width) + " kernel " +
+                     std::to_string(c.s.kernel) + " pad " +
+                     std::to_string(c.s.pad) + " groups " + std::to_string(c.s.groups) + " block " +
+                     std::to_string(block));
+        auto src = random_values(c.batch * c.s.in * c.s.height * c.s.width, 1);
+        auto w = random_values(c.s.out * (c.s.in / c.s.groups) * c.s.kernel * c.s.kernel, 2);
+        auto b = random_values(c.s.out, 3);
+        const auto want = direct(c, src, w, b), got = winograd(c, block, level, src, w, b);
+        double max_ref = 0, max_err = 0;
+        for (size_t i = 0; i < want.size(); ++i) {
+          max_ref = std::max(max_ref, std::abs(static_cast<double>(want[i])));
+          max_err = std::max(max_err, std::abs(static_cast<double>(got[i]) - want[i]));
+        }
+        EXPECT_GT(max_ref, 1.0);
+        EXPECT_LE(max_err, 1e-5 * max_ref) << "max error " << max_err << " of " << max_ref;
       }
-      EXPECT_GT(max_ref, 1.0);
-      EXPECT_LE(max_err, 1e-5 * max_ref) << "max error " << max_err << " of " << max_ref;
-    }
 }
 
 // dL/dW and dL/db of a convolution, summed in double from plain NCHW input and output gradient.
@@ -142,38 +152,39 @@ TEST(Winograd, WeightGradientsEqualSumsInDouble) {
       {{32, 32, 27, 27, 5, 2, 1, false}, 3},   // F(2x2, 5x5)
   };
   for (const Case& c : cases)
-    for (int block : {8, 16}) {
-      if (!Winograd::supports(c.s, block)) continue;
-      const WinogradShape& s = c.s;
-      SCOPED_TRACE("kernel " + std::to_string(s.kernel) + " groups " + std::to_string(s.groups) + " pad " +
-                   std::to_string(s.pad) + " block " + std::to_string(block));
-      const int64_t oh = s.height + 2 * s.pad - s.kernel + 1, ow = s.width + 2 * s.pad - s.kernel + 1;
-      const tag blocked = block == 8 ? tag::nChw8c : tag::nChw16c;
-      const md src_md({c.batch, s.in, s.height, s.width}, dt::f32, tag::nchw);
-      const md dst_md({c.batch, s.out, oh, ow}, dt::f32, tag::nchw);
-      auto src = random_values(src_md.get_size() / 4, 11), dy = random_values(dst_md.get_size() / 4, 12);
-      std::vector<double> want_w, want_b;
-      weight_grad_reference(c, src, dy, want_w, want_b);
-      memory sm(src_md, cpu_engine(), src.data()), dm(dst_md, cpu_engine(), dy.data());
-      memory sb(md(src_md.dims(), dt::f32, blocked), cpu_engine()), db(md(dst_md.dims(), dt::f32, blocked), cpu_engine());
-      dnnl::reorder(sm, sb).execute(cpu_stream(), sm, sb);
-      dnnl::reorder(dm, db).execute(cpu_stream(), dm, db);
-      cpu_stream().wait();
-      std::vector<float> got_w(want_w.size()), got_b(want_b.size());
-      Winograd wg(s, block);
-      wg.prepare(c.batch);
-      wg.backward_weights(static_cast<float*>(sb.get_data_handle()), static_cast<float*>(db.get_data_handle()),
-                          c.batch, got_w.data(), got_b.data());
-      for (const auto& [want, got, tol] : {std::tuple{&want_w, &got_w, 2e-5}, std::tuple{&want_b, &got_b, 1e-6}}) {
-        double max_ref = 0, max_err = 0;
-        for (size_t i = 0; i < want->size(); ++i) {
-          max_ref = std::max(max_ref, std::abs((*want)[i]));
-          max_err = std::max(max_err, std::abs((*got)[i] - (*want)[i]));
+    for (int block : {8, 16})
+      for (SimdLevel level : levels_this_cpu_runs()) {
+        if (!Winograd::supports(c.s, block)) continue;
+        const WinogradShape& s = c.s;
+        SCOPED_TRACE(std::string(simd_level_name(level)) + " kernel " + std::to_string(s.kernel) + " groups " + std::to_string(s.groups) + " pad " +
+                     std::to_string(s.pad) + " block " + std::to_string(block));
+        const int64_t oh = s.height + 2 * s.pad - s.kernel + 1, ow = s.width + 2 * s.pad - s.kernel + 1;
+        const tag blocked = block == 8 ? tag::nChw8c : tag::nChw16c;
+        const md src_md({c.batch, s.in, s.height, s.width}, dt::f32, tag::nchw);
+        const md dst_md({c.batch, s.out, oh, ow}, dt::f32, tag::nchw);
+        auto src = random_values(src_md.get_size() / 4, 11), dy = random_values(dst_md.get_size() / 4, 12);
+        std::vector<double> want_w, want_b;
+        weight_grad_reference(c, src, dy, want_w, want_b);
+        memory sm(src_md, cpu_engine(), src.data()), dm(dst_md, cpu_engine(), dy.data());
+        memory sb(md(src_md.dims(), dt::f32, blocked), cpu_engine()), db(md(dst_md.dims(), dt::f32, blocked), cpu_engine());
+        dnnl::reorder(sm, sb).execute(cpu_stream(), sm, sb);
+        dnnl::reorder(dm, db).execute(cpu_stream(), dm, db);
+        cpu_stream().wait();
+        std::vector<float> got_w(want_w.size()), got_b(want_b.size());
+        Winograd wg(s, block, level);
+        wg.prepare(c.batch);
+        wg.backward_weights(static_cast<float*>(sb.get_data_handle()), static_cast<float*>(db.get_data_handle()),
+                            c.batch, got_w.data(), got_b.data());
+        for (const auto& [want, got, tol] : {std::tuple{&want_w, &got_w, 2e-5}, std::tuple{&want_b, &got_b, 1e-6}}) {
+          double max_ref = 0, max_err = 0;
+          for (size_t i = 0; i < want->size(); ++i) {
+            max_ref = std::max(max_ref, std::abs((*want)[i]));
+            max_err = std::max(max_err, std::abs((*got)[i] - (*want)[i]));
+          }
+          EXPECT_GT(max_ref, 1.0);
+          EXPECT_LE(max_err, tol * max_ref) << "max error " << max_err << " of " << max_ref;
         }
-        EXPECT_GT(max_ref, 1.0);
-        EXPECT_LE(max_err, tol * max_ref) << "max error " << max_err << " of " << max_ref;
       }
-    }
 }
 
 TEST(Winograd, RefusesWhatItCannotDo) {

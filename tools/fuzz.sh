@@ -1,21 +1,16 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets (tests/fuzz: libFuzzer, the parsers under ASan + UBSan, Debian's
-# clang-16) and runs each over its seed corpus, then on new inputs:
+# clang-16, in the instrumented build tools/asan_build.sh makes) and runs each over its seed corpus, then on new inputs:
 #   tools/fuzz.sh            the seeds, then 20,000 inputs a target from a fixed random seed, so
 #                            that a run is the same every time (what the test command runs)
-#   tools/fuzz.sh 600        ten minutes a target; findings land in build-fuzz/findings/
+#   tools/fuzz.sh 600        ten minutes a target; findings land in build-asan/findings/
 # A finding (a crash, a sanitizer report, an error other than a user's) fails the script, and
 # its input is kept as a regression test under tests/fuzz/regressions/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-}
-B=build-fuzz
-for p in clang-16 libfuzzer-16-dev libomp-16-dev; do  # libomp: clang's OpenMP, for the library
-  dpkg-query -W -f='${Status}' $p 2>/dev/null | grep -q "install ok installed" ||
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-16 libfuzzer-16-dev libomp-16-dev >/dev/null; break; }
-done
-CC=clang-16 CXX=clang++-16 cmake -S . -B $B -DALEXNET_FUZZ=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build $B -j2 --target fuzz >/dev/null
+B=build-asan  # shared with tools/sanitize.sh (tools/asan_build.sh)
+tools/asan_build.sh fuzz
 mkdir -p $B/findings
 # Seeds: the project's own files of each kind (tests/data), small ones written for a target
 # (tests/fuzz/seeds) and the fuzz regressions.

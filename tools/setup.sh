@@ -15,6 +15,7 @@ pkgs=(build-essential cmake pkg-config
       libopencv-dnn-dev                             # tests: OpenCV runs our exported ONNX
       dataset-fashion-mnist                         # the embedded default data set
       pybind11-dev python3-dev python3-numpy        # the Python module (pip install .)
+      help2man dpkg-dev file                        # the man page; the Debian package (cpack)
       python3-venv python3-pip python3-setuptools python3-wheel python3-pytest)
 # The page of `alexnet serve` in a real browser (ServeTest.PageInARealBrowser; skipped without).
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs+=(chromium chromium-driver python3-selenium)

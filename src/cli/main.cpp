@@ -7,6 +7,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/version.hpp"
 #include "image/image.hpp"
 #include "parallel/comm.hpp"
 #include "util/error.hpp"
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
   CLI::App app{"AlexNet (Krizhevsky, Sutskever, Hinton 2012) on oneDNN: train, evaluate, predict"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every command");
+  app.set_version_flag("--version", alexnet::cli::version_report,
+                       "the version, and the instruction sets and threads it computes with here");
   alexnet::cli::add_train(app);
   alexnet::cli::add_eval(app);
   alexnet::cli::add_predict(app);
@@ -48,6 +51,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "error: %s (see %s --help)\n", e.what(), argv[0]);

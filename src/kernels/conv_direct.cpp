@@ -8,14 +8,18 @@ namespace alexnet {
 using namespace dnnl;
 
 bool DirectConv::has_direct_kernel(const ConvRequest& r, const md& src, int64_t pad) {
-  return impl_is_direct(conv_forward_pd(r, src, activation_md(r.out_dims()), pad).impl_info_str());
+  return impl_is_direct(conv_forward_pd(r, src, activation_md(r.out_dims(), r.training()), pad).impl_info_str());
 }
 
 md DirectConv::setup(const ConvRequest& r, Passes passes) {
   const int64_t pad = r.shape.pad;
-  auto fpd = conv_forward_pd(r, r.in, activation_md(r.out_dims()), pad);
-  // No direct kernel at all (a CPU without AVX2, an odd shape): whatever oneDNN prefers.
-  if (!impl_is_direct(fpd.impl_info_str())) fpd = conv_forward_pd(r, r.in, any_md(r.out_dims()), pad);
+  auto fpd = conv_forward_pd(r, r.in, activation_md(r.out_dims(), r.training()), pad);
+  // No direct kernel at all (an odd shape, a CPU without AVX2): whatever oneDNN prefers, unless
+  // the plain layout is asked for on purpose (training below AVX2, tensor/layout.hpp: gemm for
+  // every pass rather than a direct forward and reference backward passes).
+  const bool plain_on_purpose = r.training() && activation_tag() == tag::any;
+  if (!impl_is_direct(fpd.impl_info_str()) && !plain_on_purpose)
+    fpd = conv_forward_pd(r, r.in, any_md(r.out_dims()), pad);
   w_plain_ = memory(r.plain_weight_md(), cpu_engine(), r.params.weight);
   bias_ = memory(r.bias_md(), cpu_engine(), r.params.bias);
   if (passes.forward) {

@@ -8,6 +8,8 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/simd_level.hpp"
+
 namespace alexnet {
 
 struct LrnParams;
@@ -15,10 +17,11 @@ struct LrnParams;
 // Whether these kernels compute this LRN: beta 0.75, a window that reaches at most one block
 // of channels to either side, and whole blocks (at most 64) of channels.
 bool lrn_blocked_supports(const LrnParams& p, int block, int64_t channels);
-// x, y, dy, dx: batch x channels x hw, in blocks of `block` channels (lrn_blocked_supports).
+// x, y, dy, dx: batch x channels x hw, in blocks of `block` channels (lrn_blocked_supports);
+// level: whose compiled loops run (simd/lrn_blocked.cpp; the CPU's, unless a test asks).
 void lrn_blocked_forward(const LrnParams& p, int block, const float* x, float* y, int64_t batch,
-                         int64_t channels, int64_t hw);
+                         int64_t channels, int64_t hw, SimdLevel level = simd_level());
 void lrn_blocked_backward(const LrnParams& p, int block, const float* x, const float* dy, float* dx,
-                          int64_t batch, int64_t channels, int64_t hw);
+                          int64_t batch, int64_t channels, int64_t hw, SimdLevel level = simd_level());
 
 }  // namespace alexnet

@@ -1,6 +1,7 @@
 #include "kernels/lrn_kernels.hpp"
 
 #include "kernels/lrn_blocked.hpp"
+#include "kernels/simd/simd_kernels.hpp"
 #include "tensor/engine.hpp"
 #include "tensor/layout.hpp"
 
@@ -51,6 +52,6 @@ void BlockedLrn::backward_data(const Tensor& in, const Tensor& d_out, const Tens
   lrn_blocked_backward(p_, block_, in.data(), d_out.data(), d_in.data(), d[0], d[1], d[2] * d[3]);
 }
 
-std::string BlockedLrn::impl(Pass) const { return std::string("lrn_blocked:") + cpu_isa_name(); }
+std::string BlockedLrn::impl(Pass) const { return std::string("lrn_blocked:") + simd_kernels()->level; }
 
 }  // namespace alexnet

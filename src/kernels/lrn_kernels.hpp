@@ -7,13 +7,9 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "kernels/kernel.hpp"
+#include "kernels/lrn_params.hpp"
 
 namespace alexnet {
-
-struct LrnParams {
-  int size = 5;
-  float alpha = 1e-4f, beta = 0.75f, k = 2.f;
-};
 
 class OnednnLrn : public Kernel {
  public:

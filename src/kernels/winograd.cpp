@@ -4,8 +4,6 @@
 #include <cstring>
 
 #include "tensor/engine.hpp"
-#include "tensor/layout.hpp"
-#include "tensor/vec.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
@@ -15,8 +13,8 @@ namespace {
 // Both algorithms interpolate at the points 0, 1, -1, 2, -2 and infinity: F(4x4, 3x3) and
 // F(2x2, 5x5) read 6x6 input tiles and share the input transform B^T; G and A^T follow from
 // the points and the kernel (Toom-Cook; Lavin & Gray list F(4x4, 3x3)'s).
-constexpr int kAlpha = 6;  // input tile side: output tile + kernel - 1
-constexpr int kPoints = kAlpha * kAlpha;
+constexpr int kAlpha = kWinogradAlpha;  // input tile side: output tile + kernel - 1
+constexpr int kPoints = kWinogradPoints;
 constexpr double kPoint[kAlpha - 1] = {0, 1, -1, 2, -2};
 // Tiles per chunk: the transformed input and output of a chunk (tiles x 36 x channels) stay
 // in the caches, and the batched products are still large enough to run near the peak.
@@ -39,122 +37,6 @@ std::vector<double> filter_matrix(int kernel) {
   return g;
 }
 
-// B^T applied to six values: out[i] = sum_j B^T[i][j] d[j].
-template <int V>
-inline void input_1d(const vec<V>* d, int step, vec<V>* out, int out_step) {
-  const vec<V> d0 = d[0], d1 = d[step], d2 = d[2 * step], d3 = d[3 * step], d4 = d[4 * step],
-               d5 = d[5 * step];
-  out[0] = 4 * d0 - 5 * d2 + d4;
-  out[out_step] = -4 * (d1 + d2) + d3 + d4;
-  out[2 * out_step] = 4 * (d1 - d2) - d3 + d4;
-  out[3 * out_step] = 2 * (d3 - d1) - d2 + d4;
-  out[4 * out_step] = 2 * (d1 - d3) - d2 + d4;
-  out[5 * out_step] = 4 * d1 - 5 * d3 + d5;
-}
-
-// A^T applied to six values: `M` outputs, row i being (p^i) over the points, plus infinity's
-// 1 in the last row.
-template <int V, int M>
-inline void output_1d(const vec<V>* m, int step, vec<V>* out, int out_step) {
-  const vec<V> a = m[step] + m[2 * step], b = m[step] - m[2 * step];
-  const vec<V> c = m[3 * step] + m[4 * step], e = m[3 * step] - m[4 * step];
-  if constexpr (M == 4) {
-    out[0] = m[0] + a + c;
-    out[out_step] = b + 2 * e;
-    out[2 * out_step] = a + 4 * c;
-    out[3 * out_step] = b + 8 * e + m[5 * step];
-  } else {
-    static_assert(M == 2);
-    out[0] = m[0] + a + c;
-    out[out_step] = b + 2 * e + m[5 * step];
-  }
-}
-
-// One tile of one channel block: gathers the 6x6 patch (zeros outside the image), applies
-// B^T . B, and stores the 36 values `point_stride` apart (v[tile][point][channel]).
-template <int V>
-void input_tile(const float* plane, int64_t h, int64_t w, int64_t ih0, int64_t iw0, float* out,
-                int64_t point_stride) {
-  vec<V> d[kAlpha][kAlpha], t[kAlpha][kAlpha], r[kAlpha];
-  // The part of the patch inside the image; the rest is the convolution's zero padding.
-  const int i0 = static_cast<int>(std::max<int64_t>(0, -ih0));
-  const int j0 = static_cast<int>(std::max<int64_t>(0, -iw0));
-  const int i1 = static_cast<int>(std::min<int64_t>(kAlpha, h - ih0));
-  const int j1 = static_cast<int>(std::min<int64_t>(kAlpha, w - iw0));
-  if (i0 > 0 || j0 > 0 || i1 < kAlpha || j1 < kAlpha)
-    for (int i = 0; i < kAlpha; ++i)
-      for (int j = 0; j < kAlpha; ++j) d[i][j] = vec<V>{};
-  for (int i = i0; i < i1; ++i) {
-    const float* row = plane + ((ih0 + i) * w + iw0) * V;
-    for (int j = j0; j < j1; ++j) d[i][j] = load<V>(row + j * V);
-  }
-  // Columns: t = B^T d; then each row of t times B.
-  for (int j = 0; j < kAlpha; ++j) input_1d<V>(&d[0][j], kAlpha, &t[0][j], kAlpha);
-  for (int i = 0; i < kAlpha; ++i) {
-    input_1d<V>(t[i], 1, r, 1);
-    for (int j = 0; j < kAlpha; ++j) store<V>(out + (i * kAlpha + j) * point_stride, r[j]);
-  }
-}
-
-template <int V, int M>
-void output_tile(const float* m, int64_t point_stride, const float* bias, bool relu, float* plane,
-                 int64_t oh, int64_t ow, int64_t oh0, int64_t ow0) {
-  vec<V> p[kAlpha][kAlpha], t[M][kAlpha], r[M];
-  for (int k = 0; k < kPoints; ++k) p[k / kAlpha][k % kAlpha] = load<V>(m + k * point_stride);
-  for (int j = 0; j < kAlpha; ++j) output_1d<V, M>(&p[0][j], kAlpha, &t[0][j], kAlpha);
-  const vec<V> b = load<V>(bias), zero{};
-  for (int i = 0; i < M && oh0 + i < oh; ++i) {
-    output_1d<V, M>(t[i], 1, r, 1);
-    for (int j = 0; j < M && ow0 + j < ow; ++j) {
-      vec<V> y = r[j] + b;
-      if (relu) y = y > zero ? y : zero;
-      store<V>(plane + ((oh0 + i) * ow + ow0 + j) * V, y);
-    }
-  }
-}
-
-// A applied to `M` values (the transpose of output_1d): the gradient of the 6 points from the
-// gradient of the M outputs.
-template <int V, int M>
-inline void output_grad_1d(const vec<V>* y, int step, vec<V>* out, int out_step) {
-  if constexpr (M == 4) {
-    const vec<V> y0 = y[0], y1 = y[step], y2 = y[2 * step], y3 = y[3 * step];
-    const vec<V> even = y0 + y2, odd = y1 + y3, even4 = y0 + 4 * y2, odd4 = 2 * y1 + 8 * y3;
-    out[0] = y0;
-    out[out_step] = even + odd;
-    out[2 * out_step] = even - odd;
-    out[3 * out_step] = even4 + odd4;
-    out[4 * out_step] = even4 - odd4;
-    out[5 * out_step] = y3;
-  } else {
-    static_assert(M == 2);
-    const vec<V> y0 = y[0], y1 = y[step];
-    out[0] = y0;
-    out[out_step] = y0 + y1;
-    out[2 * out_step] = y0 - y1;
-    out[3 * out_step] = y0 + 2 * y1;
-    out[4 * out_step] = y0 - 2 * y1;
-    out[5 * out_step] = y1;
-  }
-}
-
-// One output tile's gradient (zeros past the map's edge) to its 36 points, stored
-// `point_stride` apart like the input transform's.
-template <int V, int M>
-void output_grad_tile(const float* plane, int64_t oh, int64_t ow, int64_t oh0, int64_t ow0, float* out,
-                      int64_t point_stride) {
-  vec<V> y[M][M], t[kAlpha][M], r[kAlpha];
-  for (int i = 0; i < M; ++i)
-    for (int j = 0; j < M; ++j)
-      y[i][j] = oh0 + i < oh && ow0 + j < ow ? load<V>(plane + ((oh0 + i) * ow + ow0 + j) * V) : vec<V>{};
-  for (int j = 0; j < M; ++j) output_grad_1d<V, M>(&y[0][j], M, &t[0][j], M);
-  for (int i = 0; i < kAlpha; ++i) {
-    output_grad_1d<V, M>(t[i], 1, r, 1);
-    for (int j = 0; j < kAlpha; ++j) store<V>(out + (i * kAlpha + j) * point_stride, r[j]);
-  }
-}
-
-
 }  // namespace
 
 bool Winograd::supports(const WinogradShape& s, int block) {
@@ -165,13 +47,16 @@ bool Winograd::supports(const WinogradShape& s, int block) {
          s.height + 2 * s.pad >= s.kernel && s.width + 2 * s.pad >= s.kernel;
 }
 
-Winograd::Winograd(const WinogradShape& s, int block) : s_(s), block_(block) {
+Winograd::Winograd(const WinogradShape& s, int block, SimdLevel level)
+    : s_(s), block_(block), simd_(simd_kernels(level)) {
   if (!supports(s, block)) internal_error("Winograd: a shape it does not support");
-  tile_ = kAlpha - s.kernel + 1;
-  oh_ = s.height + 2 * s.pad - s.kernel + 1;
-  ow_ = s.width + 2 * s.pad - s.kernel + 1;
-  tiles_h_ = (oh_ + tile_ - 1) / tile_;
-  tiles_w_ = (ow_ + tile_ - 1) / tile_;
+  g_.in = s.in, g_.out = s.out, g_.height = s.height, g_.width = s.width, g_.pad = s.pad;
+  g_.block = block, g_.relu = s.relu;
+  g_.tile = kAlpha - static_cast<int>(s.kernel) + 1;
+  g_.oh = s.height + 2 * s.pad - s.kernel + 1;
+  g_.ow = s.width + 2 * s.pad - s.kernel + 1;
+  g_.tiles_h = (g_.oh + g_.tile - 1) / g_.tile;
+  g_.tiles_w = (g_.ow + g_.tile - 1) / g_.tile;
   u_ = huge_buffer<float>(u_size());
   bias_.resize(s.out);
 }
@@ -179,7 +64,7 @@ Winograd::Winograd(const WinogradShape& s, int block) : s_(s), block_(block) {
 size_t Winograd::u_size() const { return static_cast<size_t>(kPoints) * (s_.in / s_.groups) * s_.out; }
 
 void Winograd::prepare(int64_t batch) {
-  const int64_t total = batch * tiles_h_ * tiles_w_, full = std::min(kChunkTiles, total), rest = total % full;
+  const int64_t total = batch * g_.tiles_h * g_.tiles_w, full = std::min(kChunkTiles, total), rest = total % full;
   product(full);
   if (rest) product(rest);
 }
@@ -201,7 +86,7 @@ const Winograd::Product& Winograd::product(int64_t tiles) {
 }
 
 std::string Winograd::impl() const {
-  return "winograd_" + std::to_string(tile_) + "x" + std::to_string(s_.kernel) + ":" + cpu_isa_name() +
+  return "winograd_" + std::to_string(g_.tile) + "x" + std::to_string(s_.kernel) + ":" + simd_->level +
          " (matmul " + matmul_impl_ + ")";
 }
 
@@ -236,51 +121,6 @@ void Winograd::set_weights(const float* oihw, const float* bias) {
     std::fill(bias_.begin(), bias_.end(), 0.f);
 }
 
-void Winograd::input_transform(const float* src, int64_t first, int64_t tiles, float* v) const {
-  const int64_t blocks = s_.in / block_;
-  const int64_t point_stride = s_.in;
-  const int64_t plane_size = s_.height * s_.width * block_;
-  // One tile's 36 points for all channels are written side by side: whole cache lines.
-#pragma omp parallel for schedule(static)
-  for (int64_t t = 0; t < tiles; ++t) {
-    const auto [n, th, tw] = tile_at(first + t);
-    const int64_t ih0 = th * tile_ - s_.pad, iw0 = tw * tile_ - s_.pad;
-    for (int64_t cb = 0; cb < blocks; ++cb) {
-      const float* plane = src + (n * blocks + cb) * plane_size;
-      float* out = v + t * kPoints * s_.in + cb * block_;
-      if (block_ == 8)
-        input_tile<8>(plane, s_.height, s_.width, ih0, iw0, out, point_stride);
-      else
-        input_tile<16>(plane, s_.height, s_.width, ih0, iw0, out, point_stride);
-    }
-  }
-}
-
-void Winograd::output_transform(const float* m, int64_t first, int64_t tiles, float* dst) const {
-  const int64_t blocks = s_.out / block_;
-  const int64_t point_stride = s_.out;
-  const int64_t plane_size = oh_ * ow_ * block_;
-#pragma omp parallel for schedule(static)
-  for (int64_t t = 0; t < tiles; ++t) {
-    const auto [n, th, tw] = tile_at(first + t);
-    for (int64_t kb = 0; kb < blocks; ++kb) {
-      float* plane = dst + (n * blocks + kb) * plane_size;
-      const int64_t k = kb * block_;
-      const float* in = m + t * kPoints * s_.out + k;
-      const float* bias = bias_.data() + k;
-      const int64_t oh0 = th * tile_, ow0 = tw * tile_;
-      if (block_ == 8 && tile_ == 4)
-        output_tile<8, 4>(in, point_stride, bias, s_.relu, plane, oh_, ow_, oh0, ow0);
-      else if (block_ == 8)
-        output_tile<8, 2>(in, point_stride, bias, s_.relu, plane, oh_, ow_, oh0, ow0);
-      else if (tile_ == 4)
-        output_tile<16, 4>(in, point_stride, bias, s_.relu, plane, oh_, ow_, oh0, ow0);
-      else
-        output_tile<16, 2>(in, point_stride, bias, s_.relu, plane, oh_, ow_, oh0, ow0);
-    }
-  }
-}
-
 // This thread's scratch for one chunk, shared by the layers: the transformed input (v) and
 // the products or the output's transformed gradient (m), each [tile][point][channel].
 std::pair<float*, float*> Winograd::chunk_scratch() const {
@@ -291,40 +131,18 @@ std::pair<float*, float*> Winograd::chunk_scratch() const {
 }
 
 void Winograd::forward(const float* src, float* dst, int64_t batch) {
-  const int64_t total = batch * tiles_h_ * tiles_w_;
+  const int64_t total = batch * g_.tiles_h * g_.tiles_w;
   auto [v, m] = chunk_scratch();
   auto& st = cpu_stream();
   for (int64_t first = 0; first < total; first += kChunkTiles) {
     const int64_t tiles = std::min(kChunkTiles, total - first);
-    input_transform(src, first, tiles, v);
+    simd_->winograd_input(g_, src, first, tiles, v);
     const Product& p = product(tiles);
     dnnl::memory vm(p.src, cpu_engine(), v), um(p.weights, cpu_engine(), u_.get()),
         mm(p.dst, cpu_engine(), m);
     p.matmul.execute(st, {{DNNL_ARG_SRC, vm}, {DNNL_ARG_WEIGHTS, um}, {DNNL_ARG_DST, mm}});
     st.wait();
-    output_transform(m, first, tiles, dst);
-  }
-}
-
-void Winograd::output_grad_transform(const float* d_dst, int64_t first, int64_t tiles, float* m) const {
-  const int64_t blocks = s_.out / block_;
-  const int64_t plane_size = oh_ * ow_ * block_;
-#pragma omp parallel for schedule(static)
-  for (int64_t t = 0; t < tiles; ++t) {
-    const auto [n, th, tw] = tile_at(first + t);
-    const int64_t oh0 = th * tile_, ow0 = tw * tile_;
-    for (int64_t kb = 0; kb < blocks; ++kb) {
-      const float* plane = d_dst + (n * blocks + kb) * plane_size;
-      float* out = m + t * kPoints * s_.out + kb * block_;
-      if (block_ == 8 && tile_ == 4)
-        output_grad_tile<8, 4>(plane, oh_, ow_, oh0, ow0, out, s_.out);
-      else if (block_ == 8)
-        output_grad_tile<8, 2>(plane, oh_, ow_, oh0, ow0, out, s_.out);
-      else if (tile_ == 4)
-        output_grad_tile<16, 4>(plane, oh_, ow_, oh0, ow0, out, s_.out);
-      else
-        output_grad_tile<16, 2>(plane, oh_, ow_, oh0, ow0, out, s_.out);
-    }
+    simd_->winograd_output(g_, m, bias_.data(), first, tiles, dst);
   }
 }
 
@@ -346,34 +164,16 @@ const Winograd::WeightProduct& Winograd::weight_product(int64_t tiles) {
   return weight_products_.emplace(tiles, p).first->second;
 }
 
-// d_bias[k] = the sum of the output's gradient over images and positions: each image's sum in
-// float vectors, the images' sums in double.
-void Winograd::bias_grad(const float* d_dst, int64_t batch, float* d_bias) const {
-  const int64_t blocks = s_.out / block_, plane = oh_ * ow_;
-#pragma omp parallel for schedule(static)
-  for (int64_t kb = 0; kb < blocks; ++kb) {
-    double total[16] = {};  // block_ <= 16
-    for (int64_t n = 0; n < batch; ++n) {
-      const float* x = d_dst + (n * blocks + kb) * plane * block_;
-      float sum[16] = {};
-      for (int64_t i = 0; i < plane; ++i)
-        for (int c = 0; c < block_; ++c) sum[c] += x[i * block_ + c];
-      for (int c = 0; c < block_; ++c) total[c] += sum[c];
-    }
-    for (int c = 0; c < block_; ++c) d_bias[kb * block_ + c] = static_cast<float>(total[c]);
-  }
-}
-
 void Winograd::backward_weights(const float* src, const float* d_dst, int64_t batch, float* d_oihw,
                                 float* d_bias) {
-  const int64_t total = batch * tiles_h_ * tiles_w_;
+  const int64_t total = batch * g_.tiles_h * g_.tiles_w;
   auto [v, m] = chunk_scratch();
   if (!du_) du_ = huge_buffer<float>(u_size());
   auto& st = cpu_stream();
   for (int64_t first = 0; first < total; first += kChunkTiles) {
     const int64_t tiles = std::min(kChunkTiles, total - first);
-    input_transform(src, first, tiles, v);
-    output_grad_transform(d_dst, first, tiles, m);
+    simd_->winograd_input(g_, src, first, tiles, v);
+    simd_->winograd_output_grad(g_, d_dst, first, tiles, m);
     const WeightProduct& p = weight_product(tiles);
     dnnl::memory vm(p.src, cpu_engine(), v), mm(p.weights, cpu_engine(), m),
         dum(p.dst, cpu_engine(), du_.get());
@@ -405,7 +205,7 @@ void Winograd::backward_weights(const float* src, const float* d_dst, int64_t ba
         }
     }
   }
-  bias_grad(d_dst, batch, d_bias);
+  simd_->winograd_bias_grad(g_, d_dst, batch, d_bias);
 }
 
 }  // namespace alexnet

@@ -6,8 +6,8 @@
 //   Y = A^T [ (G g G^T) . (B^T d B) ] A
 // The filter transform (G g G^T) runs once per weight change; the input transform (B^T d B)
 // and the output transform (A^T m A, with bias and ReLU) are small loops over a vector's
-// worth of channels, which the compiler vectorises; the 36 independent channel products of
-// each tile are one batched matrix product on oneDNN's matmul.
+// worth of channels (simd/winograd_tiles.cpp, compiled once per instruction-set level); the 36
+// independent channel products of each tile are one batched matrix product on oneDNN's matmul.
 // Activations are in the CPU's blocked layout (nChw8c or nChw16c) on both sides. Training's
 // backward-data pass is such a forward too, of the turned filters (kernels/conv_winograd.hpp);
 // its weight gradients run the transforms the other way (backward_weights).
@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/simd/simd_kernels.hpp"
+#include "kernels/simd_level.hpp"
 #include "tensor/huge_pages.hpp"
 #include "tensor/tensor.hpp"
 
@@ -34,7 +36,8 @@ class Winograd {
   // Whether the shape fits: kernel 3 or 5, stride 1, pad below the kernel, channel blocks of
   // `block` within one group.
   static bool supports(const WinogradShape& s, int block);
-  Winograd(const WinogradShape& s, int block);
+  // level: whose compiled transforms run (the CPU's, unless a test asks for another).
+  Winograd(const WinogradShape& s, int block, SimdLevel level = simd_level());
 
   // From OIHW weights (O = out, I = in / groups) and the bias (null: none); again after every
   // change.
@@ -52,20 +55,12 @@ class Winograd {
   std::string impl() const;
 
  private:
-  // The image, tile row and tile column of the batch's t-th tile (image by image, row-major).
-  std::array<int64_t, 3> tile_at(int64_t t) const {
-    return {t / (tiles_h_ * tiles_w_), t % (tiles_h_ * tiles_w_) / tiles_w_, t % tiles_w_};
-  }
   std::pair<float*, float*> chunk_scratch() const;
-  void input_transform(const float* src, int64_t first_tile, int64_t tiles, float* v) const;
-  void output_transform(const float* m, int64_t first_tile, int64_t tiles, float* dst) const;
   struct Product {
     dnnl::matmul matmul;
     md src, weights, dst;
   };
   const Product& product(int64_t tiles);
-  void output_grad_transform(const float* d_dst, int64_t first_tile, int64_t tiles, float* m) const;
-  void bias_grad(const float* d_dst, int64_t batch, float* d_bias) const;
   // The weight gradient's products: [in/groups, tiles] x [tiles, out/groups] for each point
   // and group, the first chunk's written (set), the others' added (add).
   struct WeightProduct {
@@ -76,7 +71,8 @@ class Winograd {
 
   WinogradShape s_;
   int block_;
-  int64_t tile_, oh_, ow_, tiles_h_, tiles_w_;  // tile_: output tile side
+  WinogradGeometry g_;        // where the tiles lie, for the per-tile transforms
+  const SimdKernels* simd_;   // the transforms, compiled for the CPU's level
   // Transformed filters, [36][groups][in/groups][out/groups] (4x the filters for 3x3: at
   // batch 1 they are read from memory like the fc weights, so on huge pages), and their
   // gradient in training.

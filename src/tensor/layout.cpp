@@ -19,7 +19,10 @@ tag activation_tag() {
   return t;
 }
 
-md activation_md(const dims& shape) { return md(shape, dt::f32, activation_tag()); }
+md activation_md(const dims& shape, bool training) {
+  const tag t = activation_tag();
+  return md(shape, dt::f32, t == tag::any && training ? tag::nchw : t);
+}
 
 const char* cpu_isa_name() {
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();

@@ -1,11 +1,18 @@
 // V floats as one value, through GCC's vector extension: each operation compiles to one
 // instruction of the width at hand (two on narrower CPUs), with no intrinsics. The channel
-// blocks of nChw8c / nChw16c are exactly such values (layers/winograd.cpp, lrn_blocked.cpp).
+// blocks of nChw8c / nChw16c are exactly such values (simd/winograd_tiles.cpp, lrn_blocked.cpp).
+// Included only by the files of simd/, which are compiled once per instruction-set level: these
+// helpers live in that level's namespace, so that the linker never takes one level's copy of an
+// inline function for another's (an AVX-512 load() picked for the AVX2 build would be SIGILL).
 #pragma once
 #include <cstdint>
 #include <cstring>
 
-namespace alexnet {
+#ifndef ALEXNET_SIMD_NS
+#error "kernels/simd/vec.hpp belongs to the per-level files of kernels/simd/"
+#endif
+
+namespace alexnet::ALEXNET_SIMD_NS {
 
 template <int V>
 struct Lanes {
@@ -34,4 +41,4 @@ inline vec<V> splat(float f) {
   return x;
 }
 
-}  // namespace alexnet
+}  // namespace alexnet::ALEXNET_SIMD_NS

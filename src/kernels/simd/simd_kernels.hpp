@@ -1,0 +1,78 @@
+// The project's own SIMD loops, as one table of functions per instruction-set level. Every file
+// of kernels/simd/ is compiled once per level (CMake's alexnet_simd_sources: generic x86-64,
+// AVX2 + FMA, AVX-512), each copy in a namespace of its own (simd_generic, simd_avx2,
+// simd_avx512), so one binary carries them all; kernels/simd_level.cpp picks the table for
+// the CPU at start. The loops are the same source at every level and compute the same numbers
+// (up to the rounding of fused multiply-adds).
+//
+// These files include nothing with inline functions shared with the rest of the library (no
+// standard container, no algorithm, no oneDNN): the linker keeps one copy of such a function
+// for the whole program, and it could be this level's AVX-512 one. tests/simd_levels.sh reads
+// the binaries and fails if any code outside simd_avx2:: and simd_avx512:: uses AVX.
+#pragma once
+#include <cstdint>
+
+namespace alexnet {
+
+struct LrnParams;  // kernels/lrn_params.hpp
+
+// Winograd's input tile side (both algorithms interpolate at 0, 1, -1, 2, -2 and infinity)
+// and its points, which the transforms and the batched products share.
+inline constexpr int kWinogradAlpha = 6;
+inline constexpr int kWinogradPoints = kWinogradAlpha * kWinogradAlpha;
+
+// Where a Winograd layer's tiles lie (kernels/winograd.hpp): what the per-tile transforms read.
+struct WinogradGeometry {
+  int64_t in = 0, out = 0, height = 0, width = 0, pad = 0;
+  int block = 8;  // channels a vector holds: 8 (nChw8c) or 16 (nChw16c)
+  int tile = 4;   // output tile side: 4 for 3x3 kernels, 2 for 5x5
+  int64_t oh = 0, ow = 0, tiles_h = 0, tiles_w = 0;
+  bool relu = false;
+};
+
+// The channel blocks one position of the blocked LRN holds on the stack.
+inline constexpr int kLrnMaxBlocks = 64;
+
+struct SimdKernels {
+  const char* level;  // "generic", "avx2", "avx512"
+  // Winograd: tiles [first, first + tiles) of the batch, image by image, row-major.
+  // v, m: [tile][36 points][channels]; src, dst, d_dst: nChw{block}c.
+  void (*winograd_input)(const WinogradGeometry& g, const float* src, int64_t first, int64_t tiles, float* v);
+  void (*winograd_output)(const WinogradGeometry& g, const float* m, const float* bias, int64_t first,
+                          int64_t tiles, float* dst);
+  void (*winograd_output_grad)(const WinogradGeometry& g, const float* d_dst, int64_t first, int64_t tiles,
+                               float* m);
+  void (*winograd_bias_grad)(const WinogradGeometry& g, const float* d_dst, int64_t batch, float* d_bias);
+  // LRN across channels on nChw{block}c (kernels/lrn_blocked.hpp).
+  void (*lrn_forward)(const LrnParams& p, int block, const float* x, float* y, int64_t batch, int64_t channels,
+                      int64_t hw);
+  void (*lrn_backward)(const LrnParams& p, int block, const float* x, const float* dy, float* dx, int64_t batch,
+                       int64_t channels, int64_t hw);
+};
+
+namespace simd_generic {
+extern const SimdKernels kernels;
+}
+namespace simd_avx2 {
+extern const SimdKernels kernels;
+}
+namespace simd_avx512 {
+extern const SimdKernels kernels;
+}
+
+#ifdef ALEXNET_SIMD_NS
+// The functions of the level being compiled, for its table (simd/table.cpp).
+namespace ALEXNET_SIMD_NS {
+void winograd_input(const WinogradGeometry& g, const float* src, int64_t first, int64_t tiles, float* v);
+void winograd_output(const WinogradGeometry& g, const float* m, const float* bias, int64_t first, int64_t tiles,
+                     float* dst);
+void winograd_output_grad(const WinogradGeometry& g, const float* d_dst, int64_t first, int64_t tiles, float* m);
+void winograd_bias_grad(const WinogradGeometry& g, const float* d_dst, int64_t batch, float* d_bias);
+void lrn_forward(const LrnParams& p, int block, const float* x, float* y, int64_t batch, int64_t channels,
+                 int64_t hw);
+void lrn_backward(const LrnParams& p, int block, const float* x, const float* dy, float* dx, int64_t batch,
+                  int64_t channels, int64_t hw);
+}  // namespace ALEXNET_SIMD_NS
+#endif
+
+}  // namespace alexnet
