@@ -30,12 +30,17 @@ const Case kCases[] = {
     {{3, 0.3f, 0.75f, 1.f}, 8, 1, 16, 6},    // another window and k (Caffe's k = 1)
 };
 
-// Each case at each level the CPU runs.
-std::vector<std::pair<Case, SimdLevel>> cases_and_levels() {
-  std::vector<std::pair<Case, SimdLevel>> all;
+// Each case at each level the CPU runs (a struct, not a pair: clang cannot capture a structured
+// binding in a lambda under OpenMP).
+struct CaseAtLevel {
+  Case c;
+  SimdLevel level;
+};
+std::vector<CaseAtLevel> cases_and_levels() {
+  std::vector<CaseAtLevel> all;
   for (SimdLevel level : compiled_simd_levels())
     if (cpu_runs(level))
-      for (const Case& c : kCases) all.emplace_back(c, level);
+      for (const Case& c : kCases) all.push_back({c, level});
   return all;
 }
 
@@ -45,7 +50,9 @@ std::string trace(const Case& c, SimdLevel level) {
 }
 
 TEST(LrnBlocked, ForwardMatchesTheFormulaOfSpec) {
-  for (const auto& [c, level] : cases_and_levels()) {
+  for (const CaseAtLevel& at : cases_and_levels()) {
+    const Case& c = at.c;
+    const SimdLevel level = at.level;
     SCOPED_TRACE(trace(c, level));
     std::vector<float> x(c.batch * c.channels * c.hw), y(x.size());
     test::pattern(x.data(), static_cast<int64_t>(x.size()), 5, c.p.alpha < 1e-3f ? 60.0 : 2.0);
@@ -71,7 +78,9 @@ TEST(LrnBlocked, ForwardMatchesTheFormulaOfSpec) {
 }
 
 TEST(LrnBlocked, BackwardMatchesFiniteDifferences) {
-  for (const auto& [c, level] : cases_and_levels()) {
+  for (const CaseAtLevel& at : cases_and_levels()) {
+    const Case& c = at.c;
+    const SimdLevel level = at.level;
     SCOPED_TRACE(trace(c, level));
     const int64_t size = c.batch * c.channels * c.hw;
     std::vector<float> x(size), r(size), y(size), dx(size);

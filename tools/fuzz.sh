@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets (tests/fuzz: libFuzzer, the parsers under ASan + UBSan, Debian's
 # clang-16, in the instrumented build tools/asan_build.sh makes) and runs each over its seed corpus, then on new inputs:
-#   tools/fuzz.sh            the seeds, then 20,000 inputs a target from a fixed random seed, so
+#   tools/fuzz.sh            the seeds, then 10,000 inputs a target from a fixed random seed, so
 #                            that a run is the same every time (what the test command runs)
 #   tools/fuzz.sh 600        ten minutes a target; findings land in build-asan/findings/
 # A finding (a crash, a sanitizer report, an error other than a user's) fails the script, and
@@ -33,9 +33,9 @@ for t in safetensors npy torch_file onnx caffemodel image idx list run_config ch
   seeds $t | while read -r f; do cp "$f" "$corpus/"; done
   dict=tests/fuzz/$t.dict
   args=(-rss_limit_mb=4096 -timeout=20 -artifact_prefix=$B/findings/$t- -print_final_stats=1)
-  if [ -n "$SECONDS_EACH" ]; then args+=(-max_total_time="$SECONDS_EACH"); else args+=(-seed=1 -runs=20000); fi
+  if [ -n "$SECONDS_EACH" ]; then args+=(-max_total_time="$SECONDS_EACH"); else args+=(-seed=1 -runs=10000); fi
   [ -f "$dict" ] && args+=(-dict="$dict")
-  echo "fuzz_$t: $(ls "$corpus" | wc -l) seeds, ${SECONDS_EACH:-20000 inputs}${SECONDS_EACH:+ s}"
+  echo "fuzz_$t: $(ls "$corpus" | wc -l) seeds, ${SECONDS_EACH:-10000 inputs}${SECONDS_EACH:+ s}"
   if ! ASAN_OPTIONS=detect_leaks=0 $B/fuzz_$t "${args[@]}" "$corpus" > $B/fuzz_$t.log 2>&1; then
     grep -E "ERROR|runtime error|SUMMARY|what\(\)" $B/fuzz_$t.log | head -5
     echo "fuzz_$t: a finding; its input is in $B/findings/ (log: $B/fuzz_$t.log)"
