@@ -2,8 +2,9 @@
 """The portable build against one built for this machine alone (-DALEXNET_NATIVE=ON), on every
 case of bench/compare.py, with every instruction set this CPU has (native, and AVX2 held by
 ONEDNN_MAX_CPU_ISA=AVX2 where there is AVX-512), alternating the two binaries round by round,
-each run in a fresh process. Prints a Markdown table: images/s of each (median of the rounds)
-and portable / native.
+each run in a fresh process. Prints a Markdown table: images/s of each (median of the rounds),
+the ratio of those medians, and the median of each round's own ratio (the two runs of a round
+are neighbours in time, so a machine that drifts between rounds moves both).
 
     cmake -S . -B build-native -DCMAKE_BUILD_TYPE=Release -DALEXNET_NATIVE=ON
     cmake --build build-native -j2 --target alexnet
@@ -47,12 +48,13 @@ def main():
                 print(f"  {cfg} {isa} round {r + 1}: portable {got['portable'][-1]:.1f}, native {got['native'][-1]:.1f}",
                       file=sys.stderr, flush=True)
             p, n = statistics.median(got["portable"]), statistics.median(got["native"])
-            rows.append((arch, mode, batch, isa, p, n, min(got["portable"]), max(got["portable"])))
+            paired = statistics.median(a / b for a, b in zip(got["portable"], got["native"]))
+            rows.append((arch, mode, batch, isa, p, n, min(got["portable"]), max(got["portable"]), paired))
     print(f"{datetime.date.today()}, {cpu}, {os.cpu_count()} cores, {args.threads} threads, {args.rounds} alternating rounds\n")
-    print("| network | mode | batch | dispatch | portable img/s | native img/s | portable / native |")
-    print("|---|---|---|---|---|---|---|")
-    for arch, mode, batch, isa, p, n, lo, hi in rows:
-        print(f"| {arch} | {mode} | {batch} | {isa} | {p:.1f} ({lo:.1f}-{hi:.1f}) | {n:.1f} | {p / n:.3f} |")
+    print("| network | mode | batch | dispatch | portable img/s | native img/s | portable / native | per round |")
+    print("|---|---|---|---|---|---|---|---|")
+    for arch, mode, batch, isa, p, n, lo, hi, paired in rows:
+        print(f"| {arch} | {mode} | {batch} | {isa} | {p:.1f} ({lo:.1f}-{hi:.1f}) | {n:.1f} | {p / n:.3f} | {paired:.3f} |")
 
 
 if __name__ == "__main__":
