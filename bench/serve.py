@@ -8,7 +8,7 @@ each, as browsers and HTTP libraries do, and on a new connection per request, as
 batch 16 and batch 1 and the decode+preprocess time. Targets: 8 clients >= 0.7x bench's batch-16
 images/s; 1 client p50 <= 1.3x (decode + batch-1 forward).
 
-usage: bench/serve.py [--seconds 15] [--isa native,avx2]  (after building; prints Markdown)
+usage: bench/serve.py [--seconds 15] [--isa native,avx2] [--build DIR]  (after building; prints Markdown)
 """
 import argparse
 import json
@@ -66,10 +66,13 @@ def measure(isa, weights, image, seconds):
 
 
 def main():
+    global BUILD
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--isa", default="native,avx2")
+    ap.add_argument("--build", default=BUILD, help="the build folder whose alexnet and serve_load run")
     a = ap.parse_args()
+    BUILD = os.path.abspath(a.build)
     with tempfile.TemporaryDirectory(prefix="alexnet-serve-bench-") as tmp:  # 233 MB of weights
         weights = os.path.join(tmp, "tv.safetensors")
         subprocess.run([f"{BUILD}/serve_load", "weights", "--arch", "alexnet-torchvision", "--out", weights], check=True,

@@ -103,7 +103,7 @@ class ServeTest : public ::testing::Test {
   void SetUp() override {
     ServeConfig cfg;
     cfg.port = 0;
-    cfg.max_body_bytes = 1 << 20;
+    cfg.limits.max_body_bytes = 1 << 20;
     server_ = std::make_unique<InferenceServer>(load_model(weights_file(), ""), cfg);
     port_ = server_->bind();
     thread_ = std::thread([this] { server_->run(); });

@@ -10,7 +10,8 @@ pkgs=(build-essential cmake pkg-config
       zlib1g-dev                                    # gzipped IDX files
       libprotobuf-dev protobuf-compiler             # TensorBoard event files (and ONNX)
       libopenmpi-dev openmpi-bin                    # data-parallel training over MPI
-      libcpp-httplib-dev                            # alexnet serve
+      libboost-dev                                  # alexnet serve: Boost.Beast and Asio (headers)
+      libcpp-httplib-dev                            # the HTTP client of the tests and load tools
       libzip-dev libonnx-dev                        # .pth (zip) and ONNX weights in, ONNX out
       libopencv-dnn-dev                             # tests: OpenCV runs our exported ONNX
       dataset-fashion-mnist                         # the embedded default data set

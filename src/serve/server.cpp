@@ -1,13 +1,8 @@
 #include "serve/server.hpp"
 
-#include <httplib.h>
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "data/transform.hpp"
 #include "infer/prediction.hpp"
@@ -27,29 +22,31 @@ struct BadRequest {
   std::string message;
 };
 
-void send_json(httplib::Response& res, const json& body, int status = 200) {
-  res.status = status;
-  res.set_content(json_text(body), "application/json");
-}
+HttpResponse json_response(const json& body, int status = 200) { return {status, "application/json", json_text(body), {}}; }
 
 // The image of a request: a multipart field "image", or else the raw body.
-std::pair<std::string, std::string> request_image(const httplib::Request& req) {
-  if (req.is_multipart_form_data()) {
-    if (!req.has_file("image")) throw BadRequest{400, "multipart form without a field named 'image'"};
-    const auto f = req.get_file_value("image");
-    if (f.content.empty()) throw BadRequest{400, "the 'image' field is empty"};
-    return {f.content, f.filename.empty() ? "image" : f.filename};
+std::pair<std::string, std::string> request_image(HttpRequest& req) {
+  const std::string type = req.header("content-type");
+  if (is_multipart(type)) {
+    std::optional<FormFile> f;
+    try {
+      f = multipart_field(type, req.body, "image");
+    } catch (const HttpMessageError& e) {
+      throw BadRequest{400, e.message};
+    }
+    if (!f) throw BadRequest{400, "multipart form without a field named 'image'"};
+    if (f->content.empty()) throw BadRequest{400, "the 'image' field is empty"};
+    return {std::move(f->content), f->filename.empty() ? "image" : f->filename};
   }
   if (req.body.empty()) throw BadRequest{400, "empty body: send image bytes or a multipart field 'image'"};
-  const std::string type = req.get_header_value("Content-Type");
   if (!type.empty() && type.rfind("image/", 0) != 0 && type != "application/octet-stream")
     throw BadRequest{415, "Content-Type " + type + " is not an image (send image/* or multipart/form-data)"};
-  return {req.body, "body"};
+  return {std::move(req.body), "body"};
 }
 
-int int_param(const httplib::Request& req, const std::string& key, int fallback, int lo, int hi) {
-  if (!req.has_param(key.c_str())) return fallback;
-  const std::string v = req.get_param_value(key.c_str());
+int int_param(const HttpRequest& req, const std::string& key, int fallback, int lo, int hi) {
+  if (!req.has_param(key)) return fallback;
+  const std::string v = req.param(key);
   try {
     size_t used = 0;
     const int x = std::stoi(v, &used);
@@ -59,35 +56,24 @@ int int_param(const httplib::Request& req, const std::string& key, int fallback,
   throw BadRequest{400, key + "=" + v + ": expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi)};
 }
 
-const char* reason(int status) {
-  switch (status) {
-    case 404: return "no such endpoint (GET /, /healthz, /v1/model; POST /predict, /features)";
-    case 405: return "method not allowed";
-    case 413: return "request body too large";
-    case 414: return "request URI too long";
-    default: return "bad request (send image bytes, or a multipart form field 'image')";
-  }
-}
-
-// Whether the request this HTTP thread is working on is counted in the batcher's announced
-// requests (each request is handled start to end by one thread of the pool).
-thread_local bool t_announced = false;
+bool is_inference(const HttpRequest& r) { return r.method == "POST" && (r.path == "/predict" || r.path == "/features"); }
 
 }  // namespace
 
-struct InferenceServer::Impl {
+struct InferenceServer::Impl : HttpHandler {
   ServeConfig cfg;
   LoadedModel model;
   std::vector<std::string> names;
   TransformConfig tf;
   std::vector<std::string> layers;
   Batcher batcher;
-  httplib::Server http;
-  int port = 0;
-  socket_t listen_socket = -1;
-  // httplib's stop() does nothing until listening has begun; these let a stop that comes
-  // before (a SIGTERM at start-up) still end run().
-  std::atomic<bool> run_called{false}, run_returned{false}, stopping{false};
+  HttpServer http;
+
+  static HttpLimits limits_of(const ServeConfig& c) {
+    HttpLimits l = c.limits;
+    if (l.compute_threads <= 0) l.compute_threads = std::max(8, 2 * c.max_batch);
+    return l;
+  }
 
   Impl(LoadedModel m, ServeConfig c)
       : cfg(std::move(c)),
@@ -95,146 +81,155 @@ struct InferenceServer::Impl {
         names(cfg.class_names.empty() ? model.info.class_names : cfg.class_names),
         tf(test_transform(model.net->arch(), model.info.norm, model.info.mean_image)),
         layers(model.net->layer_names()),
-        batcher(*model.net, cfg.max_batch, cfg.max_wait) {
-    const int threads = cfg.http_threads > 0 ? cfg.http_threads : std::max(8, 2 * cfg.max_batch);
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    http.set_payload_max_length(cfg.max_body_bytes);
-    http.set_keep_alive_timeout(2);  // bounds how long a stop waits for idle keep-alive clients
-    // Without TCP_NODELAY an answer written in two sends (headers, body) on a kept-alive
-    // connection waits out the client's delayed ACK: 1 client ran 16 instead of 93 images/s.
-    http.set_tcp_nodelay(true);
-    // Debian's cpp-httplib was built with a listen backlog of 5: a burst of more clients than
-    // that saw connections fail. The socket is remembered here and listened on again, with a
-    // backlog of SOMAXCONN, once bound (on Linux a second listen() resizes the queue).
-    http.set_socket_options([this](socket_t sock) {
-      httplib::default_socket_options(sock);
-      listen_socket = sock;
-    });
-    routes();
+        batcher(*model.net, cfg.max_batch, cfg.max_wait),
+        http(*this, limits_of(cfg)) {}
+
+  // A request for inference is announced to the batcher once it is read whole, before it
+  // decodes, so a batch being formed waits for it (but not for bodies still on their way: a
+  // slow uploader must not hold every batch). Each announcement ends in a submit (infer())
+  // or a withdrawal (answer(), when the request fails before).
+  bool computes(const HttpRequest& request) override {
+    if (!is_inference(request)) return false;
+    batcher.announce();
+    return true;
+  }
+
+  HttpResponse answer(HttpRequest& req) override {
+    bool announced = is_inference(req);
+    try {
+      return route(req, announced);
+    } catch (const BadRequest& e) {
+      if (announced) batcher.withdraw();
+      return json_response({{"error", e.message}}, e.status);
+    } catch (const UserError& e) {
+      if (announced) batcher.withdraw();
+      return json_response({{"error", e.what()}}, 400);
+    } catch (const std::bad_alloc&) {
+      if (announced) batcher.withdraw();
+      return json_response({{"error", "out of memory for this request"}}, 503);
+    } catch (const std::exception& e) {
+      if (announced) batcher.withdraw();
+      return json_response({{"error", std::string("internal error: ") + e.what()}}, 500);
+    }
+  }
+
+  HttpResponse route(HttpRequest& req, bool& announced) {
+    const bool get = req.method == "GET";
+    if (req.path == "/") return get ? HttpResponse{200, "text/html; charset=utf-8", kServePage, {}} : not_allowed("GET");
+    if (req.path == "/healthz") return get ? json_response(health()) : not_allowed("GET");
+    if (req.path == "/metrics") return get ? HttpResponse{200, "text/plain; version=0.0.4", metrics(), {}} : not_allowed("GET");
+    if (req.path == "/v1/model") return get ? json_response(model_json()) : not_allowed("GET");
+    if (req.path == "/predict") return req.method == "POST" ? predict(req, announced) : not_allowed("POST");
+    if (req.path == "/features") return req.method == "POST" ? features(req, announced) : not_allowed("POST");
+    return json_response({{"error", "no such endpoint (GET /, /healthz, /metrics, /v1/model; POST /predict, /features)"}}, 404);
+  }
+
+  static HttpResponse not_allowed(const std::string& allow) {
+    HttpResponse r = json_response({{"error", "method not allowed here (use " + allow + ")"}}, 405);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  }
+
+  json health() const {
+    const HttpCounters c = http.counters();
+    const BatcherStats b = batcher.stats();
+    return {{"status", "ok"},
+            {"connections_open", c.open},
+            {"connections_refused", c.refused_total + c.refused_per_client},
+            {"requests_in_flight", c.in_flight},
+            {"batches", b.batches},
+            {"images", b.samples}};
+  }
+
+  // Prometheus' text exposition format: one HELP and TYPE line per metric, then its samples.
+  std::string metrics() const {
+    const HttpCounters c = http.counters();
+    const BatcherStats b = batcher.stats();
+    std::ostringstream o;
+    const auto metric = [&o](const char* name, const char* type, const char* help) {
+      o << "# HELP alexnet_" << name << ' ' << help << "\n# TYPE alexnet_" << name << ' ' << type << '\n';
+    };
+    metric("connections_open", "gauge", "Connections open now.");
+    o << "alexnet_connections_open " << c.open << '\n';
+    metric("connections_accepted_total", "counter", "Connections accepted.");
+    o << "alexnet_connections_accepted_total " << c.accepted << '\n';
+    metric("connections_refused_total", "counter", "Connections refused at once, by the limit they met.");
+    o << "alexnet_connections_refused_total{limit=\"max_connections\"} " << c.refused_total << '\n'
+      << "alexnet_connections_refused_total{limit=\"per_client\"} " << c.refused_per_client << '\n'
+      << "alexnet_connections_refused_total{limit=\"unreadable_address\"} " << c.unreadable_address << '\n';
+    metric("connections_timed_out_total", "counter", "Connections closed at a deadline, by the phase they were in.");
+    o << "alexnet_connections_timed_out_total{phase=\"idle\"} " << c.timed_out_idle << '\n'
+      << "alexnet_connections_timed_out_total{phase=\"head\"} " << c.timed_out_head << '\n'
+      << "alexnet_connections_timed_out_total{phase=\"body\"} " << c.timed_out_body << '\n'
+      << "alexnet_connections_timed_out_total{phase=\"write\"} " << c.timed_out_write << '\n';
+    metric("requests_refused_total", "counter", "Requests answered 431, 413 or 400 before their handler.");
+    o << "alexnet_requests_refused_total{reason=\"head_too_large\"} " << c.head_too_large << '\n'
+      << "alexnet_requests_refused_total{reason=\"body_too_large\"} " << c.body_too_large << '\n'
+      << "alexnet_requests_refused_total{reason=\"malformed\"} " << c.malformed << '\n';
+    metric("requests_total", "counter", "Requests read whole and answered by a handler.");
+    o << "alexnet_requests_total " << c.requests << '\n';
+    metric("requests_in_flight", "gauge", "Requests being decoded or computed now.");
+    o << "alexnet_requests_in_flight " << c.in_flight << '\n';
+    metric("batches_total", "counter", "Forward passes run.");
+    o << "alexnet_batches_total " << b.batches << '\n';
+    metric("batch_images_total", "counter", "Images in those forward passes (over batches_total: the mean batch).");
+    o << "alexnet_batch_images_total " << b.samples << '\n';
+    metric("batch_size_largest", "gauge", "The largest batch run.");
+    o << "alexnet_batch_size_largest " << b.largest << '\n';
+    metric("compute_seconds_total", "counter", "Time spent running forward passes.");
+    o << "alexnet_compute_seconds_total " << b.busy_s << '\n';
+    return o.str();
   }
 
   json model_json() const {
     const auto& arch = model.net->arch();
-    json j = {{"arch", arch.name},
-              {"classes", model.net->classes()},
-              {"class_names", names},
-              {"input", {3, arch.crop, arch.crop}},
-              {"resize", arch.resize},
-              {"channels", tf.bgr ? "BGR" : "RGB"},
-              {"mean", tf.norm.mean},
-              {"std", tf.norm.std},
-              {"mean_image", !tf.mean_image.empty()},
-              {"layers", layers},
-              {"max_batch", cfg.max_batch}};
-    return j;
+    return {{"arch", arch.name},
+            {"classes", model.net->classes()},
+            {"class_names", names},
+            {"input", {3, arch.crop, arch.crop}},
+            {"resize", arch.resize},
+            {"channels", tf.bgr ? "BGR" : "RGB"},
+            {"mean", tf.norm.mean},
+            {"std", tf.norm.std},
+            {"mean_image", !tf.mean_image.empty()},
+            {"layers", layers},
+            {"max_batch", cfg.max_batch}};
   }
 
-  // A request for inference is announced to the batcher as soon as its headers are read,
-  // before its body arrives and decodes, so a batch being formed waits for it. Each
-  // announcement ends in a submit or a withdrawal: in the handler, or else (a body too large,
-  // a handler never reached) when the request is logged, or at this thread's next request.
-  void announce() {
-    if (t_announced) batcher.withdraw();
-    batcher.announce();
-    t_announced = true;
-  }
-  void withdraw() {
-    if (t_announced) batcher.withdraw();
-    t_announced = false;
-  }
-
-  // Decodes on this (HTTP) thread while the batcher knows the request is coming.
-  InferenceResult infer(const httplib::Request& req, const std::string& layer, std::string& input_name) {
-    if (!t_announced) announce();
+  // Decodes on this (pool) thread while the batcher knows the request is coming.
+  InferenceResult infer(HttpRequest& req, const std::string& layer, std::string& input_name, bool& announced) {
     std::vector<float> x;
     try {
       auto [bytes, name] = request_image(req);
       input_name = name;
       x = image_input(decode_image_bytes(bytes, name), tf);
     } catch (const DecodeError& e) {
-      withdraw();
       throw BadRequest{400, e.what()};
-    } catch (...) {
-      withdraw();
-      throw;
     }
-    t_announced = false;  // the submit below ends the announcement
+    announced = false;  // the submit ends the announcement
     return batcher.submit(std::move(x), layer).get();
   }
 
-  void predict(const httplib::Request& req, httplib::Response& res) {
+  HttpResponse predict(HttpRequest& req, bool& announced) {
     const int k = model.net->classes();
     const int topk = int_param(req, "topk", 5, 1, k);
     const bool logits = int_param(req, "logits", 0, 0, 1) == 1;
     std::string input;
-    const InferenceResult r = infer(req, "", input);
+    const InferenceResult r = infer(req, "", input, announced);
     const auto top = top_classes(r.probs.data(), k, topk);
-    send_json(res, prediction_json(input, 0, top, names, logits ? r.logits.data() : nullptr, k));
+    return json_response(prediction_json(input, 0, top, names, logits ? r.logits.data() : nullptr, k));
   }
 
-  void features(const httplib::Request& req, httplib::Response& res) {
-    const std::string layer = req.has_param("layer") ? req.get_param_value("layer") : "fc7";
+  HttpResponse features(HttpRequest& req, bool& announced) {
+    const std::string layer = req.param("layer", "fc7");
     if (std::find(layers.begin(), layers.end(), layer) == layers.end()) {
       std::string all;
       for (const auto& l : layers) all += (all.empty() ? "" : ", ") + l;
       throw BadRequest{400, "layer=" + layer + ": unknown (one of " + all + ")"};
     }
     std::string input;
-    const InferenceResult r = infer(req, layer, input);
-    send_json(res, {{"input", input}, {"layer", layer}, {"shape", {r.features.size()}}, {"values", r.features}});
-  }
-
-  // Runs a handler, turning what it throws into a JSON error; the server itself never fails.
-  template <class F>
-  httplib::Server::Handler guarded(F f) {
-    return [this, f](const httplib::Request& req, httplib::Response& res) {
-      try {
-        (this->*f)(req, res);
-      } catch (const BadRequest& e) {
-        send_json(res, {{"error", e.message}}, e.status);
-      } catch (const UserError& e) {
-        send_json(res, {{"error", e.what()}}, 400);
-      } catch (const std::bad_alloc&) {
-        send_json(res, {{"error", "out of memory for this request"}}, 503);
-      } catch (const std::exception& e) {
-        send_json(res, {{"error", std::string("internal error: ") + e.what()}}, 500);
-      }
-    };
-  }
-
-  void routes() {
-    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
-      if (req.method == "POST" && (req.path == "/predict" || req.path == "/features")) announce();
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    http.set_logger([this](const httplib::Request&, const httplib::Response&) { withdraw(); });
-    http.Get("/", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(kServePage, "text/html; charset=utf-8");
-    });
-    http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, {{"status", "ok"}}); });
-    http.Get("/v1/model", [this](const httplib::Request&, httplib::Response& res) { send_json(res, model_json()); });
-    http.Post("/predict", guarded(&Impl::predict));
-    http.Post("/features", guarded(&Impl::features));
-    auto not_allowed = [](const char* allow) {
-      return [allow](const httplib::Request&, httplib::Response& res) {
-        res.set_header("Allow", allow);
-        send_json(res, {{"error", std::string("method not allowed here (use ") + allow + ")"}}, 405);
-      };
-    };
-    for (const char* path : {"/", "/healthz", "/v1/model"}) {
-      http.Post(path, not_allowed("GET"));
-      http.Put(path, not_allowed("GET"));
-      http.Delete(path, not_allowed("GET"));
-    }
-    for (const char* path : {"/predict", "/features"}) {
-      http.Get(path, not_allowed("POST"));
-      http.Put(path, not_allowed("POST"));
-      http.Delete(path, not_allowed("POST"));
-    }
-    // Statuses httplib sets itself (404, 413, 400 on a malformed request) get a JSON body too.
-    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-      if (res.body.empty()) send_json(res, {{"error", reason(res.status)}}, res.status);
-    });
+    const InferenceResult r = infer(req, layer, input, announced);
+    return json_response({{"input", input}, {"layer", layer}, {"shape", {r.features.size()}}, {"values", r.features}});
   }
 };
 
@@ -243,33 +238,10 @@ InferenceServer::InferenceServer(LoadedModel model, ServeConfig cfg)
 
 InferenceServer::~InferenceServer() = default;
 
-int InferenceServer::bind() {
-  const ServeConfig& c = impl_->cfg;
-  if (c.port == 0) {
-    impl_->port = impl_->http.bind_to_any_port(c.host);
-    if (impl_->port < 0) fail("serve: cannot bind to " + c.host);
-  } else {
-    if (!impl_->http.bind_to_port(c.host, c.port))
-      fail("serve: cannot bind to " + c.host + ":" + std::to_string(c.port) + " (in use, or not an address here)");
-    impl_->port = c.port;
-  }
-  if (impl_->listen_socket >= 0) ::listen(impl_->listen_socket, SOMAXCONN);
-  return impl_->port;
-}
-
-void InferenceServer::run() {
-  impl_->run_called = true;
-  if (!impl_->stopping) impl_->http.listen_after_bind();
-  impl_->run_returned = true;
-}
-
-void InferenceServer::stop() {
-  impl_->stopping = true;
-  while (impl_->run_called && !impl_->run_returned && !impl_->http.is_running())
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  impl_->http.stop();
-}
-
+int InferenceServer::bind() { return impl_->http.bind(impl_->cfg.host, impl_->cfg.port); }
+void InferenceServer::run() { impl_->http.run(); }
+void InferenceServer::stop() { impl_->http.stop(); }
 BatcherStats InferenceServer::stats() const { return impl_->batcher.stats(); }
+HttpCounters InferenceServer::counters() const { return impl_->http.counters(); }
 
 }  // namespace alexnet

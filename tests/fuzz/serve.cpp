@@ -1,4 +1,4 @@
-// `alexnet serve`'s request handling: httplib's parser and our routes (content types,
+// `alexnet serve`'s request handling: Beast's parser, our deadlines and routes (content types,
 // multipart, query parameters, sizes, the batcher) in a server running in this process, fed
 // each input as the bytes of one connection. A 500 (an exception the handlers did not expect)
 // or a connection left without an answer or a close is a finding, as a crash is.
@@ -30,8 +30,9 @@ int server_port() {
     cfg.port = 0;
     cfg.max_batch = 4;
     cfg.max_wait = std::chrono::microseconds(500);
-    cfg.max_body_bytes = 1 << 16;  // so that the fuzzer reaches 413 too
-    cfg.http_threads = 4;
+    cfg.limits.max_body_bytes = 1 << 16;  // so that the fuzzer reaches 413 too
+    cfg.limits.max_header_bytes = 4 << 10;  // and 431
+    cfg.limits.compute_threads = 4;
     alexnet::set_max_image_pixels(1'000'000);
     static alexnet::InferenceServer server(std::move(m), cfg);
     const int p = server.bind();
@@ -57,7 +58,12 @@ std::string exchange(const std::string& request) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(server_port()));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) finding("cannot connect");
+  // Closed with a reset, not a FIN: a long run opens more connections than the ephemeral
+  // ports that TIME_WAIT would otherwise hold for a minute each.
+  const linger reset{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    finding(std::string("cannot connect (") + std::strerror(errno) + ")");
   // The server may answer (413, 400) and close before reading everything: a failed send is fine.
   // libFuzzer's own timer (SIGALRM, for -timeout) may interrupt a call: EINTR is retried
   // within the same 10 s, not taken for a silent server.
