@@ -33,8 +33,7 @@ using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
 
 constexpr int kReservedDescriptors = 64;  // the process's own files, logs, the listening socket
-constexpr auto kLinger = std::chrono::seconds(1);
-constexpr size_t kLingerBytes = 1 << 20;
+constexpr auto kLinger = std::chrono::seconds(2);
 
 // Threads that run the handler's answers for requests that compute; they may block (on the
 // batcher), the I/O thread never does.
@@ -330,7 +329,9 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
 
   // After an answer that closes the connection: our side is shut, and what the client still
   // sends is read and dropped for a moment, so that closing does not reset the connection
-  // (and lose the answer) while the client is still sending, as after a 413.
+  // (and lose the answer) while the client is still sending, as after a 413: a client that
+  // sends its whole body before reading (most do) then still reads why. At most two bodies'
+  // worth, for at most kLinger.
   void linger() {
     phase = Phase::linger;
     error_code ec;
@@ -342,7 +343,7 @@ struct HttpServer::Impl::Session : std::enable_shared_from_this<Session> {
     sock.async_read_some(asio::buffer(srv.discard), [self = shared_from_this()](error_code ec, size_t n) {
       if (self->phase != Phase::linger) return;
       self->lingered += n;
-      if (ec || self->lingered > kLingerBytes) return self->close();
+      if (ec || self->lingered > 2 * self->srv.lim.max_body_bytes + (1 << 20)) return self->close();
       self->drain();
     });
   }
