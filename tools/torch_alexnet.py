@@ -1,5 +1,10 @@
-"""The three AlexNets of docs/spec.md §1 in PyTorch, row for row as src/model/arch.cpp: the oracle for
-tools/make_golden.py and the peer for bench/compare.py. Never used by the product."""
+"""The AlexNets of docs/spec.md §1 in PyTorch, built from the layer plan the engine prints
+(`alexnet arch A --json`): the oracle for tools/make_golden.py and the peer for bench/compare.py.
+Never used by the product."""
+import json
+import os
+import subprocess
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -33,8 +38,11 @@ class NativeLrn(nn.Module):
         return _LrnOp.apply(x, self.k)
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 class Net(nn.Module):
-    """Rows as in src/model/arch.cpp: convs (name, out, k, stride, pad, groups, lrn, pool),
+    """Rows from the layer plan (spec_from_plan): convs (name, out, k, stride, pad, groups, lrn, pool),
     fcs (name, out, relu, dropout on the input). Dropout only with dropout=True (the goldens
     compare gradients without it)."""
 
@@ -48,7 +56,7 @@ class Net(nn.Module):
             cin = out
             size = (size + 2 * p - k) // s + 1
             if pool:
-                size = (size - 3) // 2 + 1
+                size = (size - POOL[0]) // POOL[1] + 1
         feat = cin * size * size
         for (name, out, relu, drop_in) in fcs:
             out = out or classes
@@ -61,7 +69,7 @@ class Net(nn.Module):
             if use_lrn:
                 x = lrn(self.lrn_k)(x)
             if pool:
-                x = F.max_pool2d(x, 3, 2)
+                x = F.max_pool2d(x, *POOL)
         x = torch.flatten(x, 1)
         for (name, out, relu, drop_in) in self.fc_rows:
             if self.dropout and drop_in > 0:
@@ -72,25 +80,42 @@ class Net(nn.Module):
         return x
 
 
-ARCHS = {
-    "alexnet": dict(crop=227, file={}, convs=[
-        ("conv1", 96, 11, 4, 0, 1, True, True), ("conv2", 256, 5, 1, 2, 2, True, True),
-        ("conv3", 384, 3, 1, 1, 1, False, False), ("conv4", 384, 3, 1, 1, 2, False, False),
-        ("conv5", 256, 3, 1, 1, 2, False, True)],
-        fcs=[("fc6", 4096, True, 0.0), ("fc7", 4096, True, 0.5), ("fc8", 0, False, 0.5)]),
-    "alexnet-torchvision": dict(crop=224, file={"conv1": "features.0", "conv2": "features.3",
-        "conv3": "features.6", "conv4": "features.8", "conv5": "features.10", "fc6": "classifier.1",
-        "fc7": "classifier.4", "fc8": "classifier.6"}, convs=[
-        ("conv1", 64, 11, 4, 2, 1, False, True), ("conv2", 192, 5, 1, 2, 1, False, True),
-        ("conv3", 384, 3, 1, 1, 1, False, False), ("conv4", 256, 3, 1, 1, 1, False, False),
-        ("conv5", 256, 3, 1, 1, 1, False, True)],
-        fcs=[("fc6", 4096, True, 0.5), ("fc7", 4096, True, 0.5), ("fc8", 0, False, 0.0)]),
-    "alexnet-mini": dict(crop=28, file={}, convs=[
-        ("conv1", 32, 5, 1, 2, 1, True, True), ("conv2", 64, 5, 1, 2, 2, True, True),
-        ("conv3", 96, 3, 1, 1, 1, False, False), ("conv4", 96, 3, 1, 1, 2, False, False),
-        ("conv5", 64, 3, 1, 1, 2, False, True)],
-        fcs=[("fc6", 512, True, 0.0), ("fc7", 512, True, 0.5), ("fc8", 0, False, 0.5)]),
-}
-# Caffe's bvlc_alexnet: the paper's table with LRN bias 1 (its input is BGR; the twin takes
-# tensors, so that does not show here).
-ARCHS["alexnet-caffe"] = dict(ARCHS["alexnet"], lrn_k=1.0)
+def plan(arch):
+    """`alexnet arch ARCH --json`: the layer plan the engine itself walks (src/model/layer_plan.hpp).
+    The binary is $ALEXNET, or build/alexnet of this checkout."""
+    exe = os.environ.get("ALEXNET", os.path.join(ROOT, "build", "alexnet"))
+    out = subprocess.run([exe, "arch", arch, "--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def spec_from_plan(p):
+    """The plan's layers as Net's rows: convs (name, out, k, stride, pad, groups, lrn, pool), fcs
+    (name, out (0: the classes), relu, dropout on the input), the tensors' names in files."""
+    convs, fcs, file, lrn_k, drop = [], [], {}, 2.0, 0.0
+    for layer in p["layers"]:
+        kind = layer["kind"]
+        if kind == "conv":
+            convs.append([layer["name"], layer["out"][0], layer["kernel"], layer["stride"], layer["pad"],
+                          layer["groups"], False, False])
+        elif kind == "lrn":
+            convs[-1][6] = True
+            lrn_k = layer["lrn"]["k"]
+            n = layer["lrn"]  # float32 values: 1e-4 prints as 9.9999997e-05
+            assert n["size"] == 5 and abs(n["alpha"] - 1e-4) < 1e-9 and n["beta"] == 0.75, f"the twin's LRN: {layer}"
+        elif kind == "max_pool":
+            assert (layer["kernel"], layer["stride"]) == POOL, f"the twin pools {POOL}: {layer}"
+            convs[-1][7] = True
+        elif kind == "dropout":
+            drop = layer["p"]
+        elif kind == "linear":
+            fcs.append((layer["name"], layer["out"][0], layer["relu"], drop))
+            drop = 0.0
+        if "weight" in layer and layer["weight"] != layer["name"] + ".weight":
+            file[layer["name"]] = layer["weight"][:-len(".weight")]
+    fcs[-1] = (fcs[-1][0], 0, fcs[-1][2], fcs[-1][3])
+    return dict(crop=p["input"][1], file=file, convs=[tuple(c) for c in convs], fcs=fcs, lrn_k=lrn_k)
+
+
+POOL = (3, 2)  # Net's max pooling: size 3, stride 2 (checked against each plan)
+ARCH_NAMES = ["alexnet", "alexnet-torchvision", "alexnet-mini", "alexnet-caffe"]
+ARCHS = {name: spec_from_plan(plan(name)) for name in ARCH_NAMES}

@@ -17,6 +17,7 @@ void add_features(CLI::App& app);
 void add_similar(CLI::App& app);
 void add_serve(CLI::App& app);
 void add_convert(CLI::App& app);
+void add_arch(CLI::App& app);
 
 // Set by a command's callback; main returns it.
 extern int exit_code;

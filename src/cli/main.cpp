@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   alexnet::cli::add_similar(app);
   alexnet::cli::add_serve(app);
   alexnet::cli::add_convert(app);
+  alexnet::cli::add_arch(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

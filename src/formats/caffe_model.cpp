@@ -8,6 +8,7 @@
 
 #include "caffe_net.pb.h"
 #include "formats/weight_formats.hpp"
+#include "model/layer_plan.hpp"
 #include "tensor/tensor.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -123,26 +124,28 @@ uint32_t first_or(const google::protobuf::RepeatedField<uint32_t>& v, uint32_t f
 }
 
 // The layer's numbers against the table's row; "" when they fit, else what differs.
-std::string conv_mismatch(const Layer& l, const ConvRow& r) {
+std::string conv_mismatch(const Layer& l, const LayerSpec& r) {
   if (l.type != "Convolution" || !l.conv) return "is a " + l.type + " layer, not a convolution";
   const auto& c = *l.conv;
   const uint32_t k = c.has_kernel_h() ? c.kernel_h() : first_or(c.kernel_size(), 0);
   const uint32_t s = c.has_stride_h() ? c.stride_h() : first_or(c.stride(), 1);
   const uint32_t p = c.has_pad_h() ? c.pad_h() : first_or(c.pad(), 0);
-  if (static_cast<int>(c.num_output()) != r.out || static_cast<int>(k) != r.kernel || static_cast<int>(s) != r.stride ||
+  const int out = static_cast<int>(r.out[0]);
+  if (static_cast<int>(c.num_output()) != out || static_cast<int>(k) != r.kernel || static_cast<int>(s) != r.stride ||
       static_cast<int>(p) != r.pad || static_cast<int>(c.group()) != r.groups || !c.bias_term())
     return "has " + std::to_string(c.num_output()) + " outputs, kernel " + std::to_string(k) + ", stride " +
            std::to_string(s) + ", pad " + std::to_string(p) + ", group " + std::to_string(c.group()) +
-           (c.bias_term() ? "" : ", no bias") + "; " + r.name + " has " + std::to_string(r.out) + ", " +
+           (c.bias_term() ? "" : ", no bias") + "; " + r.name + " has " + std::to_string(out) + ", " +
            std::to_string(r.kernel) + ", " + std::to_string(r.stride) + ", " + std::to_string(r.pad) + ", " +
            std::to_string(r.groups) + " and a bias";
   return "";
 }
 
-std::string lrn_mismatch(const Layer& l, float k) {
+std::string lrn_mismatch(const Layer& l, const LrnParams& want) {
   if (l.type != "LRN" || !l.lrn) return "is a " + l.type + " layer, not LRN";
   const auto& n = *l.lrn;
-  if (n.local_size() != 5 || std::abs(n.alpha() - 1e-4f) > 1e-9f || n.beta() != 0.75f || n.k() != k ||
+  const float k = want.k;
+  if (static_cast<int>(n.local_size()) != want.size || std::abs(n.alpha() - want.alpha) > 1e-9f || n.beta() != want.beta || n.k() != k ||
       n.norm_region() != alexnet_caffe::LRNParameter::ACROSS_CHANNELS)
     return "has size " + std::to_string(n.local_size()) + ", alpha " + std::to_string(n.alpha()) + ", beta " +
            std::to_string(n.beta()) + ", k " + std::to_string(n.k()) +
@@ -151,19 +154,22 @@ std::string lrn_mismatch(const Layer& l, float k) {
   return "";
 }
 
-std::string pool_mismatch(const Layer& l) {
+std::string pool_mismatch(const Layer& l, const LayerSpec& r) {
   if (l.type != "Pooling" || !l.pool) return "is a " + l.type + " layer, not pooling";
   const auto& p = *l.pool;
-  if (p.pool() != alexnet_caffe::PoolingParameter::MAX || p.kernel_size() != 3 || p.stride() != 2 || p.pad() != 0)
-    return "is not max pooling 3x3 with stride 2";
+  if (p.pool() != alexnet_caffe::PoolingParameter::MAX || static_cast<int>(p.kernel_size()) != r.kernel ||
+      static_cast<int>(p.stride()) != r.stride || p.pad() != 0)
+    return "is not max pooling " + std::to_string(r.kernel) + "x" + std::to_string(r.kernel) + " with stride " +
+           std::to_string(r.stride);
   return "";
 }
 
-std::string fc_mismatch(const Layer& l, const FcRow& r) {
+std::string fc_mismatch(const Layer& l, const LayerSpec& r) {
   if (l.type != "InnerProduct" || !l.fc) return "is a " + l.type + " layer, not an inner product";
   if (l.fc->transpose() || !l.fc->bias_term()) return "is transposed or has no bias";
-  if (r.out != 0 && static_cast<int>(l.fc->num_output()) != r.out)
-    return "has " + std::to_string(l.fc->num_output()) + " outputs; " + r.name + " has " + std::to_string(r.out);
+  const int out = static_cast<int>(r.out[0]);  // 0: fc8, as wide as the file's classes
+  if (out != 0 && static_cast<int>(l.fc->num_output()) != out)
+    return "has " + std::to_string(l.fc->num_output()) + " outputs; " + r.name + " has " + std::to_string(out);
   return "";
 }
 
@@ -181,13 +187,17 @@ void check_layers(const std::vector<Layer>& layers, const ArchSpec& arch, const 
     const std::string why = mismatch(*l);
     if (!why.empty()) fail(path + ": layer '" + name + "' " + why + " (" + arch.name + ")");
   };
-  for (const ConvRow& r : arch.convs) {
-    const std::string n = r.name + 4;  // "1" of "conv1"
-    check(r.name, [&](const Layer& l) { return conv_mismatch(l, r); });
-    if (r.lrn) check("norm" + n, [&](const Layer& l) { return lrn_mismatch(l, arch.lrn_k); });
-    if (r.pool) check("pool" + n, [&](const Layer& l) { return pool_mismatch(l); });
+  // Caffe's layers carry our names (conv1, norm1, pool1, fc6); its ReLUs and dropouts hold nothing to check.
+  for (const LayerSpec& r : layer_plan(arch, 0)) {
+    switch (r.kind) {
+      case LayerKind::conv: check(r.name, [&](const Layer& l) { return conv_mismatch(l, r); }); break;
+      case LayerKind::lrn: check(r.name, [&](const Layer& l) { return lrn_mismatch(l, r.lrn); }); break;
+      case LayerKind::max_pool: check(r.name, [&](const Layer& l) { return pool_mismatch(l, r); }); break;
+      case LayerKind::linear: check(r.name, [&](const Layer& l) { return fc_mismatch(l, r); }); break;
+      case LayerKind::flatten:
+      case LayerKind::dropout: break;
+    }
   }
-  for (const FcRow& r : arch.fcs) check(r.name, [&](const Layer& l) { return fc_mismatch(l, r); });
 }
 
 }  // namespace
@@ -215,17 +225,17 @@ SafetensorsFile import_caffemodel(const std::string& bytes, const std::string& p
   const ArchSpec& arch = arch_by_name(arch_of(layers, path));
   check_layers(layers, arch, path, false);
   SafetensorsFile f;
-  auto take = [&](const char* name, const char* file, size_t rank) {
+  auto take = [&](const std::string& name, const std::string& file, size_t rank) {
     const Layer* l = find_layer(layers, name);
-    if (!l) fail(path + ": no layer '" + std::string(name) + "', which " + arch.name + " has");
+    if (!l) fail(path + ": no layer '" + name + "', which " + arch.name + " has");
     if (l->blobs->size() != 2)
       fail(path + ": layer '" + name + "' has " + std::to_string(l->blobs->size()) + " blobs, expected 2 (weights, bias)");
     const std::string where = path + ": layer '" + name + "'";
-    f.tensors[std::string(file) + ".weight"] = blob_tensor(l->blobs->Get(0), rank, where + " weights");
-    f.tensors[std::string(file) + ".bias"] = blob_tensor(l->blobs->Get(1), 1, where + " bias");
+    f.tensors[file + ".weight"] = blob_tensor(l->blobs->Get(0), rank, where + " weights");
+    f.tensors[file + ".bias"] = blob_tensor(l->blobs->Get(1), 1, where + " bias");
   };
-  for (const ConvRow& r : arch.convs) take(r.name, r.file, 4);
-  for (const FcRow& r : arch.fcs) take(r.name, r.file, 2);
+  for (const LayerSpec& r : layer_plan(arch, 0))
+    if (r.has_params()) take(r.name, r.tensors, r.kind == LayerKind::conv ? 4 : 2);
   f.metadata["arch"] = arch.name;
   return f;
 }

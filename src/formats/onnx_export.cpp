@@ -3,7 +3,7 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
-#include "layers/lrn.hpp"
+#include "model/layer_plan.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
@@ -86,44 +86,44 @@ void set_header(onnx::ModelProto& model, const ModelInfo& info) {
   }
 }
 
-// The architecture's rows as nodes: Conv, Relu, LRN, MaxPool ... Flatten, Gemm, Relu ...
-void add_rows(GraphBuilder& b, Network& net) {
-  const ArchSpec& arch = net.arch();
+// The layer plan as nodes: Conv, Relu, LRN, MaxPool ... Flatten, Gemm, Relu ... (dropout is
+// the identity at inference and has none).
+void add_layers(GraphBuilder& b, Network& net) {
   auto param = [&](const std::string& file) {
     Param* p = net.find_param(file);
     if (!p) internal_error("export: the network has no tensor '" + file + "'");
     b.initializer(file, *p);
     return file;
   };
-  for (const ConvRow& r : arch.convs) {
-    const std::string f = r.file;
-    auto& conv = b.node("Conv", r.name, {param(f + ".weight"), param(f + ".bias")});
-    ints(conv, "kernel_shape", {r.kernel, r.kernel});
-    ints(conv, "strides", {r.stride, r.stride});
-    ints(conv, "pads", {r.pad, r.pad, r.pad, r.pad});
-    set_int(conv, "group", r.groups);
-    b.node("Relu", std::string(r.name) + "_relu");
-    if (r.lrn) {
-      LrnParams p;
-      p.k = arch.lrn_k;
-      auto& lrn = b.node("LRN", std::string("norm") + (r.name + 4));
-      set_int(lrn, "size", p.size);
-      set_float(lrn, "alpha", p.alpha);
-      set_float(lrn, "beta", p.beta);
-      set_float(lrn, "bias", p.k);
+  for (const LayerSpec& l : layer_plan(net.arch(), net.classes())) {
+    switch (l.kind) {
+      case LayerKind::conv: {
+        auto& conv = b.node("Conv", l.name, {param(l.weight()), param(l.bias())});
+        ints(conv, "kernel_shape", {l.kernel, l.kernel});
+        ints(conv, "strides", {l.stride, l.stride});
+        ints(conv, "pads", {l.pad, l.pad, l.pad, l.pad});
+        set_int(conv, "group", l.groups);
+        break;
+      }
+      case LayerKind::lrn: {
+        auto& lrn = b.node("LRN", l.name);
+        set_int(lrn, "size", l.lrn.size);
+        set_float(lrn, "alpha", l.lrn.alpha);
+        set_float(lrn, "beta", l.lrn.beta);
+        set_float(lrn, "bias", l.lrn.k);
+        break;
+      }
+      case LayerKind::max_pool: {
+        auto& pool = b.node("MaxPool", l.name);
+        ints(pool, "kernel_shape", {l.kernel, l.kernel});
+        ints(pool, "strides", {l.stride, l.stride});
+        break;
+      }
+      case LayerKind::flatten: set_int(b.node("Flatten", l.name), "axis", 1); break;
+      case LayerKind::dropout: break;
+      case LayerKind::linear: set_int(b.node("Gemm", l.name, {param(l.weight()), param(l.bias())}), "transB", 1); break;
     }
-    if (r.pool) {
-      auto& pool = b.node("MaxPool", std::string("pool") + (r.name + 4));
-      ints(pool, "kernel_shape", {3, 3});
-      ints(pool, "strides", {2, 2});
-    }
-  }
-  set_int(b.node("Flatten", "flatten"), "axis", 1);
-  for (const FcRow& r : arch.fcs) {
-    const std::string f = r.file;
-    auto& gemm = b.node("Gemm", r.name, {param(f + ".weight"), param(f + ".bias")});
-    set_int(gemm, "transB", 1);
-    if (r.relu) b.node("Relu", std::string(r.name) + "_relu");
+    if (l.relu) b.node("Relu", l.name + "_relu");
   }
 }
 
@@ -138,7 +138,7 @@ std::string export_onnx(Network& net, const ModelInfo& info) {
   value_info(*g.add_input(), "input", {3, arch.crop, arch.crop});
   GraphBuilder b(g);
   b.set_current("input");
-  add_rows(b, net);
+  add_layers(b, net);
   // The last node's output is the graph's: rename it "logits".
   g.mutable_node(g.node_size() - 1)->set_output(0, "logits");
   value_info(*g.add_output(), "logits", {net.classes()});

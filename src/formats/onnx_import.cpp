@@ -8,7 +8,7 @@
 
 #include "formats/float_convert.hpp"
 #include "model/arch.hpp"
-#include "layers/lrn.hpp"
+#include "model/layer_plan.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
@@ -123,8 +123,12 @@ class Matcher {
     const NodeProto& n = *nodes_[pos_];
     return "node " + std::to_string(pos_) + " (" + printable(n.op_type()) + (n.name().empty() ? "" : " '" + printable(n.name()) + "'") + ")";
   }
-  bool conv_row(const ConvRow& r, int in_channels, std::map<std::string, NamedTensor>& out, std::string& why);
-  bool fc_row(const FcRow& r, std::map<std::string, NamedTensor>& out, std::string& why);
+  // One per layer kind: the nodes of that layer, its tensors taken into out.
+  bool conv(const LayerSpec& l, std::map<std::string, NamedTensor>& out, std::string& why);
+  bool lrn(const LayerSpec& l, std::string& why);
+  bool max_pool(const LayerSpec& l, std::string& why);
+  bool flatten(std::string& why);
+  bool linear(const LayerSpec& l, std::map<std::string, NamedTensor>& out, std::string& why);
 
   const Constants& consts_;
   const ArchSpec& arch_;
@@ -132,49 +136,63 @@ class Matcher {
   size_t pos_ = 0;
 };
 
-bool Matcher::conv_row(const ConvRow& r, int in_channels, std::map<std::string, NamedTensor>& out, std::string& why) {
+bool Matcher::conv(const LayerSpec& l, std::map<std::string, NamedTensor>& out, std::string& why) {
   const std::string where = here();
   const NodeProto* conv = next("Conv");
-  if (!conv) return why = where + ": expected the Conv of " + r.name, false;
-  const std::vector<int64_t> s{r.stride, r.stride}, p{r.pad, r.pad, r.pad, r.pad};
+  if (!conv) return why = where + ": expected the Conv of " + l.name, false;
+  const std::vector<int64_t> s{l.stride, l.stride}, p{l.pad, l.pad, l.pad, l.pad};
   if (conv->input_size() < 3 || !consts_.has(conv->input(1)) || !consts_.has(conv->input(2)))
-    return why = where + ": " + r.name + " needs constant weights and a bias", false;
+    return why = where + ": " + l.name + " needs constant weights and a bias", false;
   NamedTensor w = consts_.get(conv->input(1)), b = consts_.get(conv->input(2));
-  const std::vector<int64_t> want{r.out, in_channels / r.groups, r.kernel, r.kernel};
+  const dims want = l.weight_shape();
   if (w.shape != want || ints(*conv, "strides", {1, 1}) != s || ints(*conv, "pads", {0, 0, 0, 0}) != p ||
-      int_attr(*conv, "group", 1) != r.groups || b.shape != std::vector<int64_t>{r.out})
-    return why = where + ": not " + arch_.name + "'s " + r.name + " (weights " + shape_str(w.shape) + ", want " +
-                 shape_str(want) + ", stride " + std::to_string(r.stride) + ", pad " + std::to_string(r.pad) +
-                 ", groups " + std::to_string(r.groups) + ")",
+      int_attr(*conv, "group", 1) != l.groups || b.shape != l.bias_shape())
+    return why = where + ": not " + arch_.name + "'s " + l.name + " (weights " + shape_str(w.shape) + ", want " +
+                 shape_str(want) + ", stride " + std::to_string(l.stride) + ", pad " + std::to_string(l.pad) +
+                 ", groups " + std::to_string(l.groups) + ")",
            false;
-  out[std::string(r.file) + ".weight"] = std::move(w);
-  out[std::string(r.file) + ".bias"] = std::move(b);
-  if (!next("Relu")) return why = here() + ": expected the ReLU after " + r.name, false;
-  if (r.lrn) {
-    const std::string at = here();
-    const NodeProto* lrn = next("LRN");
-    if (!lrn) return why = at + ": expected LRN after " + r.name + " (the ONNX LRN op)", false;
-    LrnParams want_lrn;
-    want_lrn.k = arch_.lrn_k;
-    const float bias = float_attr(*lrn, "bias", 1.f);
-    if (int_attr(*lrn, "size", 0) != want_lrn.size || std::abs(float_attr(*lrn, "alpha", 1e-4f) - want_lrn.alpha) > 1e-9f ||
-        std::abs(float_attr(*lrn, "beta", 0.75f) - want_lrn.beta) > 1e-6f || std::abs(bias - want_lrn.k) > 1e-6f)
-      return why = at + ": LRN (size " + std::to_string(int_attr(*lrn, "size", 0)) + ", bias " + std::to_string(bias) +
-                   ") is not " + arch_.name + "'s (size 5, alpha 1e-4, beta 0.75, bias " + std::to_string(want_lrn.k) + ")",
-             false;
-  }
-  if (r.pool) {
-    const std::string at = here();
-    const NodeProto* pool = next("MaxPool");
-    if (!pool || ints(*pool, "kernel_shape", {}) != std::vector<int64_t>{3, 3} ||
-        ints(*pool, "strides", {1, 1}) != std::vector<int64_t>{2, 2} ||
-        ints(*pool, "pads", {0, 0, 0, 0}) != std::vector<int64_t>{0, 0, 0, 0})
-      return why = at + ": expected 3x3 stride-2 MaxPool after " + r.name, false;
-  }
+  out[l.weight()] = std::move(w);
+  out[l.bias()] = std::move(b);
   return true;
 }
 
-bool Matcher::fc_row(const FcRow& r, std::map<std::string, NamedTensor>& out, std::string& why) {
+bool Matcher::lrn(const LayerSpec& l, std::string& why) {
+  const std::string at = here();
+  const NodeProto* n = next("LRN");
+  if (!n) return why = at + ": expected " + l.name + " (the ONNX LRN op)", false;
+  const float bias = float_attr(*n, "bias", 1.f);
+  if (int_attr(*n, "size", 0) != l.lrn.size || std::abs(float_attr(*n, "alpha", 1e-4f) - l.lrn.alpha) > 1e-9f ||
+      std::abs(float_attr(*n, "beta", 0.75f) - l.lrn.beta) > 1e-6f || std::abs(bias - l.lrn.k) > 1e-6f)
+    return why = at + ": LRN (size " + std::to_string(int_attr(*n, "size", 0)) + ", bias " + std::to_string(bias) +
+                 ") is not " + arch_.name + "'s (size 5, alpha 1e-4, beta 0.75, bias " + std::to_string(l.lrn.k) + ")",
+           false;
+  return true;
+}
+
+bool Matcher::max_pool(const LayerSpec& l, std::string& why) {
+  const std::string at = here();
+  const NodeProto* pool = next("MaxPool");
+  const std::vector<int64_t> k{l.kernel, l.kernel}, s{l.stride, l.stride};
+  if (!pool || ints(*pool, "kernel_shape", {}) != k || ints(*pool, "strides", {1, 1}) != s ||
+      ints(*pool, "pads", {0, 0, 0, 0}) != std::vector<int64_t>{0, 0, 0, 0})
+    return why = at + ": expected " + l.name + ", a " + std::to_string(l.kernel) + "x" + std::to_string(l.kernel) +
+                 " stride-" + std::to_string(l.stride) + " MaxPool",
+           false;
+  return true;
+}
+
+bool Matcher::flatten(std::string& why) {
+  // torchvision's AdaptiveAvgPool2d((6, 6)) is exported as an identity AveragePool at 224x224.
+  if (const NodeProto* avg = next("AveragePool"))
+    if (ints(*avg, "kernel_shape", {}) != std::vector<int64_t>{1, 1})
+      return why = "an AveragePool that is not the identity (the input is not " + std::to_string(arch_.crop) + "x" +
+                   std::to_string(arch_.crop) + "?)",
+             false;
+  if (!next("Flatten") && !next("Reshape")) return why = here() + ": expected Flatten (or Reshape) after pool5", false;
+  return true;
+}
+
+bool Matcher::linear(const LayerSpec& l, std::map<std::string, NamedTensor>& out, std::string& why) {
   while (next("Dropout")) {
   }
   const std::string where = here();
@@ -196,33 +214,33 @@ bool Matcher::fc_row(const FcRow& r, std::map<std::string, NamedTensor>& out, st
     const std::string& bias = consts_.has(add->input(1)) ? add->input(1) : add->input(0);
     b = consts_.get(bias);
   } else {
-    return why = where + ": expected the Gemm (or MatMul + Add) of " + r.name, false;
+    return why = where + ": expected the Gemm (or MatMul + Add) of " + l.name, false;
   }
-  if (w.shape.size() != 2 || b.shape != std::vector<int64_t>{w.shape[0]} || (r.out != 0 && w.shape[0] != r.out))
-    return why = where + ": not " + arch_.name + "'s " + r.name + " (weights " + shape_str(w.shape) + ")", false;
-  out[std::string(r.file) + ".weight"] = std::move(w);
-  out[std::string(r.file) + ".bias"] = std::move(b);
-  if (r.relu && !next("Relu")) return why = here() + ": expected the ReLU after " + r.name, false;
+  const int64_t width = l.out[0];  // 0: fc8, as wide as the classes the graph has
+  if (w.shape.size() != 2 || b.shape != std::vector<int64_t>{w.shape[0]} || (width != 0 && w.shape[0] != width))
+    return why = where + ": not " + arch_.name + "'s " + l.name + " (weights " + shape_str(w.shape) + ")", false;
+  out[l.weight()] = std::move(w);
+  out[l.bias()] = std::move(b);
   return true;
 }
 
 bool Matcher::match(std::map<std::string, NamedTensor>& out, std::string& why) {
-  int channels = 3;
-  for (const ConvRow& r : arch_.convs) {
-    if (!conv_row(r, channels, out, why)) return false;
-    channels = r.out;
+  const std::vector<LayerSpec> plan = layer_plan(arch_, 0);
+  for (const LayerSpec& l : plan) {
+    bool ok = true;
+    switch (l.kind) {
+      case LayerKind::conv: ok = conv(l, out, why); break;
+      case LayerKind::lrn: ok = lrn(l, why); break;
+      case LayerKind::max_pool: ok = max_pool(l, why); break;
+      case LayerKind::flatten: ok = flatten(why); break;
+      case LayerKind::dropout: break;  // Dropout nodes, if any, are skipped before each Gemm
+      case LayerKind::linear: ok = linear(l, out, why); break;
+    }
+    if (!ok) return false;
+    if (l.relu && !next("Relu")) return why = here() + ": expected the ReLU after " + l.name, false;
   }
-  // torchvision's AdaptiveAvgPool2d((6, 6)) is exported as an identity AveragePool at 224x224.
-  if (const NodeProto* avg = next("AveragePool"))
-    if (ints(*avg, "kernel_shape", {}) != std::vector<int64_t>{1, 1})
-      return why = "an AveragePool that is not the identity (the input is not " + std::to_string(arch_.crop) + "x" +
-                   std::to_string(arch_.crop) + "?)",
-             false;
-  if (!next("Flatten") && !next("Reshape")) return why = here() + ": expected Flatten (or Reshape) after pool5", false;
-  for (const FcRow& r : arch_.fcs)
-    if (!fc_row(r, out, why)) return false;
   next("Softmax");
-  if (pos_ != nodes_.size()) return why = here() + ": more nodes after " + arch_.fcs.back().name, false;
+  if (pos_ != nodes_.size()) return why = here() + ": more nodes after " + plan.back().name, false;
   return true;
 }
 

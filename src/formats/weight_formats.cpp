@@ -1,5 +1,7 @@
 #include "formats/weight_formats.hpp"
 
+#include "model/layer_plan.hpp"
+
 #include "formats/caffe_model.hpp"
 #include "formats/torch_file.hpp"
 #include "model/arch.hpp"
@@ -34,9 +36,9 @@ std::string guess_arch(const SafetensorsFile& f) {
   auto it = f.tensors.find("conv1.weight");
   if (it == f.tensors.end()) return "";
   for (const std::string& name : arch_names()) {
-    const ConvRow& c = arch_by_name(name).convs.front();
-    if (it->second.shape == std::vector<int64_t>{c.out, 3, c.kernel, c.kernel} && std::string(c.file) == "conv1")
-      return name;
+    const std::vector<LayerSpec> plan = layer_plan(arch_by_name(name), 0);
+    const LayerSpec& first = plan.front();
+    if (it->second.shape == first.weight_shape() && first.weight() == "conv1.weight") return name;
   }
   return "";
 }

@@ -1,4 +1,5 @@
-// The three AlexNets as tables, one row per layer, to be read against the paper (docs/spec.md §1).
+// The AlexNets as tables, one row per layer, to be read against the paper (docs/spec.md §1);
+// model/layer_plan.hpp expands a table into the list of layers every part walks.
 #pragma once
 #include <array>
 #include <string>
@@ -6,7 +7,8 @@
 
 namespace alexnet {
 
-// A convolution row: the conv, its ReLU (always), then optionally LRN and 3x3/2 max pooling.
+// A convolution row: the conv, its ReLU (always), then optionally LRN and max pooling (the
+// pooling's size and stride are the architecture's: 3x3, stride 2, overlapping, in every one).
 struct ConvRow {
   const char* name;  // our name: conv1..conv5
   const char* file;  // tensor prefix in weight files (`conv1`, or torchvision's `features.0`)
@@ -45,6 +47,7 @@ struct ArchSpec {
   float lrn_k = 2.f;            // LRN's bias k: 2 in the paper, 1 in Caffe's bvlc_alexnet
   bool bgr = false;             // input channels B, G, R (Caffe) instead of R, G, B
   bool mean_image = false;      // with --stats: subtract the per-pixel mean image (the paper)
+  int pool_size = 3, pool_stride = 2;  // the paper's overlapping pooling (s = 2 < z = 3)
 };
 
 const ArchSpec& arch_by_name(const std::string& name);  // UserError listing the valid names

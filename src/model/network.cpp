@@ -12,6 +12,7 @@
 #include "layers/linear.hpp"
 #include "layers/lrn.hpp"
 #include "layers/max_pool.hpp"
+#include "model/layer_plan.hpp"
 #include "parallel/comm.hpp"
 #include "tensor/engine.hpp"
 #include "util/error.hpp"
@@ -24,7 +25,6 @@ double now_ms() {
   return std::chrono::duration<double, std::milli>(
              std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-std::string join(const char* a, const char* b) { return std::string(a) + b; }
 std::string join_names(const std::vector<std::string>& names) {
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
@@ -33,46 +33,43 @@ std::string join_names(const std::vector<std::string>& names) {
 }  // namespace
 
 namespace {
-// The table, row by row: conv (+ReLU) [, LRN] [, max pool] ... flatten, [dropout,] fc (+ReLU).
-// Split across ranks, each fc layer trains its slice of the neurons between the exchanges.
+// The layer plan, entry by entry. Split across ranks (hybrid parallelism), each fc layer trains
+// its slice of the neurons between the exchanges.
+std::unique_ptr<Layer> make_layer(const LayerSpec& l) {
+  switch (l.kind) {
+    case LayerKind::conv:
+      return std::make_unique<Conv>(l.name, l.weight(), l.bias(),
+                                    ConvShape{static_cast<int>(l.in[0]), static_cast<int>(l.out[0]), l.kernel,
+                                              l.stride, l.pad, l.groups, l.relu});
+    case LayerKind::lrn: return std::make_unique<Lrn>(l.name, l.lrn);
+    case LayerKind::max_pool: return std::make_unique<MaxPool>(l.name, l.kernel, l.stride);
+    case LayerKind::flatten: return std::make_unique<Flatten>(l.name);
+    case LayerKind::dropout: return std::make_unique<Dropout>(l.name, l.dropout);
+    case LayerKind::linear:
+      return std::make_unique<Linear>(l.name, l.weight(), l.bias(), static_cast<int>(l.in[0]),
+                                      static_cast<int>(l.out[0]), l.relu);
+  }
+  internal_error("a layer kind without its layer");
+}
+
 std::vector<std::unique_ptr<Layer>> make_layers(const ArchSpec& arch, int classes,
                                                 const std::shared_ptr<ModelSplit>& split = {}) {
-  std::vector<std::unique_ptr<Layer>> layers;
-  int channels = 3;
-  for (const ConvRow& r : arch.convs) {
-    layers.push_back(std::make_unique<Conv>(
-        r.name, join(r.file, ".weight"), join(r.file, ".bias"),
-        ConvShape{channels, r.out, r.kernel, r.stride, r.pad, r.groups, /*relu=*/true}));
-    if (r.lrn) {
-      LrnParams lrn;
-      lrn.k = arch.lrn_k;
-      layers.push_back(std::make_unique<Lrn>(std::string("norm") + (r.name + 4), lrn));
-    }
-    if (r.pool) layers.push_back(std::make_unique<MaxPool>(std::string("pool") + (r.name + 4), 3, 2));
-    channels = r.out;
-  }
-  layers.push_back(std::make_unique<Flatten>("flatten"));
+  const std::vector<LayerSpec> plan = layer_plan(arch, classes);
   const bool hybrid = split && split->on();
-  // (Every conv ends in a ReLU, so zeros in the features stop their gradients.)
-  if (hybrid) layers.push_back(std::make_unique<ShareBatch>("share_batch", split, /*relu_output=*/true));
-  // The spatial size after the convolutions, to size fc6.
-  int size = arch.crop;
-  for (const ConvRow& r : arch.convs) {
-    size = (size + 2 * r.pad - r.kernel) / r.stride + 1;
-    if (r.pool) size = (size - 3) / 2 + 1;
-  }
-  int features = channels * size * size;
-  for (const FcRow& r : arch.fcs) {
-    if (r.dropout_in > 0)
-      layers.push_back(std::make_unique<Dropout>(std::string("drop") + (r.name + 2), r.dropout_in));
-    const int out = r.out == 0 ? classes : r.out;
-    auto fc = std::make_unique<Linear>(r.name, join(r.file, ".weight"), join(r.file, ".bias"), features, out, r.relu);
-    if (hybrid) fc->set_slice(split->begin(out, split->rank), split->begin(out, split->rank + 1));
-    layers.push_back(std::move(fc));
-    const bool last = &r == &arch.fcs.back();
-    if (hybrid && !last) layers.push_back(std::make_unique<GatherNeurons>(std::string("gather_") + r.name, split, out, r.relu));
-    if (hybrid && last) layers.push_back(std::make_unique<ReturnBatch>("return_batch", split, out));
-    features = out;
+  const LayerSpec* last_fc = nullptr;
+  for (const LayerSpec& l : plan)
+    if (l.kind == LayerKind::linear) last_fc = &l;
+  std::vector<std::unique_ptr<Layer>> layers;
+  for (const LayerSpec& l : plan) {
+    layers.push_back(make_layer(l));
+    if (!hybrid) continue;
+    // (Every conv ends in a ReLU, so zeros in the features stop their gradients.)
+    if (l.kind == LayerKind::flatten) layers.push_back(std::make_unique<ShareBatch>("share_batch", split, /*relu_output=*/true));
+    if (l.kind != LayerKind::linear) continue;
+    const int out = static_cast<int>(l.out[0]);
+    static_cast<Linear&>(*layers.back()).set_slice(split->begin(out, split->rank), split->begin(out, split->rank + 1));
+    if (&l != last_fc) layers.push_back(std::make_unique<GatherNeurons>("gather_" + l.name, split, out, l.relu));
+    if (&l == last_fc) layers.push_back(std::make_unique<ReturnBatch>("return_batch", split, out));
   }
   // An exchange need not send what the dropout after it zeroes.
   for (size_t i = 0; i + 1 < layers.size(); ++i)
@@ -120,12 +117,11 @@ void Network::ensure_training_state() {
 Network::~Network() = default;
 
 void Network::init(InitKind kind, uint64_t seed) {
-  // The paper's bias per row, by the parameter's file name.
+  // The paper's bias per layer, by the parameter's file name.
+  const std::vector<LayerSpec> plan = layer_plan(arch_, classes_);
   auto paper_bias = [&](const std::string& name) {
-    for (const ConvRow& r : arch_.convs)
-      if (name == join(r.file, ".bias")) return r.paper_bias;
-    for (const FcRow& r : arch_.fcs)
-      if (name == join(r.file, ".bias")) return r.paper_bias;
+    for (const LayerSpec& l : plan)
+      if (l.has_params() && name == l.bias()) return l.paper_bias;
     return 0.f;
   };
   for (size_t i = 0; i < params_.size(); ++i) {

@@ -1,5 +1,7 @@
 #include "train/training_run.hpp"
 
+#include "model/layer_plan.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -179,7 +181,8 @@ ModelSplit TrainingRun::model_split() const {
   ModelSplit split;
   if (cfg_.parallel == "data" || !cm_.distributed()) return split;
   int narrowest = classes_;
-  for (const FcRow& r : arch_.fcs) narrowest = std::min(narrowest, r.out == 0 ? classes_ : r.out);
+  for (const LayerSpec& l : layer_plan(arch_, classes_))
+    if (l.kind == LayerKind::linear) narrowest = std::min(narrowest, static_cast<int>(l.out[0]));
   if (narrowest < cm_.size()) {
     const std::string why = std::to_string(cm_.size()) + " ranks are more than the " + std::to_string(narrowest) +
                             " neurons of the narrowest fc layer";
