@@ -94,21 +94,25 @@ struct InferenceServer::Impl : HttpHandler {
     return true;
   }
 
+  // An announcement route() has not ended (the request failed before its submit) is withdrawn.
   HttpResponse answer(HttpRequest& req) override {
     bool announced = is_inference(req);
+    HttpResponse r = routed_or_error(req, announced);
+    if (announced) batcher.withdraw();
+    return r;
+  }
+
+  // What route() answers, or what it threw as a JSON error; the server itself never fails.
+  HttpResponse routed_or_error(HttpRequest& req, bool& announced) {
     try {
       return route(req, announced);
     } catch (const BadRequest& e) {
-      if (announced) batcher.withdraw();
       return json_response({{"error", e.message}}, e.status);
     } catch (const UserError& e) {
-      if (announced) batcher.withdraw();
       return json_response({{"error", e.what()}}, 400);
     } catch (const std::bad_alloc&) {
-      if (announced) batcher.withdraw();
       return json_response({{"error", "out of memory for this request"}}, 503);
     } catch (const std::exception& e) {
-      if (announced) batcher.withdraw();
       return json_response({{"error", std::string("internal error: ") + e.what()}}, 500);
     }
   }
@@ -142,42 +146,43 @@ struct InferenceServer::Impl : HttpHandler {
   }
 
   // Prometheus' text exposition format: one HELP and TYPE line per metric, then its samples.
+  // Prometheus' text exposition format: per metric its HELP and TYPE lines, then its samples
+  // (one, or one per label value).
   std::string metrics() const {
     const HttpCounters c = http.counters();
     const BatcherStats b = batcher.stats();
     std::ostringstream o;
-    const auto metric = [&o](const char* name, const char* type, const char* help) {
+    o.precision(15);  // counts stay whole numbers in print (1234567, not 1.23457e+06)
+    using Samples = std::vector<std::pair<std::string, double>>;  // label set ("" for none), value
+    const auto metric = [&o](const std::string& name, const char* type, const char* help, const Samples& samples) {
       o << "# HELP alexnet_" << name << ' ' << help << "\n# TYPE alexnet_" << name << ' ' << type << '\n';
+      for (const auto& [labels, value] : samples) o << "alexnet_" << name << labels << ' ' << value << '\n';
     };
-    metric("connections_open", "gauge", "Connections open now.");
-    o << "alexnet_connections_open " << c.open << '\n';
-    metric("connections_accepted_total", "counter", "Connections accepted.");
-    o << "alexnet_connections_accepted_total " << c.accepted << '\n';
-    metric("connections_refused_total", "counter", "Connections refused at once, by the limit they met.");
-    o << "alexnet_connections_refused_total{limit=\"max_connections\"} " << c.refused_total << '\n'
-      << "alexnet_connections_refused_total{limit=\"per_client\"} " << c.refused_per_client << '\n'
-      << "alexnet_connections_refused_total{limit=\"unreadable_address\"} " << c.unreadable_address << '\n';
-    metric("connections_timed_out_total", "counter", "Connections closed at a deadline, by the phase they were in.");
-    o << "alexnet_connections_timed_out_total{phase=\"idle\"} " << c.timed_out_idle << '\n'
-      << "alexnet_connections_timed_out_total{phase=\"head\"} " << c.timed_out_head << '\n'
-      << "alexnet_connections_timed_out_total{phase=\"body\"} " << c.timed_out_body << '\n'
-      << "alexnet_connections_timed_out_total{phase=\"write\"} " << c.timed_out_write << '\n';
-    metric("requests_refused_total", "counter", "Requests answered 431, 413 or 400 before their handler.");
-    o << "alexnet_requests_refused_total{reason=\"head_too_large\"} " << c.head_too_large << '\n'
-      << "alexnet_requests_refused_total{reason=\"body_too_large\"} " << c.body_too_large << '\n'
-      << "alexnet_requests_refused_total{reason=\"malformed\"} " << c.malformed << '\n';
-    metric("requests_total", "counter", "Requests read whole and answered by a handler.");
-    o << "alexnet_requests_total " << c.requests << '\n';
-    metric("requests_in_flight", "gauge", "Requests being decoded or computed now.");
-    o << "alexnet_requests_in_flight " << c.in_flight << '\n';
-    metric("batches_total", "counter", "Forward passes run.");
-    o << "alexnet_batches_total " << b.batches << '\n';
-    metric("batch_images_total", "counter", "Images in those forward passes (over batches_total: the mean batch).");
-    o << "alexnet_batch_images_total " << b.samples << '\n';
-    metric("batch_size_largest", "gauge", "The largest batch run.");
-    o << "alexnet_batch_size_largest " << b.largest << '\n';
-    metric("compute_seconds_total", "counter", "Time spent running forward passes.");
-    o << "alexnet_compute_seconds_total " << b.busy_s << '\n';
+    const auto by = [](const char* label, std::vector<std::pair<const char*, int64_t>> values) {
+      Samples out;
+      for (const auto& [v, n] : values) out.emplace_back(std::string("{") + label + "=\"" + v + "\"}", n);
+      return out;
+    };
+    const auto d = [](int64_t n) { return static_cast<double>(n); };
+    metric("connections_open", "gauge", "Connections open now.", {{"", d(c.open)}});
+    metric("connections_accepted_total", "counter", "Connections accepted.", {{"", d(c.accepted)}});
+    metric("connections_refused_total", "counter", "Connections refused at once, by the limit they met.",
+           by("limit", {{"max_connections", c.refused_total},
+                        {"per_client", c.refused_per_client},
+                        {"unreadable_address", c.unreadable_address}}));
+    metric("connections_timed_out_total", "counter", "Connections closed at a deadline, by the phase they were in.",
+           by("phase", {{"idle", c.timed_out_idle}, {"head", c.timed_out_head}, {"body", c.timed_out_body},
+                        {"write", c.timed_out_write}}));
+    metric("requests_refused_total", "counter", "Requests answered 431, 413 or 400 before their handler.",
+           by("reason", {{"head_too_large", c.head_too_large}, {"body_too_large", c.body_too_large},
+                         {"malformed", c.malformed}}));
+    metric("requests_total", "counter", "Requests read whole and answered by a handler.", {{"", d(c.requests)}});
+    metric("requests_in_flight", "gauge", "Requests being decoded or computed now.", {{"", d(c.in_flight)}});
+    metric("batches_total", "counter", "Forward passes run.", {{"", d(b.batches)}});
+    metric("batch_images_total", "counter", "Images in those forward passes (over batches_total: the mean batch).",
+           {{"", d(b.samples)}});
+    metric("batch_size_largest", "gauge", "The largest batch run.", {{"", d(b.largest)}});
+    metric("compute_seconds_total", "counter", "Time spent running forward passes.", {{"", b.busy_s}});
     return o.str();
   }
 
