@@ -54,7 +54,7 @@ int64_t ModelSplit::global_rows() const {
 // ---- Exchange ----
 
 Exchange::Exchange(std::string name, std::shared_ptr<const ModelSplit> split)
-    : Layer(std::move(name)), comm_(comm()), split_(std::move(split)) {}
+    : Layer(std::move(name)), comm_(*split->comm), split_(std::move(split)) {}
 
 bool Exchange::train_setup(Mode mode, const char* impl) {
   train_ = mode == Mode::train;

@@ -17,7 +17,7 @@
 //                  backward: the reverse all-to-all
 //
 // Only in training. Outside it every rank holds all the weights (the slices are gathered at
-// the epoch's end, Network::share_owned_parts) and the exchanges pass their input on.
+// the epoch's end, train/hybrid_sync.hpp) and the exchanges pass their input on.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -35,6 +35,7 @@ class Dropout;
 // current global batch (which the training loop sets before each forward).
 struct ModelSplit {
   int rank = 0, ranks = 1;
+  Comm* comm = nullptr;  // the ranks' channel (set when on())
   std::vector<int64_t> rows;
   bool on() const { return ranks > 1; }
   // The units [begin, end) of `count` that rank r owns: contiguous, in rank order.
@@ -48,7 +49,6 @@ struct ModelSplit {
 class Exchange : public Layer {
  public:
   Exchange(std::string name, std::shared_ptr<const ModelSplit> split);
-  bool exchange() const override { return true; }
 
  protected:
   bool train_setup(Mode mode, const char* impl);  // false: eval, the input passes on
@@ -89,7 +89,6 @@ class ShareBatch : public GatherBlocks {
  public:
   using GatherBlocks::GatherBlocks;
   md setup(const md& in, Mode mode, bool need_d_in) override;
-  bool gathers_the_batch() const override { return train_; }
 };
 
 // My neurons [N, o] -> every neuron [N, O].

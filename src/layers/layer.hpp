@@ -50,13 +50,6 @@ class Layer {
   // Random streams (dropout) are keyed by the training step and by each sample's row in the
   // global batch, so runs are reproducible and do not depend on how the batch is split.
   virtual void set_rng_key(uint64_t /*key*/, int64_t /*first_row*/) {}
-  // Hybrid parallelism (layers/exchange.hpp). owns_a_slice: this layer's parameter gradients
-  // cover the whole global batch already, for the slice of neurons this rank owns (no
-  // allreduce). gathers_the_batch: its output holds every row of the global batch. exchange:
-  // it only moves data between the ranks (it takes no place in the random streams' keys).
-  virtual bool owns_a_slice() const { return false; }
-  virtual bool exchange() const { return false; }
-  virtual bool gathers_the_batch() const { return false; }
   // The implementations setup() got, e.g. "jit:avx2 / jit:avx2 / jit:avx2" (forward /
   // backward data / backward weights): what `bench --layers` prints and the tests check.
   const std::string& kernel() const { return impl_; }

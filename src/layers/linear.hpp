@@ -22,7 +22,6 @@ class Linear : public Layer {
   int64_t slice_begin() const { return begin_; }
   int64_t slice_end() const { return end_; }
   bool sliced() const { return begin_ != 0 || end_ != out_; }
-  bool owns_a_slice() const override { return train_ && sliced(); }
   void params_changed() override { kernels_.weights_changed(); }
   double forward_flops() const override { return flops_; }
   double backward_flops() const override { return train_ ? flops_ * ((need_d_in_ ? 1 : 0) + (frozen_ ? 0 : 1)) : 0; }

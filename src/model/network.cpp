@@ -13,7 +13,6 @@
 #include "layers/lrn.hpp"
 #include "layers/max_pool.hpp"
 #include "model/layer_plan.hpp"
-#include "parallel/comm.hpp"
 #include "tensor/engine.hpp"
 #include "util/error.hpp"
 #include "util/rng.hpp"
@@ -52,42 +51,64 @@ std::unique_ptr<Layer> make_layer(const LayerSpec& l) {
   internal_error("a layer kind without its layer");
 }
 
-std::vector<std::unique_ptr<Layer>> make_layers(const ArchSpec& arch, int classes,
-                                                const std::shared_ptr<ModelSplit>& split = {}) {
+// The layer plan with, split across ranks (hybrid parallelism), the exchanges between the
+// data-parallel and the model-parallel layers, each layer's role recorded as it is placed.
+Network::Layers make_layers(const ArchSpec& arch, int classes, const std::shared_ptr<ModelSplit>& split = {}) {
   const std::vector<LayerSpec> plan = layer_plan(arch, classes);
   const bool hybrid = split && split->on();
   const LayerSpec* last_fc = nullptr;
   for (const LayerSpec& l : plan)
     if (l.kind == LayerKind::linear) last_fc = &l;
-  std::vector<std::unique_ptr<Layer>> layers;
+  Network::Layers out;
+  auto place = [&](std::unique_ptr<Layer> layer, Network::Role role) {
+    out.layers.push_back(std::move(layer));
+    out.roles.push_back(role);
+  };
+  GatherBlocks* exchange_before = nullptr;  // an exchange need not send what the dropout after it zeroes
   for (const LayerSpec& l : plan) {
-    layers.push_back(make_layer(l));
+    std::unique_ptr<Layer> layer = make_layer(l);
+    Network::Role role;
+    role.dropout = l.kind == LayerKind::dropout;
+    if (role.dropout && exchange_before) exchange_before->feeds(static_cast<const Dropout*>(layer.get()));
+    exchange_before = nullptr;
+    if (hybrid && l.kind == LayerKind::linear) {
+      const int out_n = static_cast<int>(l.out[0]);
+      role.slice_begin = split->begin(out_n, split->rank), role.slice_end = split->begin(out_n, split->rank + 1);
+      static_cast<Linear&>(*layer).set_slice(role.slice_begin, role.slice_end);
+    }
+    place(std::move(layer), role);
     if (!hybrid) continue;
     // (Every conv ends in a ReLU, so zeros in the features stop their gradients.)
-    if (l.kind == LayerKind::flatten) layers.push_back(std::make_unique<ShareBatch>("share_batch", split, /*relu_output=*/true));
+    if (l.kind == LayerKind::flatten) {
+      auto share = std::make_unique<ShareBatch>("share_batch", split, /*relu_output=*/true);
+      exchange_before = share.get();
+      place(std::move(share), {.exchange = true, .gathers_batch = true});
+    }
     if (l.kind != LayerKind::linear) continue;
-    const int out = static_cast<int>(l.out[0]);
-    static_cast<Linear&>(*layers.back()).set_slice(split->begin(out, split->rank), split->begin(out, split->rank + 1));
-    if (&l != last_fc) layers.push_back(std::make_unique<GatherNeurons>("gather_" + l.name, split, out, l.relu));
-    if (&l == last_fc) layers.push_back(std::make_unique<ReturnBatch>("return_batch", split, out));
+    if (&l != last_fc) {
+      auto gather = std::make_unique<GatherNeurons>("gather_" + l.name, split, l.out[0], l.relu);
+      exchange_before = gather.get();
+      place(std::move(gather), {.exchange = true});
+    } else {
+      place(std::make_unique<ReturnBatch>("return_batch", split, l.out[0]), {.exchange = true});
+    }
   }
-  // An exchange need not send what the dropout after it zeroes.
-  for (size_t i = 0; i + 1 < layers.size(); ++i)
-    if (auto* x = dynamic_cast<GatherBlocks*>(layers[i].get())) x->feeds(dynamic_cast<const Dropout*>(layers[i + 1].get()));
-  return layers;
+  return out;
 }
 }  // namespace
 
 std::vector<std::pair<std::string, dims>> Network::param_shapes(const ArchSpec& arch, int classes) {
   std::vector<std::pair<std::string, dims>> out;
-  for (auto& l : make_layers(arch, classes))
+  for (auto& l : make_layers(arch, classes).layers)
     for (Param* p : l->params()) out.emplace_back(p->name, p->shape);
   return out;
 }
 
 Network::Network(const ArchSpec& arch, int classes, ModelSplit split)
-    : arch_(arch), classes_(classes), split_(std::make_shared<ModelSplit>(std::move(split))),
-      layers_(make_layers(arch, classes, split_)) {
+    : arch_(arch), classes_(classes), split_(std::make_shared<ModelSplit>(std::move(split))) {
+  if (split_->on() && !split_->comm) internal_error("a model split without the ranks' channel");
+  Layers made = make_layers(arch, classes, split_);
+  layers_ = std::move(made.layers), roles_ = std::move(made.roles);
   if (classes < 1) fail(arch.name + ": the number of classes must be at least 1, got " + std::to_string(classes));
   for (auto& l : layers_)
     for (Param* p : l->params()) {
@@ -149,7 +170,7 @@ Param* Network::find_param(const std::string& file_name) {
 void Network::set_inference_only() {
   inference_only_ = true;
   for (auto& l : layers_) l->set_inference_only();
-  prepared_ = false;  // the layers' kernels are chosen again, knowing it
+  setup_.ready = false;  // the layers' kernels are chosen again, knowing it
 }
 
 void Network::params_changed() {
@@ -158,40 +179,40 @@ void Network::params_changed() {
 }
 
 void Network::prepare(const md& input, Mode mode) {
-  if (prepared_ && input == prepared_input_ && mode == prepared_mode_) return;
+  if (setup_.ready && input == setup_.input && mode == setup_.mode) return;
   if (mode == Mode::train && inference_only_) internal_error(arch_.name + ": an inference-only network cannot train");
   if (mode == Mode::train) ensure_training_state();
-  acts_.clear();
-  act_mds_.clear();
+  setup_.acts.clear();
+  setup_.mds.clear();
   md cur = input;
-  act_mds_.push_back(cur);
+  setup_.mds.push_back(cur);
   // A layer needs its input's gradient only when a trainable layer lies below it.
   const size_t first = first_trainable();
   for (size_t i = 0; i < layers_.size(); ++i) {
     cur = layers_[i]->setup(cur, mode, /*need_d_in=*/i > first);
-    act_mds_.push_back(cur);
+    setup_.mds.push_back(cur);
   }
   size_t biggest = 0;
-  for (const md& m : act_mds_) biggest = std::max(biggest, m.get_size());
+  for (const md& m : setup_.mds) biggest = std::max(biggest, m.get_size());
   allocate_activations(mode, biggest);
   if (mode == Mode::train) {
-    for (auto& b : diff_buf_) b.reset(new char[biggest]);
-    const size_t last = act_mds_.size() - 1;
-    d_logits_ = Tensor(act_mds_[last], diff_buf_[last % 2].get());
+    for (auto& b : setup_.diff_buf) b.reset(new char[biggest]);
+    const size_t last = setup_.mds.size() - 1;
+    setup_.d_logits = Tensor(setup_.mds[last], setup_.diff_buf[last % 2].get());
   } else {
-    for (auto& b : diff_buf_) b.reset();
-    d_logits_ = Tensor();
+    for (auto& b : setup_.diff_buf) b.reset();
+    setup_.d_logits = Tensor();
   }
-  timing_.assign(layers_.size(), {});
+  setup_.timing.assign(layers_.size(), {});
   for (size_t i = 0; i < layers_.size(); ++i) {
-    timing_[i].name = layers_[i]->name();
-    timing_[i].forward_flops = layers_[i]->forward_flops();
-    timing_[i].backward_flops = layers_[i]->backward_flops();
-    timing_[i].kernel = layers_[i]->kernel();
+    setup_.timing[i].name = layers_[i]->name();
+    setup_.timing[i].forward_flops = layers_[i]->forward_flops();
+    setup_.timing[i].backward_flops = layers_[i]->backward_flops();
+    setup_.timing[i].kernel = layers_[i]->kernel();
   }
-  prepared_input_ = input;
-  prepared_mode_ = mode;
-  prepared_ = true;
+  setup_.input = input;
+  setup_.mode = mode;
+  setup_.ready = true;
 }
 
 // Training keeps every activation for the backward. Inference needs only a layer's input and
@@ -199,31 +220,31 @@ void Network::prepare(const md& input, Mode mode) {
 // (alexnet-torchvision batch 64: 98 MB instead of 185), except the logits and the outputs
 // asked for with keep_output().
 void Network::allocate_activations(Mode mode, size_t biggest) {
-  acts_.assign(1, Tensor());  // the input: bound to the caller's tensor on each forward
-  act_valid_.assign(act_mds_.size(), true);
-  for (auto& b : act_buf_) b.reset();
-  const size_t last = act_mds_.size() - 1;
+  setup_.acts.assign(1, Tensor());  // the input: bound to the caller's tensor on each forward
+  setup_.valid.assign(setup_.mds.size(), true);
+  for (auto& b : setup_.act_buf) b.reset();
+  const size_t last = setup_.mds.size() - 1;
   if (mode == Mode::eval)
-    for (auto& b : act_buf_) b = huge_buffer<char>(biggest);
+    for (auto& b : setup_.act_buf) b = huge_buffer<char>(biggest);
   int shared = 0;
   std::vector<size_t> holder(2, 0);  // the activation each shared buffer holds
   for (size_t i = 1; i <= last; ++i) {
     const bool kept = std::find(kept_.begin(), kept_.end(), layers_[i - 1]->name()) != kept_.end();
     if (mode == Mode::train || i == last || kept) {
-      acts_.emplace_back(act_mds_[i]);
+      setup_.acts.emplace_back(setup_.mds[i]);
       continue;
     }
     const int b = shared++ % 2;
-    if (holder[b]) act_valid_[holder[b]] = false;
+    if (holder[b]) setup_.valid[holder[b]] = false;
     holder[b] = i;
-    acts_.emplace_back(act_mds_[i], act_buf_[b].get());
+    setup_.acts.emplace_back(setup_.mds[i], setup_.act_buf[b].get());
   }
 }
 
 void Network::keep_output(const std::string& layer) {
   if (std::find(kept_.begin(), kept_.end(), layer) != kept_.end()) return;
   kept_.push_back(layer);
-  prepared_ = false;
+  setup_.ready = false;
 }
 
 const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key, int64_t first_row) {
@@ -232,33 +253,33 @@ const Tensor& Network::forward(const Tensor& input, Mode mode, uint64_t rng_key,
     fail("input " + shape_str(input.shape()) + " does not fit " + arch_.name + ", which takes " +
          shape_str(want));
   prepare(input.desc(), mode);
-  acts_[0] = input;
+  setup_.acts[0] = input;
   // A layer's random stream is keyed by its place among the computing layers, so that the
   // exchanges of hybrid parallelism leave the dropout masks as they are. All keys first: an
   // exchange reads the mask of the dropout after it.
   for (size_t i = 0, place = 0; i < layers_.size(); ++i) {
     layers_[i]->set_rng_key(hash3(rng_key, 0xD0, place), first_row);
-    if (!layers_[i]->exchange()) ++place;
-    if (layers_[i]->gathers_the_batch()) first_row = 0;  // the global batch from here on
+    if (!roles_[i].exchange) ++place;
+    if (roles_[i].gathers_batch && mode == Mode::train) first_row = 0;  // the global batch from here on
   }
   for (size_t i = 0; i < layers_.size(); ++i) {
     const double t0 = profiling_ ? now_ms() : 0;
-    layers_[i]->forward(acts_[i], acts_[i + 1]);
-    if (profiling_) timing_[i].forward_ms += now_ms() - t0;
+    layers_[i]->forward(setup_.acts[i], setup_.acts[i + 1]);
+    if (profiling_) setup_.timing[i].forward_ms += now_ms() - t0;
   }
-  return acts_.back();
+  return setup_.acts.back();
 }
 
 void Network::backward(const std::function<void(const std::vector<Param*>&)>& after_layer) {
-  if (!prepared_ || prepared_mode_ != Mode::train) internal_error("backward() needs a forward in train mode");
+  if (!setup_.ready || setup_.mode != Mode::train) internal_error("backward() needs a forward in train mode");
   const size_t first = first_trainable();
   for (size_t i = layers_.size(); i-- > first;) {
-    const Tensor d_out(act_mds_[i + 1], diff_buf_[(i + 1) % 2].get());
-    const Tensor d_in = i > first ? Tensor(act_mds_[i], diff_buf_[i % 2].get()) : Tensor();
+    const Tensor d_out(setup_.mds[i + 1], setup_.diff_buf[(i + 1) % 2].get());
+    const Tensor d_in = i > first ? Tensor(setup_.mds[i], setup_.diff_buf[i % 2].get()) : Tensor();
     const double t0 = profiling_ ? now_ms() : 0;
-    layers_[i]->backward(acts_[i], acts_[i + 1], d_out, d_in);
-    if (profiling_) timing_[i].backward_ms += now_ms() - t0;
-    if (after_layer && !layers_[i]->frozen() && !layers_[i]->owns_a_slice()) {
+    layers_[i]->backward(setup_.acts[i], setup_.acts[i + 1], d_out, d_in);
+    if (profiling_) setup_.timing[i].backward_ms += now_ms() - t0;
+    if (after_layer && !layers_[i]->frozen() && !roles_[i].sliced()) {
       const auto ps = layers_[i]->params();
       if (!ps.empty()) after_layer(ps);
     }
@@ -268,9 +289,9 @@ void Network::backward(const std::function<void(const std::vector<Param*>&)>& af
 Tensor Network::output_of(const std::string& layer) const {
   for (size_t i = layers_.size(); i-- > 0;)
     if (layers_[i]->name() == layer) {
-      if (acts_.empty()) internal_error("output_of(" + layer + "): no forward yet");
-      if (!act_valid_[i + 1]) internal_error("output_of(" + layer + "): not kept in inference (keep_output first)");
-      return to_plain(acts_[i + 1]);
+      if (setup_.acts.empty()) internal_error("output_of(" + layer + "): no forward yet");
+      if (!setup_.valid[i + 1]) internal_error("output_of(" + layer + "): not kept in inference (keep_output first)");
+      return to_plain(setup_.acts[i + 1]);
     }
   fail("unknown layer '" + layer + "'");
 }
@@ -294,7 +315,7 @@ void Network::freeze(const std::vector<std::string>& names) {
       fail("'" + n + "' is not a layer with weights of " + arch_.name + " (one of " + join_names(layers_with_params()) + ")");
     (*it)->set_frozen(true);
   }
-  prepared_ = false;
+  setup_.ready = false;
 }
 
 bool Network::is_frozen(const Param* p) const {
@@ -312,43 +333,28 @@ std::vector<std::string> Network::layers_with_params() const {
 }
 
 void Network::set_dropout(float p) {
-  for (auto& l : layers_)
-    if (auto* d = dynamic_cast<Dropout*>(l.get())) d->set_p(p);
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (roles_[i].dropout) static_cast<Dropout&>(*layers_[i]).set_p(p);
 }
 
-std::vector<LayerTiming> Network::timings() const { return timing_; }
+std::vector<LayerTiming> Network::timings() const { return setup_.timing; }
 
 void Network::set_batch_rows(const std::vector<int64_t>& rows) {
   if (rows == split_->rows) return;
   split_->rows = rows;
-  prepared_ = false;
+  setup_.ready = false;
 }
 
 Network::Part Network::owned_part(const Param* p) const {
-  for (auto& l : layers_) {
-    const auto* fc = dynamic_cast<const Linear*>(l.get());
-    if (!fc || !fc->sliced()) continue;
-    for (Param* q : l->params())
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (!roles_[i].sliced()) continue;
+    for (Param* q : layers_[i]->params())
       if (q == p) {  // weights [out, in], biases [out]: a slice of the rows
         const int64_t row = p->size() / p->shape[0];
-        return {fc->slice_begin() * row, (fc->slice_end() - fc->slice_begin()) * row};
+        return {roles_[i].slice_begin * row, (roles_[i].slice_end - roles_[i].slice_begin) * row, true};
       }
   }
-  return {0, p->size()};
-}
-
-void Network::share_owned_parts(float* buffer) {
-  if (!split_->on()) return;
-  for (auto& l : layers_) {
-    const auto* fc = dynamic_cast<const Linear*>(l.get());
-    if (!fc || !fc->sliced()) continue;
-    for (Param* p : l->params()) {
-      const int64_t row = p->size() / p->shape[0];
-      std::vector<int64_t> counts;
-      for (int k = 0; k < split_->ranks; ++k) counts.push_back(split_->share(p->shape[0], k) * row);
-      comm().allgather_in_place(buffer + (p->value - values_.get()), counts);
-    }
-  }
+  return {0, p->size(), false};
 }
 
 }  // namespace alexnet

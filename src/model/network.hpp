@@ -47,15 +47,17 @@ class Network {
   void init(InitKind kind, uint64_t seed);
   // first_row: the position of this input's first sample in the global batch (data parallelism).
   const Tensor& forward(const Tensor& input, Mode mode, uint64_t rng_key = 0, int64_t first_row = 0);
-  const Tensor& d_logits() const { return d_logits_; }  // the loss writes here
+  const Tensor& d_logits() const { return setup_.d_logits; }  // the loss writes here
   // after_layer(params) is called as soon as a layer's parameter gradients are final (in
   // reverse order), so their allreduce can overlap the rest of the backward pass.
   void backward(const std::function<void(const std::vector<Param*>&)>& after_layer = {});
 
   std::vector<Param*>& params() { return params_; }
+  const std::vector<Param*>& params() const { return params_; }
   Param* find_param(const std::string& file_name);
   int64_t num_params() const { return total_; }
   float* values() { return values_.get(); }
+  const float* values() const { return values_.get(); }
   // Gradients and momenta exist only once something trains (inference needs neither: two
   // thirds of the parameter memory).
   float* grads() { return ensure_training_state(), grads_.get(); }
@@ -69,11 +71,25 @@ class Network {
   // fc layers' parameters in hybrid parallelism, whose neurons are split across the ranks.
   struct Part {
     int64_t begin, count;
+    bool sliced;  // a slice of an fc layer's neurons (train/hybrid_sync.hpp shares them)
   };
   Part owned_part(const Param* p) const;
-  // A buffer laid out as values() (the values, the momenta, an average) made the same on every
-  // rank: each rank's parts of the fc parameters sent to the others. Collective.
-  void share_owned_parts(float* buffer);
+  const ModelSplit& split() const { return *split_; }
+
+  // What a layer is to the network beside its computation, recorded as the plan is walked:
+  // an exchange of hybrid parallelism (it takes no place in the random streams' keys), one whose
+  // output holds every row of the global batch, a dropout, and a slice [begin, end) of an fc
+  // layer's neurons trained by this rank (its gradients cover the global batch already: no
+  // allreduce).
+  struct Role {
+    bool exchange = false, gathers_batch = false, dropout = false;
+    int64_t slice_begin = 0, slice_end = 0;
+    bool sliced() const { return slice_end > slice_begin; }
+  };
+  struct Layers {
+    std::vector<std::unique_ptr<Layer>> layers;
+    std::vector<Role> roles;
+  };
 
   // The output of a named layer (after its ReLU) from the last forward, as a plain tensor.
   // Inference keeps only the last two activations of the large ones (they share two
@@ -110,24 +126,28 @@ class Network {
   int classes_;
   std::shared_ptr<ModelSplit> split_;  // shared with the exchange layers
   std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Role> roles_;  // one a layer
   std::vector<Param*> params_;
   int64_t total_ = 0;
   HugeBuffer<float> values_, grads_, momenta_;  // parameters' (tv: 244 MB each)
 
-  // Per (input shape, mode): activations[i] is the input of layer i; the last is the logits.
-  md prepared_input_;
-  Mode prepared_mode_ = Mode::eval;
-  bool prepared_ = false;
-  std::vector<Tensor> acts_;
-  std::vector<md> act_mds_;
-  std::vector<bool> act_valid_;  // false: overwritten later in the forward (shared buffer)
+  // What prepare() set up for one input shape and mode: activations[i] is the input of layer i,
+  // the last the logits.
+  struct Setup {
+    md input;
+    Mode mode = Mode::eval;
+    bool ready = false;
+    std::vector<Tensor> acts;
+    std::vector<md> mds;
+    std::vector<bool> valid;  // false: overwritten later in the forward (shared buffer)
+    HugeBuffer<char> act_buf[2];  // inference: the activations' two shared buffers
+    std::unique_ptr<char[]> diff_buf[2];
+    Tensor d_logits;
+    std::vector<LayerTiming> timing;
+  } setup_;
   std::vector<std::string> kept_;
-  HugeBuffer<char> act_buf_[2];  // inference: the activations' two shared buffers
-  std::unique_ptr<char[]> diff_buf_[2];
-  Tensor d_logits_;
   bool profiling_ = false;
   bool inference_only_ = false;
-  std::vector<LayerTiming> timing_;
 };
 
 }  // namespace alexnet

@@ -29,17 +29,17 @@ void check_config(const TrainConfig& c) {
   if (c.init != "paper" && c.init != "kaiming") fail("--init: expected paper or kaiming, got '" + c.init + "'");
   if (c.epochs < 1) fail("--epochs must be at least 1");
   if (c.batch < 1) fail("--batch must be at least 1");
-  if (!(c.dropout >= 0 && c.dropout < 1)) fail("--dropout must be in [0, 1)");
+  if (!(c.reg.dropout >= 0 && c.reg.dropout < 1)) fail("--dropout must be in [0, 1)");
   if (!(c.sgd.lr > 0 && std::isfinite(c.sgd.lr))) fail("--lr must be a positive number");
-  if (!(c.label_smoothing >= 0 && c.label_smoothing < 1)) fail("--label-smoothing must be in [0, 1)");
-  if (!(c.ema >= 0 && c.ema < 1)) fail("--ema must be in [0, 1) (0: off)");
+  if (!(c.reg.label_smoothing >= 0 && c.reg.label_smoothing < 1)) fail("--label-smoothing must be in [0, 1)");
+  if (!(c.reg.ema >= 0 && c.reg.ema < 1)) fail("--ema must be in [0, 1) (0: off)");
   if (!c.schedule.steps.empty() && c.schedule.kind != "step") fail("--lr-steps needs --schedule step");
-  if (!c.reinit.empty() && c.init_from.empty()) fail("--reinit needs --init-from");
-  comm_progress_from_name(c.comm_progress);
-  if (c.parallel != "auto" && c.parallel != "data" && c.parallel != "hybrid")
-    fail("--parallel must be auto, data or hybrid, not '" + c.parallel + "'");
-  if (c.planned_epochs < 0 || c.max_epochs < 0 || c.limit < 0 || c.val_limit < 0 || c.checkpoint_every < 0 ||
-      !(c.val_split >= 0 && c.val_split < 1) || !(c.time_budget_s >= 0))
+  if (!c.fine_tune.reinit.empty() && c.fine_tune.init_from.empty()) fail("--reinit needs --init-from");
+  comm_progress_from_name(c.machine.comm_progress);
+  if (c.machine.parallel != "auto" && c.machine.parallel != "data" && c.machine.parallel != "hybrid")
+    fail("--parallel must be auto, data or hybrid, not '" + c.machine.parallel + "'");
+  if (c.budget.planned_epochs < 0 || c.budget.max_epochs < 0 || c.data.limit < 0 || c.data.val_limit < 0 || c.log.checkpoint_every < 0 ||
+      !(c.data.val_split >= 0 && c.data.val_split < 1) || !(c.budget.time_budget_s >= 0))
     fail("a count, share or budget is out of range");
 }
 
@@ -52,11 +52,11 @@ void apply_arch_defaults(const TrainRequest& q, TrainConfig& c) {
   // The paper: /10 when the validation error stops improving; a cosine over 40 epochs for mini.
   c.schedule.kind = q.schedule.value_or(mini ? "cosine" : "plateau");
   c.sgd.lr = q.lr.value_or(mini && !q.schedule ? kMiniLr : c.sgd.lr);
-  c.label_smoothing = q.label_smoothing.value_or(mini ? kMiniLabelSmoothing : 0.f);
-  c.ema = q.ema.value_or(mini ? kMiniEma : 0.f);
+  c.reg.label_smoothing = q.label_smoothing.value_or(mini ? kMiniLabelSmoothing : 0.f);
+  c.reg.ema = q.ema.value_or(mini ? kMiniEma : 0.f);
   // Fine-tuning starts from weights that already work: a tenth of the from-scratch lr, as
   // Caffe's fine-tuning recipe does (docs/training.md: measured).
-  if (!c.init_from.empty() && !q.lr) c.sgd.lr /= 10;
+  if (!c.fine_tune.init_from.empty() && !q.lr) c.sgd.lr /= 10;
   c.schedule.base_lr = c.sgd.lr;
   c.schedule.epochs = c.epochs;
   check_config(c);
@@ -70,10 +70,9 @@ TrainPlan plan_resume(const TrainRequest& q) {
   TrainPlan p;
   p.resume = true;
   p.cfg = read_run_config(q.resume);
-  if (q.given.threads > 0) p.cfg.threads = q.given.threads;  // the machine may differ; the results do not
-  p.cfg.workers = q.given.workers;
-  p.cfg.comm_progress = q.given.comm_progress;
-  p.cfg.parallel = q.given.parallel;
+  const int threads = p.cfg.machine.threads;
+  p.cfg.machine = q.given.machine;  // the machines may differ; the results do not
+  if (p.cfg.machine.threads == 0) p.cfg.machine.threads = threads;
   check_config(p.cfg);
   return p;
 }
@@ -102,12 +101,12 @@ TrainPlan plan_training(TrainRequest q) {
   p.cfg = q.given;
   TrainConfig& c = p.cfg;
   if (c.out.empty()) fail("--out RUN_DIR is required");
-  if (c.data.empty()) fail("--data is required");
+  if (c.data.data.empty()) fail("--data is required");
   if (fs::exists(c.out + "/checkpoint.safetensors"))
     fail(c.out + ": holds a run already; use --resume " + c.out + " or another --out");
   c.arch = q.arch.value_or("alexnet-mini");
-  if (!c.init_from.empty()) {  // the architecture comes from the weights, unless --arch says
-    p.source = std::make_unique<LoadedModel>(load_model(c.init_from, q.arch.value_or("")));
+  if (!c.fine_tune.init_from.empty()) {  // the architecture comes from the weights, unless --arch says
+    p.source = std::make_unique<LoadedModel>(load_model(c.fine_tune.init_from, q.arch.value_or("")));
     c.arch = p.source->info.arch;
   }
   apply_arch_defaults(q, c);

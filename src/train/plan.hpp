@@ -23,6 +23,7 @@ struct TrainRequest {
   std::optional<float> lr, label_smoothing, ema;
   std::optional<int> epochs;
   std::string resume;  // a run folder to continue: then only threads and workers may be given
+  int64_t kill_after_steps = 0;  // tests: the last rank SIGKILLs itself after this global step (a hook, not the plan)
 };
 
 struct TrainPlan {

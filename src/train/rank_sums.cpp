@@ -1,6 +1,9 @@
 #include "train/rank_sums.hpp"
 
+#include <cstdio>
 #include <vector>
+
+#include "util/error.hpp"
 
 namespace alexnet {
 
@@ -28,6 +31,14 @@ void sum_over_ranks(Comm& cm, EvalResult& r) {
   cm.allreduce_sum(s.data(), static_cast<int64_t>(s.size()));
   r.samples = static_cast<int64_t>(s[0]), r.loss_sum = s[1], r.top1_correct = s[2], r.top5_correct = s[3];
   for (size_t i = 0; i < r.confusion.counts.size(); ++i) r.confusion.counts[i] = static_cast<int64_t>(s[4 + i]);
+}
+
+void check_ranks_agree(Comm& cm, const float* weights, int64_t n, int64_t epoch) {
+  if (!cm.distributed()) return;
+  if (!same_on_all_ranks(cm, weights, n))
+    fail("the ranks' weights diverged at epoch " + std::to_string(epoch + 1) +
+         " (different binaries or libraries on the machines?)");
+  if (cm.leader()) std::printf("weights identical on %d ranks\n", cm.size());
 }
 
 }  // namespace alexnet

@@ -29,7 +29,7 @@ BudgetPlan plan_epochs(const ArchSpec& arch, int classes, const TrainConfig& cfg
   // 10% for what the timing leaves out: data loading the workers do not hide, checkpoints,
   // the metrics; and the measurement's own noise.
   const double per_epoch = 1.1 * (steps * p.step_seconds + p.val_seconds);
-  p.epochs = std::clamp(static_cast<int>(cfg.time_budget_s / per_epoch), 1, std::max(1, cfg.epochs));
+  p.epochs = std::clamp(static_cast<int>(cfg.budget.time_budget_s / per_epoch), 1, std::max(1, cfg.epochs));
   p.expected_seconds = p.epochs * per_epoch;
   return p;
 }
@@ -51,6 +51,23 @@ double recent_pace(const std::vector<double>& epoch_seconds) {
   std::vector<double> last(epoch_seconds.end() - std::min<size_t>(3, epoch_seconds.size()), epoch_seconds.end());
   std::sort(last.begin(), last.end());
   return last.size() == 2 ? (last[0] + last[1]) / 2 : last[last.size() / 2];
+}
+
+}  // namespace alexnet
+
+namespace alexnet {
+
+Replan replan_after_epoch(const TrainConfig& cfg, int done, std::vector<double>& recent, double epoch_seconds,
+                          double used) {
+  recent.push_back(epoch_seconds);
+  if (recent.size() > 3) recent.erase(recent.begin());
+  Replan r;
+  const bool simulated = cfg.budget.simulate_epoch_seconds > 0;
+  r.pace = simulated ? cfg.budget.simulate_epoch_seconds : recent_pace(recent);
+  r.used = simulated ? done * r.pace : used;
+  const int ceiling = cfg.budget.max_epochs > 0 ? cfg.budget.max_epochs : cfg.epochs;
+  r.epochs = replanned_epochs(cfg.epochs, done, ceiling, cfg.budget.time_budget_s, r.used, r.pace);
+  return r;
 }
 
 }  // namespace alexnet

@@ -41,4 +41,14 @@ int replanned_epochs(int planned, int done, int ceiling, double budget, double u
 // epoch alone; from the median they give 21, 19, 20, 20.
 double recent_pace(const std::vector<double>& epoch_seconds);
 
+// After `done` epochs of a run with a budget, the last having taken `epoch_seconds` (added to
+// `recent`, the last three epochs' seconds) and `used` seconds of the budget gone: the epochs
+// in all, from the recent pace (or the simulated one of the tests' --simulate-epoch-seconds).
+struct Replan {
+  int epochs = 0;
+  double pace = 0, used = 0;
+};
+Replan replan_after_epoch(const TrainConfig& cfg, int done, std::vector<double>& recent, double epoch_seconds,
+                          double used);
+
 }  // namespace alexnet

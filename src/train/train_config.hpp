@@ -14,60 +14,87 @@
 
 namespace alexnet {
 
-struct TrainConfig {
-  std::string arch = "alexnet-mini";
-  std::string data, val, out, data_kind = "auto", stats;
-  int epochs = 0;
-  int batch = 128;
-  SgdConfig sgd;
-  float dropout = 0.5f;
-  float label_smoothing = 0;  // the loss's target: (1 - e) onehot + e / classes (0: the paper's)
-  // The weights evaluated and kept: an exponential moving average with this decay per step
-  // (train/weight_average.hpp; 0: the weights SGD holds, the paper's).
-  float ema = 0;
-  std::string init;  // paper | kaiming
-  // Fine-tuning: start from these trained weights (their architecture, their normalisation
-  // unless --stats; the classifier re-initialised when the classes differ).
-  std::string init_from;
-  std::string freeze;        // fine-tuning: layers without learning, "conv1-conv5" or "conv1,conv2"
-  std::string reinit;        // fine-tuning: layers initialised afresh instead of copied, "conv4-fc8"
-  float lr_mult_new = 1.f;   // fine-tuning: lr multiplier of the layers re-initialised (new classes, --reinit)
-  std::vector<std::string> new_params;  // those layers' parameters (an amendment of the run)
-  uint64_t seed = 1;
-  int threads = 0, workers = 1;
-  // Several processes (mpirun): how the gradient reductions move while the backward computes
-  // (parallel/comm.hpp). A property of the machines, like threads: --resume may change it.
-  std::string comm_progress = "thread";
-  // Several processes: data (every layer data-parallel, the gradients allreduced) | hybrid (the
-  // convolutions data-parallel, fc6-fc8 model-parallel: layers/exchange.hpp) | auto (hybrid when
-  // every rank can own neurons of each fc layer, else data: hybrid was the faster at every link
-  // rate measured, docs/distributed.md). Checkpoints are the same either way, so --resume may
-  // change it too.
-  std::string parallel = "auto";
-  ScheduleConfig schedule;
-  int64_t checkpoint_every = 0;  // steps; 0 = once per epoch
-  int64_t print_every = 100;
-  int64_t stuck_steps = 300;
-  bool strict = false;
-  bool pca = true, flip = true;
+// What is trained on, and how each sample is read and augmented.
+struct DataConfig {
+  std::string data, val, data_kind = "auto", stats;
   int64_t limit = 0;          // use only the first N training samples (quick runs, tests)
   int64_t val_limit = 0;
   // Without --val: this share of the training set, stratified, is held out for validation
   // (5,000 of Fashion-MNIST's 60,000); 0 validates on nothing (best = lowest training error).
   double val_split = 1.0 / 12;
-  // --time-budget: wall seconds the training may take (0: none); the epochs that fit are planned
-  // once, before the first step, and kept in planned_epochs (so a resumed run keeps the plan).
-  // The epochs are then re-planned after every epoch from the pace measured (train/time_budget.hpp),
-  // never beyond max_epochs (--epochs, or the architecture's default).
-  double time_budget_s = 0;
-  int planned_epochs = 0, max_epochs = 0;
-  // Tests: re-plan as if every epoch took this many seconds (0: the clock).
-  double simulate_epoch_seconds = 0;
-  // The changes made to the plan once the data and network existed, each {"change", "why"}.
-  nlohmann::json amendments = nlohmann::json::array();
-  int64_t kill_after_steps = 0;  // tests: the last rank SIGKILLs itself after this global step
+  bool strict = false;
+  bool pca = true, flip = true;
 };
 
+// What keeps the network from fitting its training set alone.
+struct Regularization {
+  float dropout = 0.5f;
+  float label_smoothing = 0;  // the loss's target: (1 - e) onehot + e / classes (0: the paper's)
+  // The weights evaluated and kept: an exponential moving average with this decay per step
+  // (train/weight_average.hpp; 0: the weights SGD holds, the paper's).
+  float ema = 0;
+};
+
+// Fine-tuning: start from these trained weights (their architecture, their normalisation
+// unless --stats; the classifier re-initialised when the classes differ).
+struct FineTuneConfig {
+  std::string init_from;
+  std::string freeze;        // layers without learning, "conv1-conv5" or "conv1,conv2"
+  std::string reinit;        // layers initialised afresh instead of copied, "conv4-fc8"
+  float lr_mult_new = 1.f;   // lr multiplier of the layers re-initialised (new classes, --reinit)
+  std::vector<std::string> new_params;  // those layers' parameters (an amendment of the run)
+};
+
+// --time-budget: wall seconds the training may take (0: none); the epochs that fit are planned
+// once, before the first step, and kept in planned_epochs (so a resumed run keeps the plan).
+// The epochs are then re-planned after every epoch from the pace measured (train/time_budget.hpp),
+// never beyond max_epochs (--epochs, or the architecture's default).
+struct BudgetConfig {
+  double time_budget_s = 0;
+  int planned_epochs = 0, max_epochs = 0;
+  double simulate_epoch_seconds = 0;  // tests: re-plan as if every epoch took this many seconds
+};
+
+// How the run uses the machines: what --resume may change, since the results do not depend on it.
+struct MachineConfig {
+  int threads = 0, workers = 1;
+  // Several processes (mpirun): how the gradient reductions move while the backward computes
+  // (parallel/comm.hpp).
+  std::string comm_progress = "thread";
+  // Several processes: data (every layer data-parallel, the gradients allreduced) | hybrid (the
+  // convolutions data-parallel, fc6-fc8 model-parallel: layers/exchange.hpp) | auto (hybrid when
+  // every rank can own neurons of each fc layer, else data: hybrid was the faster at every link
+  // rate measured, docs/distributed.md). Checkpoints are the same either way.
+  std::string parallel = "auto";
+};
+
+// What the run writes as it goes, and when.
+struct LogConfig {
+  int64_t checkpoint_every = 0;  // steps; 0 = once per epoch
+  int64_t print_every = 100;
+  int64_t stuck_steps = 300;
+};
+
+struct TrainConfig {
+  std::string arch = "alexnet-mini";
+  std::string out;
+  int epochs = 0;
+  int batch = 128;
+  std::string init;  // paper | kaiming
+  uint64_t seed = 1;
+  SgdConfig sgd;
+  ScheduleConfig schedule;
+  DataConfig data;
+  Regularization reg;
+  FineTuneConfig fine_tune;
+  BudgetConfig budget;
+  MachineConfig machine;
+  LogConfig log;
+  // The changes made to the plan once the data and network existed, each {"change", "why"}.
+  nlohmann::json amendments = nlohmann::json::array();
+};
+
+// config.json holds every field at its top level, as it always has.
 nlohmann::json to_json(const TrainConfig& c);
 TrainConfig train_config_from_json(const nlohmann::json& j);
 
