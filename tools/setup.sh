@@ -22,7 +22,11 @@ pkgs=(build-essential cmake pkg-config
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs+=(chromium chromium-driver python3-selenium)
 # The peers of bench/compare.py: PyTorch on OpenBLAS (on the reference BLAS it runs ~4x
 # slower, no peer at its best), onnx for the ONNX Runtime graphs, node for ONNX Runtime.
-[ "${WITH_TORCH:-0}" = 1 ] && pkgs+=(python3-torch python3-numpy libopenblas0 python3-onnx nodejs npm)
+# (A node from elsewhere, e.g. NodeSource's, carries its own npm and conflicts with Debian's.)
+if [ "${WITH_TORCH:-0}" = 1 ]; then
+  pkgs+=(python3-torch python3-numpy libopenblas0 python3-onnx)
+  command -v npm > /dev/null || pkgs+=(nodejs npm)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -166,7 +166,7 @@ def test_features_of_arrays_and_layers(mini):
     assert mini.features(x, layer="conv1").shape == (3, 32, 28, 28)
     fc8 = mini.features(x, layer="fc8")
     np.testing.assert_array_equal(fc8, mini(x))  # fc8 has no ReLU: the logits
-    with pytest.raises(ValueError, match="layer 'fc9': alexnet-mini has conv1"):
+    with pytest.raises(ValueError, match="layer 'fc9' is unknown: alexnet-mini has conv1"):
         mini.features(x, layer="fc9")
 
 

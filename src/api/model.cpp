@@ -25,13 +25,6 @@ struct Model::Impl {
            std::to_string(c) + " x " + std::to_string(c));
     *n = static_cast<int64_t>(x.size()) / per;
   }
-  void check_layer(const std::string& layer) {
-    const std::vector<std::string> known = net().layer_names();
-    if (std::find(known.begin(), known.end(), layer) != known.end()) return;
-    std::string list;
-    for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
-    fail("layer '" + printable(layer) + "': " + net().arch().name + " has " + list);
-  }
   // One layer's outputs for n inputs, 64 at a time (bounding the activations' memory).
   Array layer_outputs(const float* x, int64_t n, const std::string& layer) {
     Array a;
@@ -111,7 +104,7 @@ Array Model::logits(const std::vector<float>& x) {
 
 Array Model::features(const std::vector<float>& x, const std::string& layer) {
   return api::guarded([&] {
-    impl_->check_layer(layer);
+    impl_->net().check_layer(layer);
     int64_t n = 0;
     impl_->check_input(x, &n);
     return impl_->layer_outputs(x.data(), n, layer);
@@ -120,7 +113,7 @@ Array Model::features(const std::vector<float>& x, const std::string& layer) {
 
 Array Model::features(const std::vector<std::string>& image_paths, const std::string& layer) {
   return api::guarded([&] {
-    impl_->check_layer(layer);
+    impl_->net().check_layer(layer);
     if (image_paths.empty()) fail("features(): no images");
     std::vector<float> x;
     for (const std::string& path : image_paths) {

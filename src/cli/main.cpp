@@ -24,12 +24,8 @@ int finish(int code) {
   std::fflush(nullptr);
   std::_Exit(code);
 }
-}  // namespace
 
-int main(int argc, char** argv) {
-  alexnet::comm();  // MPI_Init, when started by mpirun, before any thread exists
-  alexnet::init_image_decoding();
-  CLI::App app{"AlexNet (Krizhevsky, Sutskever, Hinton 2012) on oneDNN: train, evaluate, predict"};
+void add_commands(CLI::App& app) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every command");
   app.set_version_flag("--version", alexnet::cli::version_report,
@@ -47,6 +43,15 @@ int main(int argc, char** argv) {
   alexnet::cli::add_serve(app);
   alexnet::cli::add_convert(app);
   alexnet::cli::add_arch(app);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  alexnet::comm();  // MPI_Init, when started by mpirun, before any thread exists
+  alexnet::init_image_decoding();
+  CLI::App app{"AlexNet (Krizhevsky, Sutskever, Hinton 2012) on oneDNN: train, evaluate, predict"};
+  add_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -27,8 +27,8 @@ double parse_duration(const std::string& s, const std::string& flag) {
   return v * scale;
 }
 
-// The flags of a new run, each into the request (those the plan may decide stay unset).
-void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
+// What is trained: the architecture, the data and how it is read.
+void add_data_flags(CLI::App* c, TrainRequest& q) {
   TrainConfig& g = q.given;
   c->add_option("--arch", q.arch, arch_names_joined(" | ") + " (default: --init-from's, else alexnet-mini)");
   c->add_option("--data", g.data.data, "training data: image folder, list file or IDX directory");
@@ -39,6 +39,11 @@ void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   c->add_option("--data-kind", g.data.data_kind, "auto | folder | list | idx")->capture_default_str();
   c->add_option("--out", g.out, "run directory (checkpoints, logs, best weights)");
   c->add_option("--stats", g.data.stats, "statistics file from `alexnet stats` (mean, std, PCA), or Caffe's mean .binaryproto");
+}
+
+// The recipe's numbers: epochs, batch, SGD, regularisation, initialisation, schedule, logs.
+void add_recipe_flags(CLI::App* c, TrainRequest& q) {
+  TrainConfig& g = q.given;
   c->add_option("--epochs", q.epochs, "epochs (default: 40 for alexnet-mini, 90 otherwise)");
   c->add_option("--batch", g.batch, "batch size")->capture_default_str();
   c->add_option("--lr", q.lr, "initial learning rate (default: 0.01; 0.05 for alexnet-mini)");
@@ -69,6 +74,13 @@ void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   c->add_option("--max-drops", g.schedule.max_drops, "plateau: most lr drops")->capture_default_str();
   c->add_option("--lr-steps", g.schedule.steps, "step: epochs (1-based) at which lr drops /10");
   c->add_option("--seed", g.seed, "random seed (init, order, augmentation, dropout)")->capture_default_str();
+}
+
+// The flags of a new run, each into the request (those the plan may decide stay unset).
+void add_run_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
+  TrainConfig& g = q.given;
+  add_data_flags(c, q);
+  add_recipe_flags(c, q);
   c->add_option("--checkpoint-every", g.log.checkpoint_every, "also checkpoint every N steps");
   c->add_option("--print-every", g.log.print_every, "log every N steps")->capture_default_str();
   c->add_option("--stuck-steps", g.log.stuck_steps, "warn when the loss is still ln(classes) after N steps")->capture_default_str();

@@ -21,9 +21,11 @@ WeightFormat sniff_weight_format(const std::string& b) {
   return WeightFormat::safetensors;  // its reader says what is wrong
 }
 
-SafetensorsFile read_weights_file(const std::string& path) {
+WeightFormat sniff_weight_file(const std::string& path) { return sniff_weight_format(read_file_head(path, 9)); }
+
+SafetensorsFile read_weights_file(const std::string& path, WeightFormat format) {
   const std::string bytes = read_file(path);
-  switch (sniff_weight_format(bytes)) {
+  switch (format) {
     case WeightFormat::torch: return parse_torch_file(bytes, path);
     case WeightFormat::onnx: return import_onnx(bytes, path);
     case WeightFormat::caffe: return import_caffemodel(bytes, path);

@@ -13,7 +13,9 @@ namespace alexnet {
 enum class WeightFormat { safetensors, torch, onnx, caffe };
 
 WeightFormat sniff_weight_format(const std::string& bytes);
-SafetensorsFile read_weights_file(const std::string& path);
+WeightFormat sniff_weight_file(const std::string& path);  // from its first bytes
+// A file of that format, converted: its tensors and metadata.
+SafetensorsFile read_weights_file(const std::string& path, WeightFormat format);
 
 // For files without an "arch" in their metadata (.pth): the architecture their tensor names
 // and conv1's shape say, or "" when they say none.

@@ -72,15 +72,22 @@ void check_shapes(const std::vector<std::pair<std::string, dims>>& want, const s
 }
 }  // namespace
 
-void import_params(Network& net, const SafetensorsFile& file, const std::string& path) {
-  std::vector<std::pair<std::string, dims>> want;
-  for (Param* p : net.params()) want.emplace_back(p->name, p->shape);
-  check_shapes(want, net.arch().name, file, path);
+namespace {
+// The tensors into the network's parameters, their shapes checked already.
+void copy_params(Network& net, const SafetensorsFile& file) {
   for (Param* p : net.params()) {
     const auto& data = file.tensors.at(p->name).data;
     std::copy(data.begin(), data.end(), p->value);
   }
   net.params_changed();
+}
+}  // namespace
+
+void import_params(Network& net, const SafetensorsFile& file, const std::string& path) {
+  std::vector<std::pair<std::string, dims>> want;
+  for (Param* p : net.params()) want.emplace_back(p->name, p->shape);
+  check_shapes(want, net.arch().name, file, path);
+  copy_params(net, file);
 }
 
 void put_mean_image(const ModelInfo& info, SafetensorsFile& f, int resize) {
@@ -142,29 +149,22 @@ ModelPlan plan_model(const SafetensorsFile& f, const std::string& path, const st
   return m;
 }
 
-// A safetensors file's header says its tensors' names and shapes: they are checked against the
-// architecture before any tensor is read, so a contradicting file of 240 MB is refused in
-// milliseconds, before a network is made.
-void check_header_first(const std::string& path, const std::string& arch_flag) {
-  std::string first(9, '\0');
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in || !in.read(first.data(), 9) || sniff_weight_format(first) != WeightFormat::safetensors) return;
-  }
-  const SafetensorsFile header = read_safetensors_header(path);
-  const ModelPlan plan = plan_model(header, path, arch_flag);
-  check_shapes(Network::param_shapes(*plan.arch, plan.classes), plan.arch->name, header, path);
-}
-
 }  // namespace
 
+// Each step once: the format from the first bytes; for safetensors the header alone first, so
+// that a file contradicting the architecture (240 MB of it) is refused in milliseconds, before
+// any tensor is read or a network made; the plan (architecture, classes) and every tensor's
+// shape checked against it; then the tensors, copied into the network.
 LoadedModel load_model(const std::string& path, const std::string& arch_flag) {
-  check_header_first(path, arch_flag);
-  SafetensorsFile f = read_weights_file(path);
+  const WeightFormat format = sniff_weight_file(path);
+  const bool safetensors = format == WeightFormat::safetensors;
+  SafetensorsFile f = safetensors ? read_safetensors_header(path) : read_weights_file(path, format);
   ModelPlan plan = plan_model(f, path, arch_flag);
+  check_shapes(Network::param_shapes(*plan.arch, plan.classes), plan.arch->name, f, path);
+  if (safetensors) f = read_safetensors(path);
   get_mean_image(plan.info, f, plan.arch->resize, path);
   LoadedModel m{std::make_unique<Network>(*plan.arch, plan.classes), plan.info};
-  import_params(*m.net, f, path);
+  copy_params(*m.net, f);
   return m;
 }
 

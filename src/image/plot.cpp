@@ -70,38 +70,58 @@ std::vector<double> log_ticks(double lo, double hi) {
   return t;
 }
 
-Image line_chart(const std::string& title, const std::string& xlabel, const std::vector<Series>& series,
-                 bool log_y, int width, int height) {
-  cv::Mat m(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
-  const int left = 60, right = 20, top = 36, bottom = 44;
+namespace {
+
+// The axes' data ranges (y in axis units: log10 on a log axis) and their ticks.
+struct Axes {
   double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
+  std::vector<double> xt, yt;
+};
+
+Axes fit_axes(const std::vector<Series>& series, bool log_y) {
+  Axes a;
   auto ty = [&](double y) { return log_y ? std::log10(std::max(y, 1e-6)) : y; };
   for (const Series& s : series)
     for (size_t i = 0; i < s.x.size(); ++i) {
       if (!std::isfinite(s.y[i])) continue;
-      x0 = std::min(x0, s.x[i]), x1 = std::max(x1, s.x[i]);
-      y0 = std::min(y0, ty(s.y[i])), y1 = std::max(y1, ty(s.y[i]));
+      a.x0 = std::min(a.x0, s.x[i]), a.x1 = std::max(a.x1, s.x[i]);
+      a.y0 = std::min(a.y0, ty(s.y[i])), a.y1 = std::max(a.y1, ty(s.y[i]));
     }
-  if (x0 > x1) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-  if (x1 - x0 < 1e-12) x1 = x0 + 1;
-  if (y1 - y0 < 1e-12) y1 = y0 + 1;
+  if (a.x0 > a.x1) a.x0 = 0, a.x1 = 1, a.y0 = 0, a.y1 = 1;
+  if (a.x1 - a.x0 < 1e-12) a.x1 = a.x0 + 1;
+  if (a.y1 - a.y0 < 1e-12) a.y1 = a.y0 + 1;
   // Ticks at round values (epochs 0, 5, 10; errors 10, 20, 30 %), the axes ending on ticks; a
   // log axis ticks at 1, 2, 5 x 10^k. Data that are all >= 0 get no negative tick.
-  const bool nonneg = !log_y && y0 >= 0;
-  std::vector<double> xt = nice_ticks(x0, x1, 6), yt;
+  const bool nonneg = !log_y && a.y0 >= 0;
+  a.xt = nice_ticks(a.x0, a.x1, 6);
   if (log_y) {
-    y0 = std::floor(y0 * 10) / 10, y1 = std::ceil(y1 * 10) / 10;
-    yt = log_ticks(std::pow(10.0, y0), std::pow(10.0, y1));
-    if (yt.size() < 2) {
-      double a = std::pow(10.0, y0), b = std::pow(10.0, y1);
-      yt = nice_ticks(a, b, 4);
-      yt.erase(std::remove_if(yt.begin(), yt.end(), [](double v) { return v <= 0; }), yt.end());
+    a.y0 = std::floor(a.y0 * 10) / 10, a.y1 = std::ceil(a.y1 * 10) / 10;
+    a.yt = log_ticks(std::pow(10.0, a.y0), std::pow(10.0, a.y1));
+    if (a.yt.size() < 2) {
+      double lo = std::pow(10.0, a.y0), hi = std::pow(10.0, a.y1);  // (the range nice_ticks widens is not kept)
+      a.yt = nice_ticks(lo, hi, 4);
+      a.yt.erase(std::remove_if(a.yt.begin(), a.yt.end(), [](double v) { return v <= 0; }), a.yt.end());
     }
-    for (double& v : yt) v = std::log10(v);
+    for (double& v : a.yt) v = std::log10(v);
   } else {
-    yt = nice_ticks(y0, y1, 5);
-    if (nonneg && y0 < 0) y0 = 0, yt.erase(std::remove_if(yt.begin(), yt.end(), [](double v) { return v < 0; }), yt.end());
+    a.yt = nice_ticks(a.y0, a.y1, 5);
+    if (nonneg && a.y0 < 0)
+      a.y0 = 0, a.yt.erase(std::remove_if(a.yt.begin(), a.yt.end(), [](double v) { return v < 0; }), a.yt.end());
   }
+  return a;
+}
+
+}  // namespace
+
+Image line_chart(const std::string& title, const std::string& xlabel, const std::vector<Series>& series,
+                 bool log_y, int width, int height) {
+  cv::Mat m(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  const int left = 60, right = 20, top = 36, bottom = 44;
+  const Axes a = fit_axes(series, log_y);
+  const double x0 = a.x0, x1 = a.x1, y0 = a.y0, y1 = a.y1;
+  const std::vector<double>& xt = a.xt;
+  const std::vector<double>& yt = a.yt;
+  auto ty = [&](double y) { return log_y ? std::log10(std::max(y, 1e-6)) : y; };
   auto px = [&](double x) { return left + static_cast<int>((x - x0) / (x1 - x0) * (width - left - right)); };
   // y in axis units (log10 on a log axis), and y in data units
   auto py_raw = [&](double t) { return height - bottom - static_cast<int>((t - y0) / (y1 - y0) * (height - top - bottom)); };

@@ -9,12 +9,7 @@ namespace alexnet {
 
 Features extract_features(Network& net, const Dataset& data, const TransformConfig& tf,
                           const std::string& layer, int batch, int workers) {
-  const auto names = net.layer_names();
-  if (std::find(names.begin(), names.end(), layer) == names.end()) {
-    std::string all;
-    for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-    fail("--layer: unknown layer '" + layer + "' (one of " + all + ")");
-  }
+  net.check_layer(layer);
   LoaderConfig lc;
   lc.batch = batch;
   lc.workers = workers;

@@ -302,6 +302,12 @@ std::vector<std::string> Network::layer_names() const {
   return n;
 }
 
+void Network::check_layer(const std::string& layer) const {
+  const std::vector<std::string> names = layer_names();
+  if (std::find(names.begin(), names.end(), layer) == names.end())
+    fail("layer '" + printable(layer) + "' is unknown: " + arch_.name + " has " + join_names(names));
+}
+
 size_t Network::first_trainable() const {
   for (size_t i = 0; i < layers_.size(); ++i)
     if (!layers_[i]->params().empty() && !layers_[i]->frozen()) return i;

@@ -97,6 +97,9 @@ class Network {
   Tensor output_of(const std::string& layer) const;
   void keep_output(const std::string& layer);
   std::vector<std::string> layer_names() const;
+  // A UserError naming the layers this network has, unless `layer` is one of them (the one check
+  // of a layer name a user gives: features, serve, Python, the C++ API).
+  void check_layer(const std::string& layer) const;
   std::vector<std::string> layers_with_params() const;  // conv1 ... fc8, in order
 
   // Fine-tuning: these layers (names as layer_names(), e.g. conv1..conv5) get no gradients, and

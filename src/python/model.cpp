@@ -175,11 +175,11 @@ std::vector<std::string> Model::predict(const py::list& items, int topk, bool te
 }
 
 void Model::check_layer(const std::string& layer) const {
-  const std::vector<std::string> names = layer_names();
-  if (std::find(names.begin(), names.end(), layer) != names.end()) return;
-  std::string known;
-  for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
-  throw py::value_error("layer '" + layer + "': " + arch() + " has " + known);
+  try {
+    m_.net().check_layer(layer);
+  } catch (const UserError& e) {
+    throw py::value_error(e.what());
+  }
 }
 
 py::array_t<float> Model::features(const py::object& x_or_images, const std::string& layer) {

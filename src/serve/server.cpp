@@ -227,10 +227,10 @@ struct InferenceServer::Impl : HttpHandler {
 
   HttpResponse features(HttpRequest& req, bool& announced) {
     const std::string layer = req.param("layer", "fc7");
-    if (std::find(layers.begin(), layers.end(), layer) == layers.end()) {
-      std::string all;
-      for (const auto& l : layers) all += (all.empty() ? "" : ", ") + l;
-      throw BadRequest{400, "layer=" + layer + ": unknown (one of " + all + ")"};
+    try {
+      model.net->check_layer(layer);
+    } catch (const UserError& e) {
+      throw BadRequest{400, e.what()};
     }
     std::string input;
     const InferenceResult r = infer(req, layer, input, announced);

@@ -57,13 +57,28 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 // Sized from the file and read in one go: `stream << rdbuf()` turns a failed allocation or a
 // read error into a short string, which a parser then reports as a truncated file (seen under
 // `ulimit -v`). Here running out of memory is std::bad_alloc and a short read is an error.
-std::string read_file(const std::string& path) {
+namespace {
+std::ifstream open_regular_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail(path + ": no such file");
   if (std::filesystem::is_directory(path, ec)) fail(path + ": is a directory, expected a file");
   if (!std::filesystem::is_regular_file(path, ec)) fail(path + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path + ": cannot open: " + sys_error());
+  return in;
+}
+}  // namespace
+
+std::string read_file_head(const std::string& path, size_t n) {
+  std::ifstream in = open_regular_file(path);
+  std::string bytes(n, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(n));
+  bytes.resize(static_cast<size_t>(in.gcount()));
+  return bytes;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in = open_regular_file(path);
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
   in.seekg(0);
