@@ -20,7 +20,7 @@ namespace {
 using Blobs = google::protobuf::RepeatedPtrField<alexnet_caffe::BlobProto>;
 
 // A layer of either form, `layer` (LayerParameter) or the 2014 `layers` (V1LayerParameter).
-struct Layer {
+struct CaffeLayer {
   std::string name, type;  // type as the current form names it: Convolution, LRN, ...
   const Blobs* blobs = nullptr;
   const alexnet_caffe::ConvolutionParameter* conv = nullptr;
@@ -43,8 +43,8 @@ std::string v1_type(alexnet_caffe::V1LayerParameter::LayerType t) {
   }
 }
 
-std::vector<Layer> layers_of(const alexnet_caffe::NetParameter& net) {
-  std::vector<Layer> out;
+std::vector<CaffeLayer> layers_of(const alexnet_caffe::NetParameter& net) {
+  std::vector<CaffeLayer> out;
   auto add = [&](const auto& l, std::string type) {
     out.push_back({l.name(), std::move(type), &l.blobs(), l.has_convolution_param() ? &l.convolution_param() : nullptr,
                    l.has_inner_product_param() ? &l.inner_product_param() : nullptr,
@@ -55,8 +55,8 @@ std::vector<Layer> layers_of(const alexnet_caffe::NetParameter& net) {
   return out;
 }
 
-const Layer* find_layer(const std::vector<Layer>& layers, const std::string& name) {
-  for (const Layer& l : layers)
+const CaffeLayer* find_layer(const std::vector<CaffeLayer>& layers, const std::string& name) {
+  for (const CaffeLayer& l : layers)
     if (l.name == name) return &l;
   return nullptr;
 }
@@ -88,8 +88,8 @@ NamedTensor blob_tensor(const alexnet_caffe::BlobProto& b, size_t rank, const st
 
 // The architecture a file's layers say: conv1's shape, then the LRN's k (Caffe's 1 or the
 // paper's 2) between the two nets of the same shapes.
-std::string arch_of(const std::vector<Layer>& layers, const std::string& path) {
-  const Layer* conv1 = find_layer(layers, "conv1");
+std::string arch_of(const std::vector<CaffeLayer>& layers, const std::string& path) {
+  const CaffeLayer* conv1 = find_layer(layers, "conv1");
   if (!conv1 || conv1->blobs->empty()) fail(path + ": no layer 'conv1' with weights: not one of AlexNet's Caffe files");
   SafetensorsFile probe;
   probe.tensors["conv1.weight"] = blob_tensor(conv1->blobs->Get(0), 4, path + ": layer 'conv1' weights");
@@ -99,13 +99,13 @@ std::string arch_of(const std::vector<Layer>& layers, const std::string& path) {
   if (arch != "alexnet")
     fail(path + ": layer 'conv1' has weights " + shape_str(probe.tensors["conv1.weight"].shape) +
          "; a Caffe AlexNet's are [96, 3, 11, 11]");
-  const Layer* norm1 = find_layer(layers, "norm1");
+  const CaffeLayer* norm1 = find_layer(layers, "norm1");
   if (arch == "alexnet" && !(norm1 && norm1->lrn && norm1->lrn->k() == 2.f)) arch = "alexnet-caffe";
   return arch;
 }
 
 // CaffeNet (bvlc_reference_caffenet) pools before it normalises; AlexNet the other way round.
-void check_order(const std::vector<Layer>& layers, const std::string& path) {
+void check_order(const std::vector<CaffeLayer>& layers, const std::string& path) {
   auto index = [&](const std::string& n) {
     for (size_t i = 0; i < layers.size(); ++i)
       if (layers[i].name == n) return static_cast<long>(i);
@@ -124,7 +124,7 @@ uint32_t first_or(const google::protobuf::RepeatedField<uint32_t>& v, uint32_t f
 }
 
 // The layer's numbers against the table's row; "" when they fit, else what differs.
-std::string conv_mismatch(const Layer& l, const LayerSpec& r) {
+std::string conv_mismatch(const CaffeLayer& l, const LayerSpec& r) {
   if (l.type != "Convolution" || !l.conv) return "is a " + l.type + " layer, not a convolution";
   const auto& c = *l.conv;
   const uint32_t k = c.has_kernel_h() ? c.kernel_h() : first_or(c.kernel_size(), 0);
@@ -141,7 +141,7 @@ std::string conv_mismatch(const Layer& l, const LayerSpec& r) {
   return "";
 }
 
-std::string lrn_mismatch(const Layer& l, const LrnParams& want) {
+std::string lrn_mismatch(const CaffeLayer& l, const LrnParams& want) {
   if (l.type != "LRN" || !l.lrn) return "is a " + l.type + " layer, not LRN";
   const auto& n = *l.lrn;
   const float k = want.k;
@@ -154,7 +154,7 @@ std::string lrn_mismatch(const Layer& l, const LrnParams& want) {
   return "";
 }
 
-std::string pool_mismatch(const Layer& l, const LayerSpec& r) {
+std::string pool_mismatch(const CaffeLayer& l, const LayerSpec& r) {
   if (l.type != "Pooling" || !l.pool) return "is a " + l.type + " layer, not pooling";
   const auto& p = *l.pool;
   if (p.pool() != alexnet_caffe::PoolingParameter::MAX || static_cast<int>(p.kernel_size()) != r.kernel ||
@@ -164,7 +164,7 @@ std::string pool_mismatch(const Layer& l, const LayerSpec& r) {
   return "";
 }
 
-std::string fc_mismatch(const Layer& l, const LayerSpec& r) {
+std::string fc_mismatch(const CaffeLayer& l, const LayerSpec& r) {
   if (l.type != "InnerProduct" || !l.fc) return "is a " + l.type + " layer, not an inner product";
   if (l.fc->transpose() || !l.fc->bias_term()) return "is transposed or has no bias";
   const int out = static_cast<int>(r.out[0]);  // 0: fc8, as wide as the file's classes
@@ -176,9 +176,9 @@ std::string fc_mismatch(const Layer& l, const LayerSpec& r) {
 // Every convolution, LRN, pooling and inner product of the architecture, by name, with its
 // numbers. `all`: the layers must all be there (a prototxt); otherwise only those present are
 // checked (a .caffemodel keeps the layers with weights, and often the rest).
-void check_layers(const std::vector<Layer>& layers, const ArchSpec& arch, const std::string& path, bool all) {
+void check_layers(const std::vector<CaffeLayer>& layers, const ArchSpec& arch, const std::string& path, bool all) {
   auto check = [&](const std::string& name, auto mismatch) {
-    const Layer* l = find_layer(layers, name);
+    const CaffeLayer* l = find_layer(layers, name);
     if (!l) {
       if (all) fail(path + ": no layer '" + name + "', which " + arch.name + " has");
       return;
@@ -190,10 +190,10 @@ void check_layers(const std::vector<Layer>& layers, const ArchSpec& arch, const 
   // Caffe's layers carry our names (conv1, norm1, pool1, fc6); its ReLUs and dropouts hold nothing to check.
   for (const LayerSpec& r : layer_plan(arch, 0)) {
     switch (r.kind) {
-      case LayerKind::conv: check(r.name, [&](const Layer& l) { return conv_mismatch(l, r); }); break;
-      case LayerKind::lrn: check(r.name, [&](const Layer& l) { return lrn_mismatch(l, r.lrn); }); break;
-      case LayerKind::max_pool: check(r.name, [&](const Layer& l) { return pool_mismatch(l, r); }); break;
-      case LayerKind::linear: check(r.name, [&](const Layer& l) { return fc_mismatch(l, r); }); break;
+      case LayerKind::conv: check(r.name, [&](const CaffeLayer& l) { return conv_mismatch(l, r); }); break;
+      case LayerKind::lrn: check(r.name, [&](const CaffeLayer& l) { return lrn_mismatch(l, r.lrn); }); break;
+      case LayerKind::max_pool: check(r.name, [&](const CaffeLayer& l) { return pool_mismatch(l, r); }); break;
+      case LayerKind::linear: check(r.name, [&](const CaffeLayer& l) { return fc_mismatch(l, r); }); break;
       case LayerKind::flatten:
       case LayerKind::dropout: break;
     }
@@ -220,13 +220,13 @@ SafetensorsFile import_caffemodel(const std::string& bytes, const std::string& p
   in.SetTotalBytesLimit(static_cast<int>(bytes.size()));
   if (!net.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
     fail(path + ": not a Caffe model (the protobuf does not parse: truncated or another format)");
-  const std::vector<Layer> layers = layers_of(net);
+  const std::vector<CaffeLayer> layers = layers_of(net);
   check_order(layers, path);
   const ArchSpec& arch = arch_by_name(arch_of(layers, path));
   check_layers(layers, arch, path, false);
   SafetensorsFile f;
   auto take = [&](const std::string& name, const std::string& file, size_t rank) {
-    const Layer* l = find_layer(layers, name);
+    const CaffeLayer* l = find_layer(layers, name);
     if (!l) fail(path + ": no layer '" + name + "', which " + arch.name + " has");
     if (l->blobs->size() != 2)
       fail(path + ": layer '" + name + "' has " + std::to_string(l->blobs->size()) + " blobs, expected 2 (weights, bias)");
@@ -246,7 +246,7 @@ void check_caffe_prototxt(const std::string& path, const ArchSpec& arch) {
   google::protobuf::TextFormat::Parser parser;
   parser.AllowUnknownField(true);  // the schema here holds only what AlexNet's layers use
   if (!parser.ParseFromString(text, &net)) fail(path + ": not a Caffe prototxt (protobuf text format)");
-  const std::vector<Layer> layers = layers_of(net);
+  const std::vector<CaffeLayer> layers = layers_of(net);
   check_order(layers, path);
   check_layers(layers, arch, path, true);
 }
