@@ -16,7 +16,7 @@ namespace {
 
 TEST(Schedule, PlateauDividesByTenAfterPatienceAndStopsAfterMaxDrops) {
   ScheduleConfig c;
-  c.kind = "plateau";
+  c.kind = ScheduleKind::plateau;
   c.base_lr = 0.01f;
   c.patience = 2;
   c.max_drops = 2;
@@ -41,7 +41,7 @@ TEST(Schedule, PlateauDividesByTenAfterPatienceAndStopsAfterMaxDrops) {
 
 TEST(Schedule, StepsAtGivenEpochs) {
   ScheduleConfig c;
-  c.kind = "step";
+  c.kind = ScheduleKind::step;
   c.base_lr = 0.1f;
   c.steps = {3, 5};
   LrSchedule s(c);
@@ -51,7 +51,7 @@ TEST(Schedule, StepsAtGivenEpochs) {
 
 TEST(Schedule, CosineFromBaseToZero) {
   ScheduleConfig c;
-  c.kind = "cosine";
+  c.kind = ScheduleKind::cosine;
   c.base_lr = 0.05f;
   c.epochs = 4;
   LrSchedule s(c);
@@ -65,7 +65,7 @@ TEST(Schedule, CosineFromBaseToZero) {
 // reaches zero at the end of epoch 6; re-planned again to 8 after epoch 4, the same.
 TEST(Schedule, CosineReplannedGoesOnFromItsLrAndEndsAtTheNewEnd) {
   ScheduleConfig c;
-  c.kind = "cosine";
+  c.kind = ScheduleKind::cosine;
   c.base_lr = 0.05f;
   c.epochs = 10;
   LrSchedule s(c);
@@ -118,12 +118,12 @@ TEST(TimeBudget, ReplansFromThePaceMeasured) {
 }
 
 TEST(Schedule, BadConfigurationsAreUserErrors) {
+  EXPECT_THROW(schedule_from_name("sometimes"), UserError);
+  EXPECT_EQ(schedule_from_name("cosine"), ScheduleKind::cosine);
   ScheduleConfig c;
-  c.kind = "sometimes";
-  EXPECT_THROW(LrSchedule{c}, UserError);
-  c.kind = "step";
+  c.kind = ScheduleKind::step;
   EXPECT_THROW(LrSchedule{c}, UserError);  // no steps
-  c.kind = "fixed";
+  c.kind = ScheduleKind::fixed;
   c.base_lr = -1;
   EXPECT_THROW(LrSchedule{c}, UserError);
 }

@@ -108,13 +108,17 @@ void add_train_flags(CLI::App* c, TrainRequest& q, std::string& budget) {
   c->add_option("--threads", m.threads, "compute threads (default: all cores, or as many as a CPU quota allows)")
       ->group(kMachineFlags);
   c->add_option("--workers", m.workers, "data loading threads")->capture_default_str()->group(kMachineFlags);
-  c->add_option("--comm-progress", m.comm_progress,
-                "under mpirun: thread (a thread moves the gradients' reductions while the backward "
-                "computes) | poke (only between layers)")->capture_default_str()->group(kMachineFlags);
-  c->add_option("--parallel", m.parallel,
-                "under mpirun: data (every layer data-parallel) | hybrid (fc6-fc8 model-parallel: "
-                "the ranks exchange activations instead of the fc layers' gradients) | auto (hybrid "
-                "unless the ranks outnumber the classes)")->capture_default_str()->group(kMachineFlags);
+  // (The two enums are read from their names as the flags are parsed: a wrong one is the
+  // command's one-line error.)
+  c->add_option_function<std::string>(
+       "--comm-progress", [&m](const std::string& s) { m.comm_progress = comm_progress_from_name(s); },
+       "under mpirun: thread (a thread moves the gradients' reductions while the backward "
+       "computes) | poke (only between layers); default thread")->group(kMachineFlags);
+  c->add_option_function<std::string>(
+       "--parallel", [&m](const std::string& s) { m.parallel = parallel_from_name(s); },
+       "under mpirun: data (every layer data-parallel) | hybrid (fc6-fc8 model-parallel: "
+       "the ranks exchange activations instead of the fc layers' gradients) | auto (hybrid "
+       "unless the ranks outnumber the classes); default auto")->group(kMachineFlags);
 }
 
 // The parsed flags as a plan: a resumed run keeps its plan; only how it uses the machines

@@ -2,6 +2,8 @@
 
 #include "util/error.hpp"
 
+#include "util/enum_names.hpp"
+
 namespace alexnet {
 
 namespace {
@@ -106,5 +108,12 @@ const ArchSpec& arch_by_name(const std::string& name) {
     if (a->name == name) return *a;
   fail("unknown architecture '" + name + "' (expected one of " + arch_names_joined(", ") + ")");
 }
+
+namespace {
+constexpr EnumName<InitKind> kInitNames[] = {{InitKind::paper, "paper"}, {InitKind::kaiming, "kaiming"}};
+}  // namespace
+
+InitKind init_from_name(const std::string& name) { return enum_from_name(kInitNames, name, "--init"); }
+const char* name_of(InitKind kind) { return enum_name(kInitNames, kind); }
 
 }  // namespace alexnet

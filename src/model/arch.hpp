@@ -28,6 +28,8 @@ struct FcRow {
 };
 
 enum class InitKind { paper, kaiming };
+InitKind init_from_name(const std::string& name);  // "paper" | "kaiming"; a UserError for --init otherwise
+const char* name_of(InitKind kind);
 
 // Per-channel input normalisation on the 0-255 scale: x' = (x - mean) / std.
 struct Normalization {

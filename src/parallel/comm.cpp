@@ -16,6 +16,8 @@
 #include <mpi.h>
 #endif
 
+#include "util/enum_names.hpp"
+
 namespace alexnet {
 
 namespace {
@@ -29,11 +31,14 @@ bool launched_by_mpirun() {
 }
 }  // namespace
 
+namespace {
+constexpr EnumName<CommProgress> kProgressNames[] = {{CommProgress::thread, "thread"}, {CommProgress::poke, "poke"}};
+}  // namespace
+
 CommProgress comm_progress_from_name(const std::string& name) {
-  if (name == "thread") return CommProgress::thread;
-  if (name == "poke") return CommProgress::poke;
-  throw UserError("--comm-progress must be thread or poke, not '" + name + "'");
+  return enum_from_name(kProgressNames, name, "--comm-progress");
 }
+const char* name_of(CommProgress progress) { return enum_name(kProgressNames, progress); }
 
 #ifdef ALEXNET_WITH_MPI
 

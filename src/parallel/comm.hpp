@@ -19,7 +19,8 @@
 namespace alexnet {
 
 enum class CommProgress { poke, thread };
-CommProgress comm_progress_from_name(const std::string& name);  // "poke" | "thread"
+CommProgress comm_progress_from_name(const std::string& name);  // "thread" | "poke"; a UserError otherwise
+const char* name_of(CommProgress progress);
 
 class Comm {
  public:

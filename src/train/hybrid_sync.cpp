@@ -13,14 +13,14 @@ namespace alexnet {
 
 ModelSplit choose_model_split(const TrainConfig& cfg, Comm& cm, const ArchSpec& arch, int classes) {
   ModelSplit split;
-  if (cfg.machine.parallel == "data" || !cm.distributed()) return split;
+  if (cfg.machine.parallel == ParallelMode::data || !cm.distributed()) return split;
   int narrowest = classes;
   for (const LayerSpec& l : layer_plan(arch, classes))
     if (l.kind == LayerKind::linear) narrowest = std::min(narrowest, static_cast<int>(l.out[0]));
   if (narrowest < cm.size()) {
     const std::string why = std::to_string(cm.size()) + " ranks are more than the " + std::to_string(narrowest) +
                             " neurons of the narrowest fc layer";
-    if (cfg.machine.parallel == "hybrid")
+    if (cfg.machine.parallel == ParallelMode::hybrid)
       fail("--parallel hybrid splits each fc layer's neurons across the ranks: " + why + " (use --parallel data)");
     if (cm.leader()) std::printf("training data-parallel: %s, which hybrid parallelism splits across the ranks\n", why.c_str());
     return split;

@@ -26,18 +26,14 @@ constexpr float kMiniEma = 0.f;
 // What a run's configuration must hold, whether it comes from flags or from config.json.
 void check_config(const TrainConfig& c) {
   arch_by_name(c.arch);
-  if (c.init != "paper" && c.init != "kaiming") fail("--init: expected paper or kaiming, got '" + c.init + "'");
   if (c.epochs < 1) fail("--epochs must be at least 1");
   if (c.batch < 1) fail("--batch must be at least 1");
   if (!(c.reg.dropout >= 0 && c.reg.dropout < 1)) fail("--dropout must be in [0, 1)");
   if (!(c.sgd.lr > 0 && std::isfinite(c.sgd.lr))) fail("--lr must be a positive number");
   if (!(c.reg.label_smoothing >= 0 && c.reg.label_smoothing < 1)) fail("--label-smoothing must be in [0, 1)");
   if (!(c.reg.ema >= 0 && c.reg.ema < 1)) fail("--ema must be in [0, 1) (0: off)");
-  if (!c.schedule.steps.empty() && c.schedule.kind != "step") fail("--lr-steps needs --schedule step");
+  if (!c.schedule.steps.empty() && c.schedule.kind != ScheduleKind::step) fail("--lr-steps needs --schedule step");
   if (!c.fine_tune.reinit.empty() && c.fine_tune.init_from.empty()) fail("--reinit needs --init-from");
-  comm_progress_from_name(c.machine.comm_progress);
-  if (c.machine.parallel != "auto" && c.machine.parallel != "data" && c.machine.parallel != "hybrid")
-    fail("--parallel must be auto, data or hybrid, not '" + c.machine.parallel + "'");
   if (c.budget.planned_epochs < 0 || c.budget.max_epochs < 0 || c.data.limit < 0 || c.data.val_limit < 0 || c.log.checkpoint_every < 0 ||
       !(c.data.val_split >= 0 && c.data.val_split < 1) || !(c.budget.time_budget_s >= 0))
     fail("a count, share or budget is out of range");
@@ -47,10 +43,10 @@ void check_config(const TrainConfig& c) {
 void apply_arch_defaults(const TrainRequest& q, TrainConfig& c) {
   const ArchSpec& a = arch_by_name(c.arch);
   const bool mini = a.name == "alexnet-mini";
-  c.init = q.init.value_or(a.default_init == InitKind::paper ? "paper" : "kaiming");
+  c.init = q.init ? init_from_name(*q.init) : a.default_init;
   c.epochs = q.epochs.value_or(mini ? kMiniEpochs : 90);
   // The paper: /10 when the validation error stops improving; a cosine over 40 epochs for mini.
-  c.schedule.kind = q.schedule.value_or(mini ? "cosine" : "plateau");
+  c.schedule.kind = q.schedule ? schedule_from_name(*q.schedule) : mini ? ScheduleKind::cosine : ScheduleKind::plateau;
   c.sgd.lr = q.lr.value_or(mini && !q.schedule ? kMiniLr : c.sgd.lr);
   c.reg.label_smoothing = q.label_smoothing.value_or(mini ? kMiniLabelSmoothing : 0.f);
   c.reg.ema = q.ema.value_or(mini ? kMiniEma : 0.f);

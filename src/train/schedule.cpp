@@ -2,25 +2,32 @@
 
 #include <cmath>
 
+#include "util/enum_names.hpp"
 #include "util/error.hpp"
 
 namespace alexnet {
 
+namespace {
+constexpr EnumName<ScheduleKind> kScheduleNames[] = {{ScheduleKind::plateau, "plateau"}, {ScheduleKind::step, "step"},
+                                                     {ScheduleKind::fixed, "fixed"}, {ScheduleKind::cosine, "cosine"}};
+}  // namespace
+
+ScheduleKind schedule_from_name(const std::string& name) { return enum_from_name(kScheduleNames, name, "--schedule"); }
+const char* name_of(ScheduleKind kind) { return enum_name(kScheduleNames, kind); }
+
 LrSchedule::LrSchedule(ScheduleConfig c) : c_(std::move(c)), lr_(c_.base_lr), length_(c_.epochs) {
   if (!(c_.base_lr > 0)) fail("--lr must be positive");
-  if (c_.kind != "plateau" && c_.kind != "step" && c_.kind != "fixed" && c_.kind != "cosine")
-    fail("--schedule: unknown schedule '" + c_.kind + "' (plateau, step, fixed, cosine)");
-  if (c_.kind == "step" && c_.steps.empty()) fail("--schedule step needs --lr-steps");
-  if (c_.kind == "cosine" && c_.epochs < 1) fail("--schedule cosine needs --epochs");
+  if (c_.kind == ScheduleKind::step && c_.steps.empty()) fail("--schedule step needs --lr-steps");
+  if (c_.kind == ScheduleKind::cosine && c_.epochs < 1) fail("--schedule cosine needs --epochs");
 }
 
 float LrSchedule::lr_at(int epoch, double frac) const {
-  if (c_.kind == "step") {
+  if (c_.kind == ScheduleKind::step) {
     int n = 0;
     for (int s : c_.steps) n += epoch + 1 >= s;
     return c_.base_lr * std::pow(c_.factor, static_cast<float>(n));
   }
-  if (c_.kind == "cosine") {
+  if (c_.kind == ScheduleKind::cosine) {
     const double span = std::max(1, length_ - from_);
     const double t = std::min(1.0, phase0_ + (1 - phase0_) * (epoch + frac - from_) / span);
     return static_cast<float>(c_.min_lr + 0.5 * (c_.base_lr - c_.min_lr) * (1 + std::cos(M_PI * t)));
@@ -29,7 +36,7 @@ float LrSchedule::lr_at(int epoch, double frac) const {
 }
 
 bool LrSchedule::end_epoch(int, double val_error) {
-  if (c_.kind != "plateau") return false;
+  if (c_.kind != ScheduleKind::plateau) return false;
   if (val_error < best_ - c_.threshold) {
     best_ = val_error;
     bad_epochs_ = 0;
@@ -43,7 +50,7 @@ bool LrSchedule::end_epoch(int, double val_error) {
 }
 
 void LrSchedule::set_length(int epochs, int done) {
-  if (c_.kind != "cosine") return;
+  if (c_.kind != ScheduleKind::cosine) return;
   const double span = std::max(1, length_ - from_);
   phase0_ = std::min(1.0, phase0_ + (1 - phase0_) * (done - from_) / span);
   from_ = done;

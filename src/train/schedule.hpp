@@ -9,8 +9,12 @@
 
 namespace alexnet {
 
+enum class ScheduleKind { plateau, step, fixed, cosine };
+ScheduleKind schedule_from_name(const std::string& name);  // a UserError for --schedule otherwise
+const char* name_of(ScheduleKind kind);
+
 struct ScheduleConfig {
-  std::string kind = "plateau";  // plateau | step | fixed | cosine
+  ScheduleKind kind = ScheduleKind::plateau;
   float base_lr = 0.01f;
   float factor = 0.1f;
   int patience = 1;     // plateau: epochs without improvement before a drop

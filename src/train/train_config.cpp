@@ -1,8 +1,28 @@
 #include "train/train_config.hpp"
 
+#include "util/enum_names.hpp"
+
 namespace alexnet {
 
 using json = nlohmann::json;
+
+namespace {
+constexpr EnumName<ParallelMode> kParallelNames[] = {
+    {ParallelMode::automatic, "auto"}, {ParallelMode::data, "data"}, {ParallelMode::hybrid, "hybrid"}};
+}  // namespace
+
+ParallelMode parallel_from_name(const std::string& name) { return enum_from_name(kParallelNames, name, "--parallel"); }
+const char* name_of(ParallelMode mode) { return enum_name(kParallelNames, mode); }
+
+// config.json spells the enums as the flags do; an unknown name is a UserError there too.
+void to_json(json& j, InitKind k) { j = name_of(k); }
+void from_json(const json& j, InitKind& k) { k = init_from_name(j.get<std::string>()); }
+void to_json(json& j, ScheduleKind k) { j = name_of(k); }
+void from_json(const json& j, ScheduleKind& k) { k = schedule_from_name(j.get<std::string>()); }
+void to_json(json& j, CommProgress p) { j = name_of(p); }
+void from_json(const json& j, CommProgress& p) { p = comm_progress_from_name(j.get<std::string>()); }
+void to_json(json& j, ParallelMode m) { j = name_of(m); }
+void from_json(const json& j, ParallelMode& m) { m = parallel_from_name(j.get<std::string>()); }
 
 // config.json: every field a run needs to continue exactly.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SgdConfig, lr, momentum, weight_decay)

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/arch.hpp"
+#include "parallel/comm.hpp"
 #include "train/schedule.hpp"
 #include "train/sgd.hpp"
 
@@ -55,17 +57,21 @@ struct BudgetConfig {
   double simulate_epoch_seconds = 0;  // tests: re-plan as if every epoch took this many seconds
 };
 
+// Several processes: data (every layer data-parallel, the gradients allreduced) | hybrid (the
+// convolutions data-parallel, fc6-fc8 model-parallel: layers/exchange.hpp) | auto (hybrid when
+// every rank can own neurons of each fc layer, else data: hybrid was the faster at every link
+// rate measured, docs/distributed.md). Checkpoints are the same either way.
+enum class ParallelMode { automatic, data, hybrid };
+ParallelMode parallel_from_name(const std::string& name);  // "auto" | "data" | "hybrid"; a UserError otherwise
+const char* name_of(ParallelMode mode);
+
 // How the run uses the machines: what --resume may change, since the results do not depend on it.
 struct MachineConfig {
   int threads = 0, workers = 1;
   // Several processes (mpirun): how the gradient reductions move while the backward computes
   // (parallel/comm.hpp).
-  std::string comm_progress = "thread";
-  // Several processes: data (every layer data-parallel, the gradients allreduced) | hybrid (the
-  // convolutions data-parallel, fc6-fc8 model-parallel: layers/exchange.hpp) | auto (hybrid when
-  // every rank can own neurons of each fc layer, else data: hybrid was the faster at every link
-  // rate measured, docs/distributed.md). Checkpoints are the same either way.
-  std::string parallel = "auto";
+  CommProgress comm_progress = CommProgress::thread;
+  ParallelMode parallel = ParallelMode::automatic;
 };
 
 // What the run writes as it goes, and when.
@@ -80,7 +86,7 @@ struct TrainConfig {
   std::string out;
   int epochs = 0;
   int batch = 128;
-  std::string init;  // paper | kaiming
+  InitKind init = InitKind::kaiming;
   uint64_t seed = 1;
   SgdConfig sgd;
   ScheduleConfig schedule;

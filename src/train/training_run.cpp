@@ -30,11 +30,11 @@ TrainingRun::TrainingRun(TrainPlan plan, RunHooks hooks)
   if (!cfg_.fine_tune.init_from.empty() && !plan.resume && !plan.source) internal_error("a run from --init-from without its weights");
   const ArchSpec& arch = arch_by_name(cfg_.arch);
   set_threads(cfg_.machine.threads);
-  cm_.set_progress(comm_progress_from_name(cfg_.machine.comm_progress));
+  cm_.set_progress(cfg_.machine.comm_progress);
   open_data();
   const TransformConfig tf = training_transform(arch, cfg_, *data_.train, plan.source.get(), info_);
   net_ = std::make_unique<Network>(arch, classes(), choose_model_split(cfg_, cm_, arch, classes()));
-  net_->init(cfg_.init == "paper" ? InitKind::paper : InitKind::kaiming, cfg_.seed);
+  net_->init(cfg_.init, cfg_.seed);
   net_->set_dropout(cfg_.reg.dropout);
   if (plan.source && !plan.resume) start_from_weights(*plan.source);
   plan.source.reset();  // a whole second network: not kept through training
@@ -167,9 +167,9 @@ int TrainingRun::run() {
   if (leader())
     std::printf("training %s (%lld parameters, %s init) on %s: %lld images, %d classes, %lld steps/epoch, "
                 "%d epochs, %s lr %.4g, %d threads x %d processes\n",
-                arch().name.c_str(), static_cast<long long>(net_->num_params()), cfg_.init.c_str(),
+                arch().name.c_str(), static_cast<long long>(net_->num_params()), name_of(cfg_.init),
                 cfg_.data.data.c_str(), static_cast<long long>(data_.train->size()), classes(),
-                static_cast<long long>(steps_per_epoch()), cfg_.epochs, cfg_.schedule.kind.c_str(), cfg_.sgd.lr,
+                static_cast<long long>(steps_per_epoch()), cfg_.epochs, name_of(cfg_.schedule.kind), cfg_.sgd.lr,
                 num_threads(), cm_.size());
   std::fflush(stdout);
   watch_.run_start = now_s();

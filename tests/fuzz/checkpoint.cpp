@@ -18,7 +18,7 @@ ALEXNET_FUZZ_TARGET({
   // the run loads them, only after (the safetensors target fuzzes their bytes).
   const alexnet::RunPosition at = alexnet::run_position(state, path);
   alexnet::ScheduleConfig sc;
-  sc.kind = "cosine";
+  sc.kind = alexnet::ScheduleKind::cosine;
   sc.epochs = 30;
   alexnet::LrSchedule schedule(sc);
   try {
