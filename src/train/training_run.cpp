@@ -55,15 +55,28 @@ bool TrainingRun::leader() const { return cm_.leader(); }
 int64_t TrainingRun::steps_per_epoch() const { return loader_->batches_per_epoch(); }
 
 // The one way the plan changes once the data and the network exist: `change` (fields of
-// config.json) is applied, and recorded with its reason in config.json and metrics.jsonl.
-// Only a new run amends its plan before it starts; a resumed one reads it, amendments included.
-void TrainingRun::amend_plan(const json& change, const std::string& why) {
+// config.json) is applied and recorded with its reason in config.json's amendments. Before the
+// first step (after_epoch 0) the schedule is made again for it, and metrics.jsonl opens with it;
+// after an epoch (a --time-budget re-plan) the schedule stretches from where it stands, and
+// config.json and metrics.jsonl get it at once. A resumed run reads the plan, amendments included.
+void TrainingRun::amend_plan(const json& change, const std::string& why, int after_epoch) {
   json j = to_json(cfg_);
   j.merge_patch(change);
   cfg_ = train_config_from_json(j);
-  cfg_.schedule.epochs = cfg_.epochs;  // the schedule's length follows the epochs
-  schedule_ = LrSchedule(cfg_.schedule);
-  cfg_.amendments.push_back({{"change", change}, {"why", why}});
+  json record = {{"change", change}, {"why", why}};
+  if (after_epoch == 0) {
+    cfg_.schedule.epochs = cfg_.epochs;  // the schedule's length follows the epochs
+    schedule_ = LrSchedule(cfg_.schedule);
+    cfg_.amendments.push_back(record);
+    return;
+  }
+  schedule_.set_length(cfg_.epochs, after_epoch);
+  record["after_epoch"] = after_epoch;
+  cfg_.amendments.push_back(record);
+  if (leader()) std::printf("%s\n", why.c_str());
+  log_.write_config(cfg_);
+  record["type"] = "plan";
+  log_.plan_change(record);
 }
 
 // Data, checked before anything trains (train/run_data.hpp says which validation).
@@ -132,13 +145,7 @@ void TrainingRun::replan_time_budget(double epoch_seconds) {
   std::snprintf(why, sizeof why, "time budget %s: after epoch %d an epoch takes %s, %s are left: %d epochs in all, not %d",
                 fmt_time(cfg_.budget.time_budget_s).c_str(), done, fmt_time(r.pace).c_str(),
                 fmt_time(std::max(0.0, cfg_.budget.time_budget_s - r.used)).c_str(), planned, cfg_.epochs);
-  const json change = {{"epochs", planned}};
-  cfg_.epochs = planned;
-  schedule_.set_length(planned, done);
-  cfg_.amendments.push_back({{"change", change}, {"why", why}, {"after_epoch", done}});
-  if (leader()) std::printf("%s\n", why);
-  log_.write_config(cfg_);
-  log_.plan_change({{"type", "plan"}, {"change", change}, {"why", why}, {"after_epoch", done}});
+  amend_plan({{"epochs", planned}}, why, done);
 }
 
 void TrainingRun::start_or_resume(bool resume) {

@@ -72,7 +72,7 @@ class TrainingRun {
 
   void open_data();
   void start_from_weights(const LoadedModel& source);
-  void amend_plan(const nlohmann::json& change, const std::string& why);
+  void amend_plan(const nlohmann::json& change, const std::string& why, int after_epoch = 0);
   void plan_time_budget();
   void replan_time_budget(double epoch_seconds);
   double budget_used() const;
