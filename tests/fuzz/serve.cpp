@@ -34,9 +34,11 @@ int server_port() {
     cfg.limits.max_header_bytes = 4 << 10;  // and 431
     cfg.limits.compute_threads = 4;
     alexnet::set_max_image_pixels(1'000'000);
-    static alexnet::InferenceServer server(std::move(m), cfg);
-    const int p = server.bind();
-    std::thread([] { server.run(); }).detach();
+    // Never destroyed: its I/O thread runs until the process ends, and a static destroyed at
+    // exit would pull the io_context from under it (UBSan saw exactly that, once in a run).
+    auto* server = new alexnet::InferenceServer(std::move(m), cfg);
+    const int p = server->bind();
+    std::thread([server] { server->run(); }).detach();
     return p;
   }();
   return port;
