@@ -19,9 +19,6 @@ class Linear : public Layer {
                 const Tensor& d_in) override;
   std::vector<Param*> params() override { return {&weight_, &bias_}; }
   void set_slice(int64_t begin, int64_t end) { begin_ = begin, end_ = end; }
-  int64_t slice_begin() const { return begin_; }
-  int64_t slice_end() const { return end_; }
-  bool sliced() const { return begin_ != 0 || end_ != out_; }
   void params_changed() override { kernels_.weights_changed(); }
   double forward_flops() const override { return flops_; }
   double backward_flops() const override { return train_ ? flops_ * ((need_d_in_ ? 1 : 0) + (frozen_ ? 0 : 1)) : 0; }

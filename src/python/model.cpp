@@ -174,16 +174,8 @@ std::vector<std::string> Model::predict(const py::list& items, int topk, bool te
   return lines;
 }
 
-void Model::check_layer(const std::string& layer) const {
-  try {
-    m_.net().check_layer(layer);
-  } catch (const UserError& e) {
-    throw py::value_error(e.what());
-  }
-}
-
 py::array_t<float> Model::features(const py::object& x_or_images, const std::string& layer) {
-  check_layer(layer);
+  m_.net().check_layer(layer);  // a UserError: ValueError in Python (module.cpp)
   std::vector<float> batch;  // [n, 3, C, C]: the array's, or the images' centre crops
   FloatArray given;
   const bool array = py::isinstance<py::array>(x_or_images);

@@ -54,7 +54,6 @@ class Model {
   };
   Item take_item(const py::handle& obj, size_t position) const;
   std::vector<float> item_input(const Item& item, bool ten_crop, int* samples, int* views) const;
-  void check_layer(const std::string& layer) const;
   LoadedModel fresh_copy() const;
 
   // Runs work on the engine thread, without the GIL.

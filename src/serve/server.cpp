@@ -145,7 +145,6 @@ struct InferenceServer::Impl : HttpHandler {
             {"images", b.samples}};
   }
 
-  // Prometheus' text exposition format: one HELP and TYPE line per metric, then its samples.
   // Prometheus' text exposition format: per metric its HELP and TYPE lines, then its samples
   // (one, or one per label value).
   std::string metrics() const {
@@ -227,11 +226,7 @@ struct InferenceServer::Impl : HttpHandler {
 
   HttpResponse features(HttpRequest& req, bool& announced) {
     const std::string layer = req.param("layer", "fc7");
-    try {
-      model.net->check_layer(layer);
-    } catch (const UserError& e) {
-      throw BadRequest{400, e.what()};
-    }
+    model.net->check_layer(layer);  // a UserError: answered 400 with its message
     std::string input;
     const InferenceResult r = infer(req, layer, input, announced);
     return json_response({{"input", input}, {"layer", layer}, {"shape", {r.features.size()}}, {"values", r.features}});

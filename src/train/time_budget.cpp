@@ -53,9 +53,6 @@ double recent_pace(const std::vector<double>& epoch_seconds) {
   return last.size() == 2 ? (last[0] + last[1]) / 2 : last[last.size() / 2];
 }
 
-}  // namespace alexnet
-
-namespace alexnet {
 
 Replan replan_after_epoch(const TrainConfig& cfg, int done, std::vector<double>& recent, double epoch_seconds,
                           double used) {

@@ -50,7 +50,7 @@ TrainConfig train_config_from_json(const json& j) {
   TrainConfig c;
   c.arch = j.value("arch", c.arch), c.out = j.value("out", c.out);
   c.epochs = j.value("epochs", c.epochs), c.batch = j.value("batch", c.batch);
-  c.init = j.value("init", c.init), c.seed = j.value("seed", c.seed);
+  c.init = j.at("init").get<InitKind>(), c.seed = j.value("seed", c.seed);  // init: in every config.json
   c.sgd = j.value("sgd", c.sgd), c.schedule = j.value("schedule", c.schedule);
   c.amendments = j.value("amendments", c.amendments);
   j.get_to(c.data), j.get_to(c.reg), j.get_to(c.fine_tune), j.get_to(c.budget), j.get_to(c.machine), j.get_to(c.log);

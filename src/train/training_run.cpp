@@ -100,8 +100,9 @@ void TrainingRun::open_data() {
 
 // --init-from: trained weights copied layer by layer; the classifier kept for the same classes.
 void TrainingRun::start_from_weights(const LoadedModel& source) {
-  const std::vector<std::string> reinit = cfg_.fine_tune.reinit.empty() ? std::vector<std::string>{}
-                                                              : expand_layer_list(*net_, cfg_.fine_tune.reinit, "--reinit");
+  const std::string& list = cfg_.fine_tune.reinit;
+  const std::vector<std::string> reinit = list.empty() ? std::vector<std::string>{}
+                                                       : expand_layer_list(*net_, list, "--reinit");
   const InitFromReport r = copy_trained_params(*source.net, source.info.class_names, *net_,
                                                data_.train->class_names(), cfg_.fine_tune.init_from, reinit);
   if (leader()) std::printf("init from %s: %s\n", cfg_.fine_tune.init_from.c_str(), describe(r).c_str());
