@@ -1,8 +1,10 @@
 // The machine's limits, for the speed table: FP32 FMA throughput with 256-bit (AVX2) and, where
 // the CPU has it, 512-bit (AVX-512) vectors on every OpenMP thread, and oneDNN's SGEMM rate
-// (4096^3) under whatever ISA oneDNN dispatches (ONEDNN_MAX_CPU_ISA included). Prints one
-// JSON line: {"fma_avx2_gflops", "fma_avx512_gflops" (0 without AVX-512), "sgemm_gflops",
-// "threads"}. Heavy for a few seconds: run it alone.
+// (4096^3) under whatever ISA oneDNN dispatches (ONEDNN_MAX_CPU_ISA included); and the memory's
+// bandwidth as STREAM measures it (the triad a = b + s c over three 128 MB arrays) and as the fc
+// layers at batch 1 use it (one pass reading a 256 MB array, as fc6-fc8 read their 235 MB of
+// weights). Prints one JSON line: {"fma_avx2_gflops", "fma_avx512_gflops" (0 without AVX-512),
+// "sgemm_gflops", "triad_gbs", "read_gbs", "threads"}. Heavy for a few seconds: run it alone.
 #include <immintrin.h>
 #include <omp.h>
 
@@ -67,12 +69,49 @@ double sgemm_rate(int n) {
   return best;
 }
 
+// GB/s, the best of 5: STREAM's triad (bytes counted as STREAM does: 3 arrays), and a read-only sum.
+double triad_rate() {
+  const size_t n = size_t(32) << 20;  // 128 MB a array: far beyond any cache
+  std::vector<float> a(n, 0.f), b(n, 1.f), c(n, 2.f);
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    const double t0 = seconds();
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; ++i) a[i] = b[i] + 3.f * c[i];
+    best = std::max(best, 3.0 * n * sizeof(float) / (seconds() - t0) / 1e9);
+  }
+  return a[n / 2] == 7.f ? best : 0;
+}
+
+double read_rate() {
+  const size_t n = size_t(64) << 20;  // 256 MB
+  std::vector<float> w(n, 1.f);
+  double best = 0, total = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    const double t0 = seconds();
+    double sum = 0;
+#pragma omp parallel reduction(+ : sum)
+    {
+      float part[16] = {};  // 16 independent sums: the adds keep pace with memory, not latency
+#pragma omp for schedule(static)
+      for (size_t i = 0; i < n; i += 16)
+        for (int j = 0; j < 16; ++j) part[j] += w[i + j];
+      for (float p : part) sum += p;
+    }
+    best = std::max(best, n * sizeof(float) / (seconds() - t0) / 1e9);
+    total += sum;
+  }
+  return total > 0 ? best : 0;
+}
+
 }  // namespace
 
 int main() {
   const double avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? fma_peak(run256, 8) : 0;
   const double avx512 = __builtin_cpu_supports("avx512f") ? fma_peak(run512, 16) : 0;
   const double sgemm = sgemm_rate(4096);
-  std::printf("{\"fma_avx2_gflops\": %.1f, \"fma_avx512_gflops\": %.1f, \"sgemm_gflops\": %.1f, \"threads\": %d}\n",
-              avx2, avx512, sgemm, omp_get_max_threads());
+  const double triad = triad_rate(), read = read_rate();
+  std::printf("{\"fma_avx2_gflops\": %.1f, \"fma_avx512_gflops\": %.1f, \"sgemm_gflops\": %.1f, \"triad_gbs\": %.1f, "
+              "\"read_gbs\": %.1f, \"threads\": %d}\n",
+              avx2, avx512, sgemm, triad, read, omp_get_max_threads());
 }

@@ -108,6 +108,44 @@ std::pair<fs::path, fs::path> killed_and_resumed(const std::string& tag, const s
   return {a, b};
 }
 
+// A run records the kernels it computes with (kernels.json, kernels/tuning.hpp), and a resumed
+// run computes with them whatever this machine would choose: trained with measured choices,
+// killed, and resumed with tuning off (the table's choices), it ends bit for bit where the
+// uninterrupted measured run does; and a record edited to other kernels is what the resumed
+// run computes with.
+TEST(Cli, ResumedRunComputesWithTheKernelsItRecorded) {
+  const fs::path data = make_data(), cache = fresh("kernel_cache");
+  const fs::path a = fresh("tuned_full"), b = fresh("tuned_killed"), c = fresh("tuned_edited");
+  const std::string tuned = "ALEXNET_TUNE=on XDG_CACHE_HOME=" + cache.string() + " ";
+  const std::string args = kTrain + "--epochs 2 --data " + data.string();
+  auto run_with = [](const std::string& env, const std::string& a) {
+    return test::run_shell(env + ALEXNET_BINARY + " " + a);
+  };
+  ASSERT_EQ(run_with(tuned, args + " --out " + a.string()).code, 0);
+  const std::string kill = " --checkpoint-every 3 --kill-after-steps 14";
+  for (const fs::path& run : {b, c}) {
+    ASSERT_EQ(run_with(tuned, args + " --out " + run.string() + kill).code, 128 + SIGKILL);
+    ASSERT_TRUE(fs::exists(run / "kernels.json"));
+  }
+  const Result resumed = run_with("ALEXNET_TUNE=off ", "train --resume " + b.string());
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  EXPECT_EQ(resumed.out.find("warning"), std::string::npos) << resumed.out;
+  expect_same_checkpoint(a, b);
+  // Every 3x3 forward flipped between our Winograd and oneDNN's kernel (both compute them).
+  json record = json::parse(read_file((c / "kernels.json").string()));
+  int flipped = 0;
+  for (auto& [key, kernel] : record["choices"].items())
+    if (key.find(" k3 ") != std::string::npos && key.find(" forward @ ") != std::string::npos)
+      kernel = kernel == "winograd" ? "onednn" : "winograd", ++flipped;
+  ASSERT_GT(flipped, 0);
+  write_file_atomic((c / "kernels.json").string(), record.dump());
+  const Result edited = run_with("ALEXNET_TUNE=off ", "train --resume " + c.string());
+  ASSERT_EQ(edited.code, 0) << edited.out;
+  EXPECT_EQ(edited.out.find("warning"), std::string::npos) << edited.out;
+  const json after = json::parse(read_file((c / "kernels.json").string()));
+  for (const auto& [key, kernel] : record["choices"].items()) EXPECT_EQ(after["choices"][key], kernel) << key;
+}
+
 // The moving average of the weights is part of the checkpoint: resumed, it continues bit for
 // bit; it is what is evaluated and kept as the best weights, the weights SGD holds evaluated too.
 TEST(Cli, KilledRunWithAveragedWeightsAndSmoothedLabelsResumesBitIdentical) {

@@ -7,6 +7,8 @@
 # A finding (a crash, a sanitizer report, an error other than a user's) fails the script, and
 # its input is kept as a regression test under tests/fuzz/regressions/<target>/.
 set -euo pipefail
+# The table's kernels (kernels/tuning.hpp): nothing measured, nothing written to ~/.cache.
+export ALEXNET_TUNE="${ALEXNET_TUNE:-off}"
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-}
 B=build-asan  # shared with tools/sanitize.sh (tools/asan_build.sh)

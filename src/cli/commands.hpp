@@ -18,6 +18,7 @@ void add_similar(CLI::App& app);
 void add_serve(CLI::App& app);
 void add_convert(CLI::App& app);
 void add_arch(CLI::App& app);
+void add_tune(CLI::App& app);
 
 // Set by a command's callback; main returns it.
 extern int exit_code;

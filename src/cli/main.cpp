@@ -11,6 +11,7 @@
 #include "image/image.hpp"
 #include "parallel/comm.hpp"
 #include "util/error.hpp"
+#include "util/verbose.hpp"
 
 namespace {
 // Under mpirun an error on one rank must end them all, not leave them waiting in a collective.
@@ -27,6 +28,9 @@ int finish(int code) {
 
 void add_commands(CLI::App& app) {
   app.require_subcommand(1);
+  // --verbose anywhere on the line (the commands pass what they do not know to the app):
+  // what was decided quietly (util/verbose.hpp).
+  app.fallthrough();
   app.set_help_all_flag("--help-all", "help for every command");
   app.set_version_flag("--version", alexnet::cli::version_report,
                        "the version, and the instruction sets and threads it computes with here");
@@ -43,6 +47,8 @@ void add_commands(CLI::App& app) {
   alexnet::cli::add_serve(app);
   alexnet::cli::add_convert(app);
   alexnet::cli::add_arch(app);
+  alexnet::cli::add_tune(app);
+  app.add_flag_callback("-v,--verbose", [] { alexnet::set_verbose(true); }, "say what was decided quietly (kernel choices, caches)");
 }
 
 }  // namespace

@@ -3,13 +3,32 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/tuning.hpp"
 #include "layers/softmax_xent.hpp"
 #include "tensor/engine.hpp"
 
 namespace alexnet {
 
 Batcher::Batcher(Network& net, int max_batch, std::chrono::microseconds max_wait)
-    : net_(net), max_batch_(std::max(1, max_batch)), max_wait_(max_wait), worker_([this] { run(); }) {}
+    : net_(net), max_batch_(std::max(1, max_batch)), max_wait_(max_wait) {
+  settle_kernels();
+  worker_ = std::thread([this] { run(); });
+}
+
+// The kernels are chosen before the first request (kernels/tuning.hpp): the batch sizes 1, 2,
+// 4, ... and max_batch are set up now, measured where this machine has no answer yet; the sizes
+// between take their nearest one's choice, so no request ever waits for a measurement.
+void Batcher::settle_kernels() {
+  std::vector<int> sizes;
+  for (int b = 1; b < max_batch_; b *= 2) sizes.push_back(b);
+  sizes.push_back(max_batch_);
+  for (int b : sizes) {
+    const Tensor x = Tensor::plain(net_.input_shape(b));
+    std::fill(x.data(), x.data() + x.size(), 0.f);
+    net_.forward(x, Mode::eval);
+  }
+  allow_measuring(false);
+}
 
 Batcher::~Batcher() {
   {

@@ -51,6 +51,7 @@ class Batcher {
     std::string layer;
     std::promise<InferenceResult> done;
   };
+  void settle_kernels();
   void run();
   std::vector<Job> take_batch();
   void execute(std::vector<Job>& jobs);

@@ -1,17 +1,22 @@
 #include "kernels/choice.hpp"
 
+#include <algorithm>
+
 #include "kernels/conv_direct.hpp"
 #include "kernels/conv_padded.hpp"
 #include "kernels/conv_winograd.hpp"
 #include "kernels/lrn_blocked.hpp"
+#include "kernels/trial.hpp"
+#include "kernels/tuning.hpp"
 #include "tensor/layout.hpp"
 
 namespace alexnet {
 
 namespace {
 
-// The thresholds of the choices below. Measured with oneDNN 2.6 on 2 vCPUs of an AMD EPYC
-// (Zen 5, KVM), natively (AVX-512) and under ONEDNN_MAX_CPU_ISA=AVX2, November 2026, with
+// The table: the choices made before measuring, the prior of every decision and the answer
+// under ALEXNET_TUNE=off. Measured with oneDNN 2.6 on 2 vCPUs of an AMD EPYC (Zen 5, KVM),
+// natively (AVX-512) and under ONEDNN_MAX_CPU_ISA=AVX2, November 2026, with
 // `alexnet bench --layers`, the binaries before and after alternated.
 struct Thresholds {
   // Winograd on a 5x5 layer needs at least this many channels a group, in and out, on AVX2
@@ -42,42 +47,112 @@ bool winograd_wins(const WinogradShape& ws, int block) {
   const int64_t least = block == 8 ? kThresholds.winograd5x5_group_channels_avx2
                                    : kThresholds.winograd5x5_group_channels_avx512;
   if (ws.kernel == 5 && (ws.in / ws.groups < least || ws.out / ws.groups < least)) return false;
-  if (ws.height + 2 * ws.pad - ws.kernel + 1 < kThresholds.winograd_output_side) return false;
-  return Winograd::supports(ws, block);
+  return ws.height + 2 * ws.pad - ws.kernel + 1 >= kThresholds.winograd_output_side;
+}
+
+// The candidates in the table's order of preference: the first one that applies is its choice.
+std::vector<std::string> ordered(std::vector<std::pair<std::string, bool>> table_first) {
+  std::vector<std::string> names;
+  for (const auto& [name, applies] : table_first)
+    if (applies && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  return names;
+}
+
+std::string conv_signature(const ConvRequest& r) {
+  const ConvShape& s = r.shape;
+  const dims d = r.in.dims();
+  auto n = [](int64_t v) { return std::to_string(v); };
+  return "conv " + n(s.in) + "->" + n(s.out) + " k" + n(s.kernel) + " s" + n(s.stride) + " p" + n(s.pad) + " g" +
+         n(s.groups) + (s.relu ? " relu" : "") + " on " + n(d[2]) + "x" + n(d[3]) + " " + layout_name(r.in) +
+         (r.training() ? std::string(" train") + (r.need_d_in ? " d_in" : "") + (r.frozen ? " frozen" : "") : " infer");
+}
+
+// A trial of convolution kernel `build` on the first images of r: returns the timed run.
+using ConvBuild = std::function<std::shared_ptr<Kernel>(const ConvRequest&, md& out)>;
+Candidate conv_candidate(const std::string& name, const ConvRequest& r, std::vector<Pass> passes, ConvBuild build) {
+  return {name, [=] {
+            ConvRequest t = r;
+            t.in = first_images(r.in, trial_batch(r.mode, r.in.dims()[0]));
+            auto trial = std::make_shared<Trial>(t.in, numel(r.weight_dims()), r.shape.out, r.training());
+            t.params = trial->params(r.params);
+            md out;
+            auto k = build(t, out);
+            trial->set_out(out);
+            return trial_run(k, trial, passes);
+          }};
+}
+
+// The convolution's candidates. Forward (with the weight gradients in training): our Winograd
+// where it applies, the padded first layer where oneDNN's direct kernel refuses the plain
+// input, oneDNN's kernel; the table prefers them in that order, Winograd only where its
+// thresholds say it wins. oneDNN's kernel is a candidate where it has a direct kernel (its
+// output then has the activation layout the others write) or where the table takes it anyway.
+std::vector<Candidate> conv_forward_candidates(const ConvRequest& r, int block, bool winograd_ok) {
+  const bool weights = r.training() && !r.frozen;
+  const bool wf = winograd_ok && Winograd::supports(r.winograd_forward(), block);
+  const bool table_winograd = wf && winograd_wins(r.winograd_forward(), block), padded = PaddedConv::helps(r);
+  const bool onednn = (!table_winograd && !padded) || DirectConv::has_direct_kernel(r, r.in, r.shape.pad);
+  std::vector<Pass> passes{Pass::forward};
+  if (weights) passes.push_back(Pass::backward_weights);
+  std::vector<Candidate> forward;
+  for (const auto& name : ordered({{"winograd", table_winograd}, {"padded", padded}, {"onednn", onednn}, {"winograd", wf}}))
+    forward.push_back(conv_candidate(name, r, passes, [name, block, weights](const ConvRequest& t, md& out) -> std::shared_ptr<Kernel> {
+      if (name == "winograd") { auto k = std::make_shared<WinogradConv>(); out = k->setup(t, block); return k; }
+      if (name == "padded") { auto k = std::make_shared<PaddedConv>(); out = k->setup(t); return k; }
+      auto k = std::make_shared<DirectConv>();
+      out = k->setup(t, {true, false, weights});
+      return k;
+    }));
+  return forward;
+}
+
+// The backward data: Winograd on the turned filters where it applies, or oneDNN's direct kernel.
+std::vector<Candidate> conv_data_candidates(const ConvRequest& r, int block, bool winograd_ok) {
+  const bool wd = winograd_ok && Winograd::supports(r.winograd_backward_data(), block);
+  std::vector<Candidate> backward;
+  for (const auto& name : ordered({{"winograd", wd && winograd_wins(r.winograd_backward_data(), block)},
+                                   {"onednn", true}, {"winograd", wd}}))
+    backward.push_back(conv_candidate(name, r, {Pass::backward_data}, [name, block](const ConvRequest& t, md& out) -> std::shared_ptr<Kernel> {
+      if (name == "winograd") { auto k = std::make_shared<WinogradConvData>(); k->setup(t, block); out = activation_md(t.out_dims()); return k; }
+      auto k = std::make_shared<DirectConv>();
+      out = k->setup(t, {false, true, false});
+      return k;
+    }));
+  return backward;
 }
 
 }  // namespace
 
-// Forward: our Winograd where it wins; the padded first layer where oneDNN's direct kernel
-// refuses the plain input; else oneDNN's direct kernel. The weight gradients go with the
-// forward's kernel (Winograd's tiles, the padded input); the backward data runs Winograd on
-// the turned filters where that shape wins, else oneDNN's direct kernel.
+// The weight gradients go with the forward's kernel (Winograd's tiles, the padded input); the
+// passes left to oneDNN's direct kernel share one (its forward descriptor serves them all).
 Kernels choose_conv_kernels(const ConvRequest& r, const Kernels& before) {
-  Kernels k;
   const int block = activation_block();
   const bool winograd_ok = block && r.shape.stride == 1 && r.in == activation_md(r.in.dims());
   const bool weights = r.training() && !r.frozen, data = r.training() && r.need_d_in;
-  DirectConv::Passes direct;
-  if (winograd_ok && winograd_wins(r.winograd_forward(), block)) {
+  const std::string sig = conv_signature(r);
+  const Choice f = choose_kernel({sig + " forward", r.in.dims()[0]}, conv_forward_candidates(r, block, winograd_ok));
+  Kernels k;
+  k.chosen_by = "forward " + std::string(choice_source_name(f.source));
+  DirectConv::Passes direct{f.kernel == "onednn", false, weights && f.kernel == "onednn"};
+  if (f.kernel == "winograd") {
     auto w = before.kept<WinogradConv>();
     k.out = w->setup(r, block);
     k.forward = w;
-    if (weights) k.backward_weights = w;
-  } else if (PaddedConv::helps(r)) {
+  } else if (f.kernel == "padded") {
     auto p = before.kept<PaddedConv>();
     k.out = p->setup(r);
     k.forward = p;
-    if (weights) k.backward_weights = p;
-  } else {
-    direct.forward = true;
-    direct.weights = weights;
   }
-  if (data && winograd_ok && winograd_wins(r.winograd_backward_data(), block)) {
-    auto w = before.kept<WinogradConvData>();
-    w->setup(r, block);
-    k.backward_data = w;
-  } else {
-    direct.data = data;
+  if (weights && !direct.weights) k.backward_weights = k.forward;
+  if (data) {
+    const Choice b = choose_kernel({sig + " backward-data", r.in.dims()[0]}, conv_data_candidates(r, block, winograd_ok));
+    k.chosen_by += ", backward data " + std::string(choice_source_name(b.source));
+    direct.data = b.kernel == "onednn";
+    if (b.kernel == "winograd") {
+      auto w = before.kept<WinogradConvData>();
+      w->setup(r, block);
+      k.backward_data = w;
+    }
   }
   if (direct.forward || direct.data || direct.weights) {
     auto d = before.kept<DirectConv>();
@@ -89,20 +164,82 @@ Kernels choose_conv_kernels(const ConvRequest& r, const Kernels& before) {
   return k;
 }
 
+namespace {
+
+std::string fc_signature(const FcRequest& r) {
+  return "fc " + std::to_string(r.in) + "->" + std::to_string(r.out) + (r.relu ? " relu" : "") +
+         (r.mode == Mode::train ? std::string(" train") + (r.need_d_in ? " d_in" : "") + (r.frozen ? " frozen" : "")
+                                : " infer");
+}
+
+// A trial of the forward of fc kernel `build` (given the request at the trial's batch).
+Candidate fc_candidate(const std::string& name, const FcRequest& r,
+                       std::function<std::shared_ptr<Kernel>(const FcRequest&)> build) {
+  return {name, [=] {
+            FcRequest t = r;
+            t.batch = trial_batch(r.mode, r.batch);
+            t.inference_only = false;  // the layer's plain weights stay: other trials read them
+            auto trial = std::make_shared<Trial>(plain_md({t.batch, r.in}), int64_t(r.in) * r.out, r.out,
+                                                 r.mode == Mode::train);
+            t.params = trial->params(r.params);
+            auto k = build(t);
+            trial->set_out(plain_md({t.batch, r.out}));
+            return trial_run(k, trial, {Pass::forward});
+          }};
+}
+
+// Inference: the inner product on oneDNN's blocked weights or on the plain ones. Training's
+// forward: the matmul or the inner product.
+std::vector<Candidate> fc_candidates(const FcRequest& r) {
+  std::vector<Candidate> candidates;
+  if (r.mode == Mode::eval) {
+    const bool table_blocked = !InnerProductFc::runs_gemm(r, true);
+    for (const auto& name : ordered({{"blocked", table_blocked}, {"plain", true}, {"blocked", true}}))
+      candidates.push_back(fc_candidate(name, r, [name](FcRequest t) -> std::shared_ptr<Kernel> {
+        t.blocked_weights = name == "blocked";
+        auto ip = std::make_shared<InnerProductFc>();
+        ip->setup(t);
+        return ip;
+      }));
+  } else {
+    for (const auto& name : ordered({{"matmul", !MatmulFcForward::runs_gemm(r)}, {"inner_product", true}, {"matmul", true}}))
+      candidates.push_back(fc_candidate(name, r, [name](const FcRequest& t) -> std::shared_ptr<Kernel> {
+        if (name == "matmul") { auto mm = std::make_shared<MatmulFcForward>(); mm->setup(t); return mm; }
+        auto ip = std::make_shared<InnerProductFc>();
+        ip->setup(t);
+        return ip;
+      }));
+  }
+  return candidates;
+}
+
+}  // namespace
+
 // Inference: oneDNN's inner product on the weights' blocked layout (brgemm on AVX-512: 2.5x at
 // batch 64, 1.1x at batch 1 for alexnet-torchvision) unless it would run gemm there anyway
 // (AVX2), where gemm reads the plain weights as fast and no copy is held. Training's forward:
 // the matmul on the plain weights read as [in, out] (brgemm on AVX-512: torchvision's fc6 at
-// batch 128 in 22 ms instead of the inner product's 45), unless it lands on gemm too.
+// batch 128 in 22 ms instead of the inner product's 45), unless it lands on gemm too. The
+// backward passes run on the inner product.
 Kernels choose_fc_kernels(FcRequest r, const Kernels& before) {
   Kernels k;
   auto ip = before.kept<InnerProductFc>();
-  r.blocked_weights = r.mode == Mode::eval && !InnerProductFc::runs_gemm(r, true);
+  if (ip->plain_released()) {  // an inference-only layer keeps the layout of its first setup
+    r.blocked_weights = ip->reads_blocked();
+    ip->setup(r);
+    k.forward = ip;
+    k.out = plain_md({r.batch, r.out});
+    k.chosen_by = "kept: the plain weights are given back";
+    return k;
+  }
+  const Choice c = choose_kernel({fc_signature(r), r.batch}, fc_candidates(r));
+  k.chosen_by = choice_source_name(c.source);
+  r.blocked_weights = c.kernel == "blocked";
   ip->setup(r);
   k.forward = ip;
   k.out = plain_md({r.batch, r.out});
   if (r.mode != Mode::train) return k;
-  if (!MatmulFcForward::runs_gemm(r)) {
+  if (c.kernel == "matmul") {
     auto mm = before.kept<MatmulFcForward>();
     mm->setup(r);
     k.forward = mm;
@@ -112,11 +249,30 @@ Kernels choose_fc_kernels(FcRequest r, const Kernels& before) {
   return k;
 }
 
+// Ours on the blocked layout where it computes this LRN (the table: where the block is 8
+// channels), or oneDNN's; each kernel runs both passes.
 Kernels choose_lrn_kernels(const LrnParams& p, const md& in, Mode mode, const Kernels& before) {
-  Kernels k;
   const int block = activation_block();
-  if (block == kThresholds.blocked_lrn_block && in == activation_md(in.dims()) &&
-      lrn_blocked_supports(p, block, in.dims()[1])) {
+  const dims d = in.dims();
+  const bool ours = block && in == activation_md(d) && lrn_blocked_supports(p, block, d[1]);
+  std::vector<Pass> passes{Pass::forward};
+  if (mode == Mode::train) passes.push_back(Pass::backward_data);
+  std::vector<Candidate> candidates;
+  for (const auto& name : ordered({{"blocked", ours && block == kThresholds.blocked_lrn_block}, {"onednn", true}, {"blocked", ours}}))
+    candidates.push_back({name, [=] {
+                            const md t = first_images(in, trial_batch(mode, d[0]));
+                            auto trial = std::make_shared<Trial>(t, 0, 0, mode == Mode::train);
+                            std::shared_ptr<Kernel> k;
+                            if (name == "blocked") k = std::make_shared<BlockedLrn>(p, block), trial->set_out(t);
+                            else { auto o = std::make_shared<OnednnLrn>(); trial->set_out(o->setup(p, t, mode)); k = o; }
+                            return trial_run(k, trial, passes);
+                          }});
+  const std::string sig = "lrn " + std::to_string(d[1]) + " on " + std::to_string(d[2]) + "x" + std::to_string(d[3]) +
+                          " " + layout_name(in) + (mode == Mode::train ? " train" : " infer");
+  const Choice c = choose_kernel({sig, d[0]}, candidates);
+  Kernels k;
+  k.chosen_by = choice_source_name(c.source);
+  if (c.kernel == "blocked") {
     k.forward = std::make_shared<BlockedLrn>(p, block);
     k.out = in;
   } else {

@@ -32,7 +32,8 @@ bool InnerProductFc::runs_gemm(const FcRequest& r, bool blocked) {
 void InnerProductFc::setup(const FcRequest& r) {
   const md src = plain_md({r.batch, r.in}), w = plain_md({r.out, r.in}), b = plain_md({r.out}),
            dst = plain_md({r.batch, r.out});
-  const auto fpd = forward_pd(r, r.blocked_weights ? any_md({r.out, r.in}) : w);
+  // Once the plain weights are gone, the copy's layout is the one every batch size must read.
+  const auto fpd = forward_pd(r, plain_released_ ? w_.get_desc() : r.blocked_weights ? any_md({r.out, r.in}) : w);
   if (plain_released_ && (r.mode == Mode::train || fpd.weights_desc() != w_.get_desc()))
     internal_error("an inference-only fc layer has given its plain weights back; it cannot train or change "
                    "the weights' layout");

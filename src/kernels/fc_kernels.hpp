@@ -31,6 +31,10 @@ class InnerProductFc : public Kernel {
   // (blocked) or, with blocked false, in the plain one.
   static bool runs_gemm(const FcRequest& r, bool blocked);
   void setup(const FcRequest& r);
+  // Whether the plain weights were given back, and the forward reads a blocked copy: then its
+  // layout cannot change at another batch size.
+  bool plain_released() const { return plain_released_; }
+  bool reads_blocked() const { return w_ && w_.get_desc() != w_plain_.get_desc(); }
 
   void forward(const Tensor& in, const Tensor& out) override;
   void backward_data(const Tensor& in, const Tensor& d_out, const Tensor& d_in) override;

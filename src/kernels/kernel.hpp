@@ -48,6 +48,8 @@ class Kernel {
 struct Kernels {
   std::shared_ptr<Kernel> forward, backward_data, backward_weights;
   md out;  // the forward's output descriptor
+  // How the kernels were chosen (kernels/tuning.hpp): "measured", "table", ... per decision.
+  std::string chosen_by;
 
   // "forward / backward data / backward weights", each pass that has a kernel.
   std::string impl() const;

@@ -27,6 +27,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   flops_ = 2.0 * numel(out) * (s_.in / s_.groups) * s_.kernel * s_.kernel;
   kernels_ = choose_conv_kernels(r, kernels_);
   impl_ = kernels_.impl();
+  chosen_by_ = kernels_.chosen_by;
   if (mode == Mode::train && s_.relu) relu_bwd_ = relu_backward_for(kernels_.out);
   return kernels_.out;
 }

@@ -53,6 +53,9 @@ class Layer {
   // The implementations setup() got, e.g. "jit:avx2 / jit:avx2 / jit:avx2" (forward /
   // backward data / backward weights): what `bench --layers` prints and the tests check.
   const std::string& kernel() const { return impl_; }
+  // How they were chosen: "measured", "table", ... (kernels/tuning.hpp); empty for a layer
+  // with one way to compute.
+  const std::string& chosen_by() const { return chosen_by_; }
   // A frozen layer (fine-tuning) computes no parameter gradients: setup() makes no
   // backward-weights primitive, and backward() only passes the gradient on, when asked for one.
   void set_frozen(bool f) { frozen_ = f; }
@@ -62,7 +65,7 @@ class Layer {
   void set_inference_only() { inference_only_ = true; }
 
  protected:
-  std::string impl_;
+  std::string impl_, chosen_by_;
   bool frozen_ = false;
   bool inference_only_ = false;
 

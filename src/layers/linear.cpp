@@ -34,6 +34,7 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
   r.need_d_in = need_d_in, r.frozen = frozen_, r.inference_only = inference_only_;
   kernels_ = choose_fc_kernels(r, kernels_);
   impl_ = kernels_.impl();
+  chosen_by_ = kernels_.chosen_by;
   if (train_ && relu_) relu_bwd_ = relu_backward_for(kernels_.out);
   return kernels_.out;
 }

@@ -7,6 +7,7 @@ namespace alexnet {
 md Lrn::setup(const md& in, Mode mode, bool /*need_d_in*/) {
   kernels_ = choose_lrn_kernels(p_, in, mode, kernels_);
   impl_ = kernels_.impl();
+  chosen_by_ = kernels_.chosen_by;
   return kernels_.out;
 }
 

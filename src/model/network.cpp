@@ -209,6 +209,7 @@ void Network::prepare(const md& input, Mode mode) {
     setup_.timing[i].forward_flops = layers_[i]->forward_flops();
     setup_.timing[i].backward_flops = layers_[i]->backward_flops();
     setup_.timing[i].kernel = layers_[i]->kernel();
+    setup_.timing[i].chosen_by = layers_[i]->chosen_by();
   }
   setup_.input = input;
   setup_.mode = mode;

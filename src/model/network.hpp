@@ -26,6 +26,7 @@ struct LayerTiming {
   double forward_ms = 0, backward_ms = 0;  // summed over calls
   double forward_flops = 0, backward_flops = 0;  // per call
   std::string kernel;  // the oneDNN implementations the layer got (Layer::kernel)
+  std::string chosen_by;  // how (Layer::chosen_by)
 };
 
 class Network {

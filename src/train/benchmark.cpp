@@ -43,7 +43,7 @@ nlohmann::json benchmark_json(const BenchResult& r) {
   for (const LayerTiming& t : r.layers)
     ls.push_back({{"layer", t.name}, {"forward_ms", t.forward_ms / c.reps}, {"backward_ms", t.backward_ms / c.reps},
                   {"forward_gflops", t.forward_flops / 1e9}, {"backward_gflops", t.backward_flops / 1e9},
-                  {"kernel", t.kernel}});
+                  {"kernel", t.kernel}, {"chosen_by", t.chosen_by}});
   j["layers"] = ls;
   return j;
 }
@@ -58,12 +58,13 @@ std::string rate(double flops, double ms) {
 
 void print_layers(const BenchResult& r) {
   std::printf("\n  %-10s %12s %10s %12s %10s  %s\n", "layer", "forward ms", "GFLOP/s", "backward ms", "GFLOP/s",
-              "kernel (forward / backward data / backward weights)");
+              "kernel (forward / backward data / backward weights) [chosen by]");
   double f = 0, b = 0, ff = 0, bf = 0;
   for (const LayerTiming& t : r.layers) {
     const double fm = t.forward_ms / r.config.reps, bm = t.backward_ms / r.config.reps;
-    std::printf("  %-10s %12.2f %10s %12.2f %10s  %s\n", t.name.c_str(), fm, rate(t.forward_flops, fm).c_str(), bm,
-                rate(t.backward_flops, bm).c_str(), t.kernel.c_str());
+    const std::string how = t.chosen_by.empty() ? "" : " [" + t.chosen_by + "]";
+    std::printf("  %-10s %12.2f %10s %12.2f %10s  %s%s\n", t.name.c_str(), fm, rate(t.forward_flops, fm).c_str(), bm,
+                rate(t.backward_flops, bm).c_str(), t.kernel.c_str(), how.c_str());
     f += fm, b += bm, ff += t.forward_flops, bf += t.backward_flops;
   }
   std::printf("  %-10s %12.2f %10s %12.2f %10s\n", "total", f, rate(ff, f).c_str(), b, rate(bf, b).c_str());

@@ -1,9 +1,11 @@
 #include "train/run_log.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "infer/filter_grid.hpp"
+#include "kernels/tuning.hpp"
 #include "train/event_file.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -31,6 +33,7 @@ void RunLog::start(const TrainConfig& cfg) {
 }
 
 void RunLog::resume(uint64_t log_bytes, int64_t global_step) {
+  reuse_kernels();
   if (!on_) return;
   if (fs::exists(files_.metrics))
     fs::resize_file(files_.metrics, std::min<uintmax_t>(log_bytes, fs::file_size(files_.metrics)));
@@ -41,6 +44,20 @@ void RunLog::resume(uint64_t log_bytes, int64_t global_step) {
 
 void RunLog::write_config(const TrainConfig& cfg) {
   if (on_) write_file_atomic(files_.config, to_json(cfg).dump(2) + "\n");
+}
+
+void RunLog::before_checkpoint() {
+  flush();
+  if (on_) write_file_atomic(files_.kernels, choices_text(choices_made()));
+}
+
+void RunLog::reuse_kernels() {
+  if (!fs::exists(files_.kernels)) return;  // a run from before kernels were recorded
+  try {
+    force_choices(read_choices(read_file(files_.kernels), files_.kernels));
+  } catch (const UserError& e) {
+    std::fprintf(stderr, "alexnet: warning: %s; the kernels are chosen again (the last bits may differ)\n", e.what());
+  }
 }
 
 void RunLog::append(const json& rec) {

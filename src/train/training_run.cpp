@@ -387,7 +387,7 @@ EvalResult TrainingRun::evaluate_val() {
 void TrainingRun::save(int64_t epoch, int64_t step) {
   hybrid_.share(*net_, ema_.get());
   if (!leader()) return;
-  log_.flush();
+  log_.before_checkpoint();
   RunPosition at = pos_;
   at.epoch = epoch, at.step = step;
   at.schedule = schedule_.state();

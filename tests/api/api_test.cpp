@@ -17,6 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The table's kernels, as in the other suites (tests/isa_environment.cpp).
+[[maybe_unused]] const bool kTableKernels = setenv("ALEXNET_TUNE", "off", 0) == 0;
+
 const fs::path& data() {
   static const fs::path d = test::write_textured_idx(test::temp_root() / "api_data");
   return d;
