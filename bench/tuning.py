@@ -2,7 +2,8 @@
 """Kernels chosen by measuring (kernels/tuning.hpp) against the table's choices, on this machine.
 
 1. What tuning costs on first use: `alexnet tune` per architecture from an empty cache, each
-   inference batch size and training's, in seconds.
+   inference batch size and training's, in seconds, and what it adds to setting up with the
+   table's kernels (building the network and its primitives, initialising the weights).
 2. Whether it pays: `alexnet bench` with the measured choices (cached) and with the table's
    (ALEXNET_TUNE=off), alternated ROUNDS times, each case's median images/s and their ratio.
 
@@ -33,13 +34,23 @@ def run(args, env):
     return r.stdout
 
 
-def first_use(env):
-    print("first use (empty cache): seconds to set up and measure")
+def setup_seconds(arch, env):
+    """{(mode, batch): seconds} of `alexnet tune` for one architecture."""
+    out = run(["tune", "--arch", arch], env)
+    times = {}
+    for line in out.splitlines():  # "alexnet infer batch 16: 5.0 s"
+        if " batch " in line and line.endswith(" s"):
+            words = line.replace(":", "").split()
+            times[(words[1], int(words[3]))] = float(words[4])
+    return times
+
+
+def first_use(tuned, table):
+    print("first use: seconds to set a network up, measuring (empty cache) and with the table's kernels")
     for arch in ("alexnet-mini", "alexnet", "alexnet-torchvision"):
-        t = time.time()
-        out = run(["tune", "--arch", arch], env)
-        lines = [l for l in out.splitlines() if " batch " in l and l.endswith(" s")]
-        print(f"  {arch}: {time.time() - t:.1f} s in all ({'; '.join(lines)})")
+        base, measured = setup_seconds(arch, table), setup_seconds(arch, tuned)
+        cells = [f"{m} b{b} {measured[(m, b)]:.1f} s (+{measured[(m, b)] - base[(m, b)]:.1f})" for m, b in measured]
+        print(f"  {arch}: " + "; ".join(cells))
 
 
 def images_per_s(arch, mode, batch, reps, env):
@@ -59,7 +70,7 @@ def main():
         if a.isa:
             tuned["ONEDNN_MAX_CPU_ISA"] = a.isa
         table = dict(tuned, ALEXNET_TUNE="off")
-        first_use(tuned)
+        first_use(tuned, table)
         print(f"\nmeasured against the table, images/s, medians of {a.rounds} alternated rounds")
         print(f"  {'case':34} {'measured':>9} {'table':>9} {'ratio':>6}")
         for arch, mode, batch, reps in CASES:

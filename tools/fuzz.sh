@@ -29,21 +29,39 @@ seeds() {
   [ -d tests/fuzz/regressions/$1 ] && find tests/fuzz/regressions/$1 -type f
   true
 }
-for t in safetensors npy torch_file onnx caffemodel image idx list run_config checkpoint serve; do
-  corpus=$B/corpus/$t
+# One target: its corpus, then its run; prints its summary, fails on a finding.
+fuzz_one() {
+  local t=$1 corpus=$B/corpus/$1 dict=tests/fuzz/$1.dict
   mkdir -p "$corpus"
   seeds $t | while read -r f; do cp "$f" "$corpus/"; done
-  dict=tests/fuzz/$t.dict
-  args=(-rss_limit_mb=4096 -timeout=20 -artifact_prefix=$B/findings/$t- -print_final_stats=1)
+  local args=(-rss_limit_mb=4096 -timeout=20 -artifact_prefix=$B/findings/$t- -print_final_stats=1)
   if [ -n "$SECONDS_EACH" ]; then args+=(-max_total_time="$SECONDS_EACH"); else args+=(-seed=1 -runs=10000); fi
   [ -f "$dict" ] && args+=(-dict="$dict")
   echo "fuzz_$t: $(ls "$corpus" | wc -l) seeds, ${SECONDS_EACH:-10000 inputs}${SECONDS_EACH:+ s}"
   if ! ASAN_OPTIONS=detect_leaks=0 $B/fuzz_$t "${args[@]}" "$corpus" > $B/fuzz_$t.log 2>&1; then
     grep -E "ERROR|runtime error|SUMMARY|what\(\)" $B/fuzz_$t.log | head -5
     echo "fuzz_$t: a finding; its input is in $B/findings/ (log: $B/fuzz_$t.log)"
-    exit 1
+    return 1
   fi
   grep -E "stat::number_of_executed_units|cov: " $B/fuzz_$t.log | tail -2 | tr '\n' ' '
   echo
+}
+# Two targets at a time (each runs on one core; a run's inputs depend on its seed alone), their
+# summaries printed in order once all have run.
+TARGETS=(safetensors npy torch_file onnx caffemodel image idx list run_config checkpoint serve)
+status=0 running=0
+for t in "${TARGETS[@]}"; do
+  fuzz_one $t > $B/fuzz_$t.summary 2>&1 &
+  running=$((running + 1))
+  if [ $running -ge 2 ]; then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
 done
+while [ $running -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
+done
+for t in "${TARGETS[@]}"; do cat $B/fuzz_$t.summary; done
+[ $status -eq 0 ] || exit 1
 echo "fuzzing: no findings"

@@ -15,7 +15,7 @@ namespace alexnet::cli {
 
 namespace {
 
-struct Opts {
+struct TuneOpts {
   std::vector<std::string> archs;
   std::vector<int> batches{1, 16, 64}, train_batches{128};
   int threads = 0;
@@ -31,7 +31,7 @@ void print_report(const TuneReport& r) {
       std::printf("  %-8s %-60s [%s]\n", t.name.c_str(), t.kernel.c_str(), t.chosen_by.c_str());
 }
 
-void run(const Opts& o) {
+void run_tune(const TuneOpts& o) {
   for (int b : o.batches) if (b < 1) fail("--batch: batch sizes must be at least 1");
   for (int b : o.train_batches) if (b < 1) fail("--train-batch: batch sizes must be at least 1");
   if (o.mode != "infer" && o.mode != "train" && o.mode != "both")
@@ -56,14 +56,14 @@ void run(const Opts& o) {
 
 void add_tune(CLI::App& app) {
   auto* c = app.add_subcommand("tune", "measure which kernels compute each layer fastest on this machine, once");
-  auto o = std::make_shared<Opts>();
+  auto o = std::make_shared<TuneOpts>();
   c->add_option("--arch", o->archs, "architectures (default: every one): " + arch_names_joined(" | "));
   c->add_option("--batch", o->batches, "inference batch sizes")->capture_default_str()->delimiter(',');
   c->add_option("--train-batch", o->train_batches, "training batch sizes")->capture_default_str()->delimiter(',');
   c->add_option("--mode", o->mode, "infer | train | both")->capture_default_str();
   c->add_option("--threads", o->threads, "compute threads (default: all cores, or as many as a CPU quota allows)");
   c->add_flag("--again", o->again, "measure anew, ignoring what the cache holds");
-  c->callback([o] { run(*o); });
+  c->callback([o] { run_tune(*o); });
 }
 
 }  // namespace alexnet::cli

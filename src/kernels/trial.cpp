@@ -17,7 +17,7 @@ void fill(const Tensor& t, uint32_t seed) {
 }
 }  // namespace
 
-int64_t trial_batch(Mode mode, int64_t batch) { return std::min<int64_t>(batch, mode == Mode::train ? 32 : 64); }
+int64_t trial_batch(Mode mode, int64_t batch) { return std::min<int64_t>(batch, mode == Mode::train ? 16 : 32); }
 
 md first_images(const md& m, int64_t n) {
   dims d = m.dims();

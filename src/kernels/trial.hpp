@@ -11,8 +11,9 @@
 
 namespace alexnet {
 
-// The batch a decision is measured at: its own, at most 64 images for inference and 32 for
-// training (whose passes cost three times as much; per image they run as fast from 32 on).
+// The batch a decision is measured at: its own, at most 32 images for inference and 16 for
+// training (whose passes cost three times as much), so that measuring a whole network on first
+// use stays within seconds; per image, the kernels' order hardly changes past these sizes.
 int64_t trial_batch(Mode mode, int64_t batch);
 // The first n images of a 4-D or 2-D activation descriptor, in the same layout.
 md first_images(const md& m, int64_t n);
