@@ -109,7 +109,8 @@ bool offered(const std::vector<Candidate>& candidates, const std::string& name) 
 }
 
 // The fastest candidate by interleaved rounds; the table's (the first) unless beaten by kMargin.
-std::string measure(const std::vector<Candidate>& candidates) {
+// times: each candidate's best, "winograd 1.20 ms, onednn 1.41 ms", for --verbose.
+std::string measure(const std::vector<Candidate>& candidates, std::string& times) {
   std::vector<std::function<void()>> runs;
   std::vector<std::string> names;
   for (const auto& c : candidates) {
@@ -132,6 +133,9 @@ std::string measure(const std::vector<Candidate>& candidates) {
   size_t win = 0;
   for (size_t i = 1; i < runs.size(); ++i)
     if (best[i] < best[win] && best[i] < kMargin * best[0]) win = i;
+  char t[64];
+  for (size_t i = 0; i < runs.size(); ++i)
+    std::snprintf(t, sizeof t, "%s%s %.2f ms", i ? ", " : "", names[i].c_str(), best[i] * 1e3), times += t;
   return names[win];
 }
 
@@ -196,8 +200,10 @@ Choice decide(TunerState& s, const DecisionPoint& point, const std::vector<Candi
     return n ? *n : table;
   }
   const auto start = std::chrono::steady_clock::now();
-  const Choice c{measure(candidates), ChoiceSource::measured, {}};
-  verbose_line("measured " + key + ": " + c.kernel + " (" + std::to_string(int(seconds_since(start) * 1000)) + " ms)");
+  std::string times;
+  const Choice c{measure(candidates, times), ChoiceSource::measured, {}};
+  verbose_line("measured " + key + ": " + c.kernel + " (" + times + "; " +
+               std::to_string(int(seconds_since(start) * 1000)) + " ms in all)");
   s.cache[key] = c.kernel;
   save_cache({{key, c.kernel}});
   return c;
