@@ -36,6 +36,7 @@ struct TunerState {
   std::map<std::string, Choice> made;
   std::map<std::string, std::string> forced, cache;
   bool cache_loaded = false, measuring = true;
+  bool cache_unwritable = false;  // said once; the choices stay in this process
 };
 
 TunerState& state() {
@@ -88,17 +89,20 @@ std::map<std::string, std::string> load_cache(const std::string& path) {
   }
 }
 
-void save_cache(const std::map<std::string, std::string>& choices) {
+// False (and one line under --verbose) when the file cannot be written.
+bool save_cache(const std::map<std::string, std::string>& choices) {
   const std::string path = tuning_cache_path();
-  if (path.empty()) return;
+  if (path.empty()) return true;
   try {
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     std::map<std::string, Choice> all;
     for (const auto& [key, kernel] : load_cache(path)) all[key] = {kernel, ChoiceSource::measured, {}};
     for (const auto& [key, kernel] : choices) all[key] = {kernel, ChoiceSource::measured, {}};
     write_file_atomic(path, choices_text(all));
+    return true;
   } catch (const std::exception& e) {
     verbose_line(path + ": kernel choices not saved (" + e.what() + ")");
+    return false;
   }
 }
 
@@ -205,7 +209,7 @@ Choice decide(TunerState& s, const DecisionPoint& point, const std::vector<Candi
   verbose_line("measured " + key + ": " + c.kernel + " (" + times + "; " +
                std::to_string(int(seconds_since(start) * 1000)) + " ms in all)");
   s.cache[key] = c.kernel;
-  save_cache({{key, c.kernel}});
+  if (!s.cache_unwritable) s.cache_unwritable = !save_cache({{key, c.kernel}});
   return c;
 }
 }  // namespace
