@@ -17,8 +17,10 @@ Batcher::Batcher(Network& net, int max_batch, std::chrono::microseconds max_wait
 
 // The kernels are chosen before the first request (kernels/tuning.hpp): the batch sizes 1, 2,
 // 4, ... and max_batch are set up now, measured where this machine has no answer yet; the sizes
-// between take their nearest one's choice, so no request ever waits for a measurement.
+// between take their nearest one's choice, so no request ever waits for a measurement. Under
+// ALEXNET_TUNE=off nothing is measured and nothing is set up ahead.
 void Batcher::settle_kernels() {
+  if (tune_mode() == TuneMode::off) return;  // the table's kernels: nothing to measure
   std::vector<int> sizes;
   for (int b = 1; b < max_batch_; b *= 2) sizes.push_back(b);
   sizes.push_back(max_batch_);

@@ -191,26 +191,19 @@ Candidate fc_candidate(const std::string& name, const FcRequest& r,
 // Inference: the inner product on oneDNN's blocked weights or on the plain ones, or the matmul. Training's
 // forward: the matmul or the inner product.
 std::vector<Candidate> fc_candidates(const FcRequest& r) {
+  const auto names = r.mode == Mode::eval
+                         ? ordered({{"blocked", !InnerProductFc::runs_gemm(r, true)}, {"plain", true}, {"blocked", true},
+                                    {"matmul", true}})
+                         : ordered({{"matmul", !MatmulFcForward::runs_gemm(r)}, {"inner_product", true}, {"matmul", true}});
   std::vector<Candidate> candidates;
-  if (r.mode == Mode::eval) {
-    const bool table_blocked = !InnerProductFc::runs_gemm(r, true);
-    for (const auto& name : ordered({{"blocked", table_blocked}, {"plain", true}, {"blocked", true}, {"matmul", true}}))
-      candidates.push_back(fc_candidate(name, r, [name](FcRequest t) -> std::shared_ptr<Kernel> {
-        if (name == "matmul") { auto mm = std::make_shared<MatmulFcForward>(); mm->setup(t); return mm; }
-        t.blocked_weights = name == "blocked";
-        auto ip = std::make_shared<InnerProductFc>();
-        ip->setup(t);
-        return ip;
-      }));
-  } else {
-    for (const auto& name : ordered({{"matmul", !MatmulFcForward::runs_gemm(r)}, {"inner_product", true}, {"matmul", true}}))
-      candidates.push_back(fc_candidate(name, r, [name](const FcRequest& t) -> std::shared_ptr<Kernel> {
-        if (name == "matmul") { auto mm = std::make_shared<MatmulFcForward>(); mm->setup(t); return mm; }
-        auto ip = std::make_shared<InnerProductFc>();
-        ip->setup(t);
-        return ip;
-      }));
-  }
+  for (const auto& name : names)
+    candidates.push_back(fc_candidate(name, r, [name](FcRequest t) -> std::shared_ptr<Kernel> {
+      if (name == "matmul") { auto mm = std::make_shared<MatmulFcForward>(); mm->setup(t); return mm; }
+      t.blocked_weights = name == "blocked";  // "plain" and training's "inner_product": the plain weights
+      auto ip = std::make_shared<InnerProductFc>();
+      ip->setup(t);
+      return ip;
+    }));
   return candidates;
 }
 

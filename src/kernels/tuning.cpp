@@ -71,20 +71,20 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
-// The choices a cache or record text holds for this machine; empty, with a line under
-// --verbose, when it cannot be used.
-std::map<std::string, std::string> load_cache(const std::string& path) {
+// The choices a cache file holds for this machine; empty, with a line under --verbose (unless
+// quiet: the line was said when the file was first read), when it cannot be used.
+std::map<std::string, std::string> load_cache(const std::string& path, bool quiet = false) {
   std::error_code ec;
   if (path.empty() || !std::filesystem::exists(path, ec)) return {};
   try {
     const nlohmann::json j = nlohmann::json::parse(read_file(path));
     if (j.value("machine", "") != machine_identity()) {
-      verbose_line(path + ": measured on another machine or build; measuring again");
+      if (!quiet) verbose_line(path + ": measured on another machine or build; measuring again");
       return {};
     }
     return read_choices(j.dump(), path);
   } catch (const std::exception& e) {
-    verbose_line(path + ": unreadable kernel cache (" + e.what() + "); measuring again");
+    if (!quiet) verbose_line(path + ": unreadable kernel cache (" + e.what() + "); measuring again");
     return {};
   }
 }
@@ -96,7 +96,8 @@ bool save_cache(const std::map<std::string, std::string>& choices) {
   try {
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     std::map<std::string, Choice> all;
-    for (const auto& [key, kernel] : load_cache(path)) all[key] = {kernel, ChoiceSource::measured, {}};
+    // What other processes wrote since, kept: read again (quietly), merged, written whole.
+    for (const auto& [key, kernel] : load_cache(path, true)) all[key] = {kernel, ChoiceSource::measured, {}};
     for (const auto& [key, kernel] : choices) all[key] = {kernel, ChoiceSource::measured, {}};
     write_file_atomic(path, choices_text(all));
     return true;
