@@ -47,14 +47,16 @@ NamedTensor tensor_of(const json& e, const std::string& where, const char* data,
   if (!e["dtype"].is_string()) fail(where + ": dtype is not a string");
   const std::string dtype = e["dtype"].get<std::string>();
   const std::optional<FloatType> ft = float_type(dtype);
-  if (!ft) fail(where + ": dtype " + dtype + " is not supported (F32, F16, BF16, F64)");
-  const size_t esize = float_size(*ft);
+  const bool byte = dtype == "I8" || dtype == "U8";  // int8 weights, zero points
+  if (!ft && !byte) fail(where + ": dtype " + dtype + " is not supported (F32, F16, BF16, F64, I8, U8)");
+  const size_t esize = byte ? 1 : float_size(*ft);
   const json& shape = e["shape"];
   const json& offs = e["data_offsets"];
   if (!shape.is_array()) fail(where + ": shape is not an array");
   if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() || !offs[1].is_number_unsigned())
     fail(where + ": data_offsets is not a pair of non-negative integers");
   NamedTensor t;
+  t.dtype = dtype;
   uint64_t count = 1;
   for (const json& d : shape) {
     if (!d.is_number_unsigned()) fail(where + ": shape has a non-integer or negative dimension");
@@ -72,7 +74,9 @@ NamedTensor tensor_of(const json& e, const std::string& where, const char* data,
          std::to_string(count * esize));
   if (!data) return t;  // the header alone
   t.data.resize(count);
-  to_float32(data + begin, *ft, count, t.data.data());
+  if (dtype == "I8") for (uint64_t i = 0; i < count; ++i) t.data[i] = static_cast<int8_t>(data[begin + i]);
+  else if (dtype == "U8") for (uint64_t i = 0; i < count; ++i) t.data[i] = static_cast<uint8_t>(data[begin + i]);
+  else to_float32(data + begin, *ft, count, t.data.data());
   return t;
 }
 
@@ -130,12 +134,25 @@ SafetensorsFile read_safetensors_header(const std::string& path) {
 
 SafetensorsFile read_safetensors(const std::string& path) { return parse_safetensors(read_file(path), path); }
 
+namespace {
+// A tensor's bytes as its dtype stores them.
+std::string tensor_bytes(const NamedTensor& t) {
+  if (t.dtype == "F32") return std::string(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
+  if (t.dtype != "I8" && t.dtype != "U8") internal_error("safetensors: cannot write dtype " + t.dtype);
+  std::string out(t.data.size(), '\0');
+  for (size_t i = 0; i < t.data.size(); ++i)
+    out[i] = t.dtype == "I8" ? static_cast<char>(static_cast<int8_t>(t.data[i]))
+                             : static_cast<char>(static_cast<uint8_t>(t.data[i]));
+  return out;
+}
+}  // namespace
+
 std::string serialize_safetensors(const SafetensorsFile& file) {
   json header = json::object();
   uint64_t off = 0;
   for (const auto& [name, t] : file.tensors) {
-    const uint64_t n = t.data.size() * 4;
-    header[name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {off, off + n}}};
+    const uint64_t n = t.data.size() * (t.dtype == "F32" ? 4 : 1);
+    header[name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {off, off + n}}};
     off += n;
   }
   if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
@@ -146,8 +163,7 @@ std::string serialize_safetensors(const SafetensorsFile& file) {
   for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((len >> (8 * i)) & 0xff);
   out += h;
   out.reserve(out.size() + off);
-  for (const auto& [name, t] : file.tensors)
-    out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
+  for (const auto& [name, t] : file.tensors) out += tensor_bytes(t);
   return out;
 }
 

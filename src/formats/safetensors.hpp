@@ -12,7 +12,8 @@ namespace alexnet {
 
 struct NamedTensor {
   std::vector<int64_t> shape;
-  std::vector<float> data;  // converted to f32 (from F32, F16, BF16 or F64)
+  std::vector<float> data;  // converted to f32 (from F32, F16, BF16, F64, or the integers I8, U8)
+  std::string dtype = "F32";  // as the file has it; written as F32, or as I8 / U8 (integral values)
 };
 
 struct SafetensorsFile {
@@ -26,7 +27,7 @@ SafetensorsFile read_safetensors(const std::string& path);
 SafetensorsFile read_safetensors_header(const std::string& path);
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path_for_errors);
 
-// Writes F32 tensors atomically. Tensors are written in name order.
+// Writes the tensors (F32, I8 or U8) atomically. Tensors are written in name order.
 void write_safetensors(const std::string& path, const SafetensorsFile& file);
 std::string serialize_safetensors(const SafetensorsFile& file);
 

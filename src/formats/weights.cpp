@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "formats/quantized_weights.hpp"
 #include "formats/weight_formats.hpp"
 #include "util/error.hpp"
 #include "util/json_text.hpp"
@@ -54,6 +55,7 @@ void export_params(Network& net, SafetensorsFile& file) {
 namespace {
 // Every parameter (`want`: names and shapes) in `file` with its shape, and nothing else but the
 // extras under a '/' (a checkpoint's momenta, the mean image).
+// The int8 layers' scales (formats/quantized_weights.hpp) are checked where they are read.
 void check_shapes(const std::vector<std::pair<std::string, dims>>& want, const std::string& arch,
                   const SafetensorsFile& file, const std::string& path) {
   for (const auto& [name, shape] : want) {
@@ -65,7 +67,7 @@ void check_shapes(const std::vector<std::pair<std::string, dims>>& want, const s
   }
   for (const auto& tensor : file.tensors) {
     const std::string& name = tensor.first;  // (clang cannot capture a structured binding)
-    if (name.find('/') == std::string::npos &&
+    if (name.find('/') == std::string::npos && !is_quantization_tensor(name) &&
         std::none_of(want.begin(), want.end(), [&](const auto& w) { return w.first == name; }))
       fail(path + ": unknown tensor '" + printable(name) + "' (not a parameter of " + arch + ")");
   }
@@ -84,6 +86,7 @@ void copy_params(Network& net, const SafetensorsFile& file) {
 }  // namespace
 
 void import_params(Network& net, const SafetensorsFile& file, const std::string& path) {
+  if (is_quantized(file)) fail(path + ": holds int8 weights, which do not train; start from the f32 weights");
   std::vector<std::pair<std::string, dims>> want;
   for (Param* p : net.params()) want.emplace_back(p->name, p->shape);
   check_shapes(want, net.arch().name, file, path);
@@ -106,6 +109,7 @@ void get_mean_image(ModelInfo& info, const SafetensorsFile& f, int resize, const
 void save_weights(Network& net, const ModelInfo& info, const std::string& path) {
   SafetensorsFile f;
   export_params(net, f);
+  put_quantization(net, f);
   put_mean_image(info, f, net.arch().resize);
   put_model_info(info, f.metadata);
   write_safetensors(path, f);
@@ -163,8 +167,10 @@ LoadedModel load_model(const std::string& path, const std::string& arch_flag) {
   check_shapes(Network::param_shapes(*plan.arch, plan.classes), plan.arch->name, f, path);
   if (safetensors) f = read_safetensors(path);
   get_mean_image(plan.info, f, plan.arch->resize, path);
+  const Quantization quant = take_quantization(*plan.arch, plan.classes, f, path);
   LoadedModel m{std::make_unique<Network>(*plan.arch, plan.classes), plan.info};
   copy_params(*m.net, f);
+  m.net->set_quantization(quant);
   return m;
 }
 

@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include "kernels/conv_direct.hpp"
+#include "kernels/conv_int8.hpp"
 #include "kernels/conv_padded.hpp"
 #include "kernels/conv_winograd.hpp"
+#include "kernels/fc_int8.hpp"
 #include "kernels/lrn_blocked.hpp"
 #include "kernels/trial.hpp"
 #include "kernels/tuning.hpp"
@@ -64,7 +66,8 @@ std::string conv_signature(const ConvRequest& r) {
   auto n = [](int64_t v) { return std::to_string(v); };
   return "conv " + n(s.in) + "->" + n(s.out) + " k" + n(s.kernel) + " s" + n(s.stride) + " p" + n(s.pad) + " g" +
          n(s.groups) + (s.relu ? " relu" : "") + " on " + n(d[2]) + "x" + n(d[3]) + " " + layout_name(r.in) +
-         (r.training() ? std::string(" train") + (r.need_d_in ? " d_in" : "") + (r.frozen ? " frozen" : "") : " infer");
+         (r.training() ? std::string(" train") + (r.need_d_in ? " d_in" : "") + (r.frozen ? " frozen" : "") : " infer") +
+         (r.quant ? " int8" : "");
 }
 
 // A trial of convolution kernel `build` on the first images of r: returns the timed run.
@@ -95,6 +98,14 @@ std::vector<Candidate> conv_forward_candidates(const ConvRequest& r, int block, 
   std::vector<Pass> passes{Pass::forward};
   if (weights) passes.push_back(Pass::backward_weights);
   std::vector<Candidate> forward;
+  // An int8 layer: the table takes the int8 kernel; the f32 ones compute with its weights
+  // dequantized and its input as it comes, where they measure faster (kernels/quant.hpp).
+  if (r.quant && !r.training())
+    forward.push_back(conv_candidate("int8", r, passes, [](const ConvRequest& t, md& out) -> std::shared_ptr<Kernel> {
+      auto k = std::make_shared<Int8Conv>();
+      out = k->setup(t);
+      return k;
+    }));
   for (const auto& name : ordered({{"winograd", table_winograd}, {"padded", padded}, {"onednn", onednn}, {"winograd", wf}}))
     forward.push_back(conv_candidate(name, r, passes, [name, block, weights](const ConvRequest& t, md& out) -> std::shared_ptr<Kernel> {
       if (name == "winograd") { auto k = std::make_shared<WinogradConv>(); out = k->setup(t, block); return k; }
@@ -134,7 +145,11 @@ Kernels choose_conv_kernels(const ConvRequest& r, const Kernels& before) {
   Kernels k;
   k.chosen_by = "forward " + std::string(choice_source_name(f.source));
   DirectConv::Passes direct{f.kernel == "onednn", false, weights && f.kernel == "onednn"};
-  if (f.kernel == "winograd") {
+  if (f.kernel == "int8") {
+    auto q = before.kept<Int8Conv>();
+    k.out = q->setup(r);
+    k.forward = q;
+  } else if (f.kernel == "winograd") {
     auto w = before.kept<WinogradConv>();
     k.out = w->setup(r, block);
     k.forward = w;
@@ -169,7 +184,8 @@ namespace {
 std::string fc_signature(const FcRequest& r) {
   return "fc " + std::to_string(r.in) + "->" + std::to_string(r.out) + (r.relu ? " relu" : "") +
          (r.mode == Mode::train ? std::string(" train") + (r.need_d_in ? " d_in" : "") + (r.frozen ? " frozen" : "")
-                                : " infer");
+                                : " infer") +
+         (r.quant ? " int8" : "");
 }
 
 // A trial of the forward of fc kernel `build` (given the request at the trial's batch).
@@ -192,12 +208,13 @@ Candidate fc_candidate(const std::string& name, const FcRequest& r,
 // forward: the matmul or the inner product.
 std::vector<Candidate> fc_candidates(const FcRequest& r) {
   const auto names = r.mode == Mode::eval
-                         ? ordered({{"blocked", !InnerProductFc::runs_gemm(r, true)}, {"plain", true}, {"blocked", true},
+                         ? ordered({{"int8", r.quant != nullptr}, {"blocked", !InnerProductFc::runs_gemm(r, true)}, {"plain", true}, {"blocked", true},
                                     {"matmul", true}})
                          : ordered({{"matmul", !MatmulFcForward::runs_gemm(r)}, {"inner_product", true}, {"matmul", true}});
   std::vector<Candidate> candidates;
   for (const auto& name : names)
     candidates.push_back(fc_candidate(name, r, [name](FcRequest t) -> std::shared_ptr<Kernel> {
+      if (name == "int8") { auto q = std::make_shared<Int8Fc>(); q->setup(t); return q; }
       if (name == "matmul") { auto mm = std::make_shared<MatmulFcForward>(); mm->setup(t); return mm; }
       t.blocked_weights = name == "blocked";  // "plain" and training's "inner_product": the plain weights
       auto ip = std::make_shared<InnerProductFc>();
@@ -231,6 +248,12 @@ Kernels choose_fc_kernels(FcRequest r, const Kernels& before) {
   const Choice c = choose_kernel({fc_signature(r), r.batch}, fc_candidates(r));
   k.chosen_by = choice_source_name(c.source);
   k.out = plain_md({r.batch, r.out});
+  if (c.kernel == "int8") {
+    auto q = before.kept<Int8Fc>();
+    q->setup(r);
+    k.forward = q;
+    return k;
+  }
   if (c.kernel == "matmul") {
     auto mm = before.kept<MatmulFcForward>();
     mm->setup(r);

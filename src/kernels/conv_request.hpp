@@ -5,6 +5,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "kernels/kernel.hpp"
+#include "kernels/quant.hpp"
 #include "kernels/winograd.hpp"
 
 namespace alexnet {
@@ -21,6 +22,7 @@ struct ConvRequest {
   Mode mode = Mode::eval;
   bool need_d_in = false;  // training: the input's gradient (false for the first layer)
   bool frozen = false;     // training: no parameter gradients (fine-tuning)
+  const LayerQuant* quant = nullptr;  // an int8 layer's quantization (inference only)
 
   bool training() const { return mode == Mode::train; }
   dims out_dims() const;

@@ -10,6 +10,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "kernels/kernel.hpp"
+#include "kernels/quant.hpp"
 #include "kernels/weight_copies.hpp"
 
 namespace alexnet {
@@ -23,6 +24,7 @@ struct FcRequest {
   bool need_d_in = false, frozen = false;
   bool blocked_weights = false;  // inference: let oneDNN choose the weights' layout
   bool inference_only = false;   // may give the plain weights back once copied
+  const LayerQuant* quant = nullptr;  // an int8 layer's quantization (inference only)
 };
 
 class InnerProductFc : public Kernel {

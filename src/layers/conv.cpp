@@ -21,7 +21,7 @@ md Conv::setup(const md& in, Mode mode, bool need_d_in) {
   const dims d = in.dims();
   if (d.size() != 4 || d[1] != s_.in)
     fail(name() + ": expected input with " + std::to_string(s_.in) + " channels, got " + shape_str(d));
-  const ConvRequest r{s_, {weight_.value, bias_.value, weight_.grad, bias_.grad}, in, mode, need_d_in, frozen_};
+  const ConvRequest r{s_, {weight_.value, bias_.value, weight_.grad, bias_.grad}, in, mode, need_d_in, frozen_, quant()};
   const dims out = r.out_dims();
   if (out[2] <= 0 || out[3] <= 0) fail(name() + ": input " + shape_str(d) + " is smaller than the kernel");
   flops_ = 2.0 * numel(out) * (s_.in / s_.groups) * s_.kernel * s_.kernel;

@@ -5,10 +5,12 @@
 // their oneDNN primitives. The activations belong to the Network, which hands them in.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "kernels/kernel.hpp"
+#include "kernels/quant.hpp"
 #include "tensor/tensor.hpp"
 
 namespace alexnet {
@@ -63,11 +65,15 @@ class Layer {
   // An inference-only network (predict, serve, ...) never trains or saves, so a layer may give
   // the memory of its plain weights back once it holds them in the layout its primitive reads.
   void set_inference_only() { inference_only_ = true; }
+  // int8 inference (kernels/quant.hpp), for the layers with parameters; null: f32.
+  void set_quant(std::shared_ptr<const LayerQuant> q) { quant_ = std::move(q); }
+  const LayerQuant* quant() const { return quant_.get(); }
 
  protected:
   std::string impl_, chosen_by_;
   bool frozen_ = false;
   bool inference_only_ = false;
+  std::shared_ptr<const LayerQuant> quant_;
 
  private:
   std::string name_;

@@ -31,7 +31,8 @@ md Linear::setup(const md& in, Mode mode, bool need_d_in) {
   r.in = in_, r.out = static_cast<int>(count), r.relu = relu_, r.batch = d[0], r.mode = mode;
   r.params = {at(weight_.value, first * in_), at(bias_.value, first), at(weight_.grad, first * in_),
               at(bias_.grad, first)};
-  r.need_d_in = need_d_in, r.frozen = frozen_, r.inference_only = inference_only_;
+  r.need_d_in = need_d_in, r.frozen = frozen_, r.quant = quant();
+  r.inference_only = inference_only_ && !quant_;  // the int8 kernel makes its weights from the f32 ones
   kernels_ = choose_fc_kernels(r, kernels_);
   impl_ = kernels_.impl();
   chosen_by_ = kernels_.chosen_by;

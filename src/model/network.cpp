@@ -173,6 +173,16 @@ void Network::set_inference_only() {
   setup_.ready = false;  // the layers' kernels are chosen again, knowing it
 }
 
+void Network::set_quantization(const Quantization& q) {
+  for (const auto& [name, lq] : q) {
+    auto it = std::find_if(layers_.begin(), layers_.end(), [&](const auto& l) { return l->name() == name; });
+    if (it == layers_.end() || (*it)->params().empty()) internal_error(name + ": no layer with parameters to quantize");
+    (*it)->set_quant(lq);
+  }
+  quant_ = q;
+  setup_.ready = false;
+}
+
 void Network::params_changed() {
   if (inference_only_) internal_error(arch_.name + ": the weights of an inference-only network cannot change");
   for (auto& l : layers_) l->params_changed();
@@ -181,6 +191,8 @@ void Network::params_changed() {
 void Network::prepare(const md& input, Mode mode) {
   if (setup_.ready && input == setup_.input && mode == setup_.mode) return;
   if (mode == Mode::train && inference_only_) internal_error(arch_.name + ": an inference-only network cannot train");
+  if (mode == Mode::train && !quant_.empty())
+    fail(arch_.name + ": int8 weights do not train; train or fine-tune the f32 weights, then quantize them");
   if (mode == Mode::train) ensure_training_state();
   setup_.acts.clear();
   setup_.mds.clear();
@@ -210,6 +222,7 @@ void Network::prepare(const md& input, Mode mode) {
     setup_.timing[i].backward_flops = layers_[i]->backward_flops();
     setup_.timing[i].kernel = layers_[i]->kernel();
     setup_.timing[i].chosen_by = layers_[i]->chosen_by();
+    setup_.timing[i].precision = layers_[i]->kernel().rfind("int8", 0) == 0 ? "int8" : "f32";
   }
   setup_.input = input;
   setup_.mode = mode;

@@ -27,6 +27,7 @@ struct LayerTiming {
   double forward_flops = 0, backward_flops = 0;  // per call
   std::string kernel;  // the oneDNN implementations the layer got (Layer::kernel)
   std::string chosen_by;  // how (Layer::chosen_by)
+  std::string precision;  // "int8" where the layer's forward runs an int8 kernel, else "f32"
 };
 
 class Network {
@@ -115,6 +116,12 @@ class Network {
   // changing the weights afterwards is refused (on every ISA, whether memory was returned or not).
   void set_inference_only();
 
+  // int8 inference (kernels/quant.hpp): the named layers (conv1 ... fc8) compute in int8 from here
+  // on, their weights as they stand (which must be w_scale * q, as a quantized file's are).
+  // Such a network infers only: training it is a UserError. Unknown names are internal errors.
+  void set_quantization(const Quantization& q);
+  const Quantization& quantization() const { return quant_; }
+
   void set_profiling(bool on) { profiling_ = on; }
   // Per layer, as set up by the last forward: name, FLOPs, oneDNN kernels and, with profiling
   // on, the summed milliseconds.
@@ -150,6 +157,7 @@ class Network {
     std::vector<LayerTiming> timing;
   } setup_;
   std::vector<std::string> kept_;
+  Quantization quant_;
   bool profiling_ = false;
   bool inference_only_ = false;
 };

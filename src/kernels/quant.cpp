@@ -1,0 +1,64 @@
+#include "kernels/quant.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tensor/engine.hpp"
+
+namespace alexnet {
+
+using namespace dnnl;
+
+bool cpu_has_vnni() {
+  const cpu_isa isa = get_effective_cpu_isa();
+  return isa == cpu_isa::avx2_vnni || isa == cpu_isa::avx512_core_vnni || isa == cpu_isa::avx512_core_bf16 ||
+         isa == cpu_isa::avx512_core_amx;
+}
+
+int int8_weight_limit() { return cpu_has_vnni() ? 127 : 63; }
+
+int quantize_weights(const float* w, int64_t out, int64_t per_out, const std::vector<float>& scale, int8_t* q) {
+  int largest = 0;
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = o * per_out; i < (o + 1) * per_out; ++i) {
+      const float v = std::nearbyint(w[i] / scale[o]);
+      const int c = static_cast<int>(std::clamp(v, -127.f, 127.f));
+      q[i] = static_cast<int8_t>(c);
+      largest = std::max(largest, std::abs(c));
+    }
+  return largest;
+}
+
+void fit_weights_to_cpu(int8_t* q, int64_t out, int64_t per_out, std::vector<float>& scale, int largest) {
+  if (largest <= int8_weight_limit()) return;
+  for (int64_t i = 0; i < out * per_out; ++i) q[i] = static_cast<int8_t>(std::nearbyint(q[i] * 0.5f));
+  for (int64_t o = 0; o < out; ++o) scale[o] *= 2;
+}
+
+void Int8Params::make(const float* w, const float* b, int64_t out, int64_t per_out, const LayerQuant& q) {
+  weights.resize(out * per_out);
+  std::vector<float> scale = q.w_scale;
+  const int largest = quantize_weights(w, out, per_out, scale, weights.data());
+  seven_bit = largest > int8_weight_limit();
+  fit_weights_to_cpu(weights.data(), out, per_out, scale, largest);
+  out_scales.resize(out);
+  bias.resize(out);
+  for (int64_t o = 0; o < out; ++o) {
+    out_scales[o] = q.in_scale * scale[o];
+    bias[o] = b[o] / out_scales[o];
+  }
+}
+
+void InputQuantizer::setup(const md& from, const md& to, const LayerQuant& q) {
+  primitive_attr attr;
+  attr.set_output_scales(0, {1.f / q.in_scale});
+  if (q.in_zero != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {q.in_zero});
+  prim_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to, attr));
+}
+
+void InputQuantizer::run(const memory& from, const memory& to) const {
+  prim_.execute(cpu_stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+  cpu_stream().wait();
+}
+
+}  // namespace alexnet

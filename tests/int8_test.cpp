@@ -1,0 +1,170 @@
+// int8 inference (kernels/quant.hpp) against PyTorch's fp32 simulation of the same
+// quantization (tests/data/golden_int8_*.safetensors, tools/make_golden_int8.py), the 16-bit
+// saturation of CPUs without VNNI, and int8 files: written, read back, and refused when hostile.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "formats/quantized_weights.hpp"
+#include "formats/weights.hpp"
+#include "golden.hpp"
+#include "kernels/conv_int8.hpp"
+#include "model/layer_plan.hpp"
+#include "tensor/layout.hpp"
+#include "test_util.hpp"
+#include "util/error.hpp"
+
+namespace alexnet {
+namespace {
+
+SafetensorsFile golden(const std::string& arch) {
+  return read_safetensors(std::string(ALEXNET_TEST_DATA) + "/golden_int8_" + arch + ".safetensors");
+}
+
+// The golden's weights (the hash pattern), made 7-bit with its scales, and its quantization.
+std::unique_ptr<Network> quantized_golden_net(const std::string& arch, const SafetensorsFile& g) {
+  auto net = std::make_unique<Network>(arch_by_name(arch), std::stoi(g.metadata.at("classes")));
+  test::fill_golden_weights(*net);
+  Quantization q;
+  for (const LayerSpec& l : layer_plan(net->arch(), net->classes())) {
+    if (!l.has_params()) continue;
+    auto lq = std::make_shared<LayerQuant>();
+    lq->w_scale = g.tensors.at(l.name + ".weight_scale").data;
+    lq->in_scale = g.tensors.at(l.name + ".input_scale").data[0];
+    lq->in_zero = static_cast<int>(g.tensors.at(l.name + ".input_zero_point").data[0]);
+    Param* w = net->find_param(l.weight());
+    const int64_t per_out = w->size() / w->shape[0];
+    for (int64_t i = 0; i < w->size(); ++i) {
+      const float s = lq->w_scale[i / per_out];
+      w->value[i] = std::clamp(std::nearbyint(w->value[i] / s), -63.f, 63.f) * s;
+    }
+    q[l.name] = lq;
+  }
+  net->params_changed();
+  net->set_quantization(q);
+  return net;
+}
+
+class Int8Golden : public ::testing::TestWithParam<std::string> {};
+
+// Every layer in int8 (the table's choice, ALEXNET_TUNE=off in the tests). End to end the
+// logits equal the simulation's up to activations that the last bit of an f32 sum (ours against
+// PyTorch's f64) rounds across a quantization step: none in alexnet-mini; in the larger nets a
+// few from conv5 on, which the fc layers of these random weights amplify to ~0.5% of the logits
+// (int8's own error against f32 is ~2.3%). The rule itself is held exactly layer by layer below.
+TEST_P(Int8Golden, LogitsMatchPyTorchsSimulationOfTheSameQuantization) {
+  const std::string arch = GetParam();
+  const SafetensorsFile g = golden(arch);
+  auto net = quantized_golden_net(arch, g);
+  const int batch = std::stoi(g.metadata.at("batch"));
+  Tensor x = Tensor::plain(net->input_shape(batch));
+  test::pattern(x.data(), x.size(), 1, 4.0);
+  const Tensor& logits = net->forward(x, Mode::eval);
+  for (const LayerTiming& t : net->timings())
+    if (t.forward_flops > 0) EXPECT_EQ(t.precision, "int8") << t.name << ": " << t.kernel;
+  const auto& want = g.tensors.at("logits").data;
+  const auto& f32 = g.tensors.at("logits_f32").data;
+  ASSERT_EQ(logits.size(), static_cast<int64_t>(want.size()));
+  double diff = 0, norm = 0, err_f32 = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    diff += std::pow(logits.data()[i] - want[i], 2);
+    norm += std::pow(want[i], 2);
+    err_f32 += std::pow(want[i] - f32[i], 2);
+  }
+  EXPECT_LT(std::sqrt(diff / norm), arch == "alexnet-mini" ? 2e-5 : 1e-2) << arch << ": int8 against its simulation";
+  EXPECT_GT(std::sqrt(err_f32 / norm), 5e-3) << arch << ": the simulation should differ from f32";
+}
+
+// One layer's output element, computed in f64 by the rule of kernels/quant.hpp from the
+// input the layer got (plain), its f32 weights and its quantization.
+double reference_output(const LayerSpec& l, const Network& net, const Tensor& in, const LayerQuant& q, int64_t index) {
+  const Param& w = *const_cast<Network&>(net).find_param(l.weight());
+  const Param& b = *const_cast<Network&>(net).find_param(l.bias());
+  auto quantized = [&](float x) {  // (u - zero) * scale
+    const float u = std::clamp(std::nearbyint(x * (1.f / q.in_scale) + static_cast<float>(q.in_zero)), 0.f, 255.f);
+    return (u - q.in_zero) * double(q.in_scale);
+  };
+  const dims d = in.shape();
+  double sum = 0;
+  int64_t o = 0;
+  if (l.kind == LayerKind::linear) {
+    const int64_t n = index / l.out[0];
+    o = index % l.out[0];
+    for (int64_t i = 0; i < d[1]; ++i) sum += quantized(in.data()[n * d[1] + i]) * w.value[o * d[1] + i];
+  } else {
+    const int64_t oh = l.out[1], ow = l.out[2], per_group = l.in[0] / l.groups;
+    const int64_t n = index / (l.out[0] * oh * ow), y = index / ow % oh, x = index % ow;
+    o = index / (oh * ow) % l.out[0];
+    const int64_t g = o / (l.out[0] / l.groups);
+    for (int64_t c = 0; c < per_group; ++c)
+      for (int ky = 0; ky < l.kernel; ++ky)
+        for (int kx = 0; kx < l.kernel; ++kx) {
+          const int64_t iy = y * l.stride - l.pad + ky, ix = x * l.stride - l.pad + kx;
+          if (iy < 0 || ix < 0 || iy >= d[2] || ix >= d[3]) continue;  // padding: x = 0 exactly
+          const float v = in.data()[((n * d[1] + g * per_group + c) * d[2] + iy) * d[3] + ix];
+          sum += quantized(v) * w.value[((o * per_group + c) * l.kernel + ky) * l.kernel + kx];
+        }
+  }
+  const double y = sum + b.value[o];
+  return l.relu ? std::max(y, 0.0) : y;
+}
+
+// Each int8 layer, given the input it got, computes what the rule says: 256 sampled outputs
+// of every layer, on each instruction-set level the suite runs.
+TEST_P(Int8Golden, EveryLayerComputesTheRuleOnItsOwnInput) {
+  const std::string arch = GetParam();
+  const SafetensorsFile g = golden(arch);
+  auto net = quantized_golden_net(arch, g);
+  Tensor x = Tensor::plain(net->input_shape(std::stoi(g.metadata.at("batch"))));
+  test::pattern(x.data(), x.size(), 1, 4.0);
+  for (const auto& n : net->layer_names()) net->keep_output(n);
+  net->forward(x, Mode::eval);
+  Tensor in = x;
+  for (const LayerSpec& l : layer_plan(net->arch(), net->classes())) {
+    const Tensor out = net->output_of(l.name);
+    if (l.has_params()) {
+      const LayerQuant& q = *net->quantization().at(l.name);
+      double worst = 0;
+      for (int64_t index : test::sample_index(out.size(), 256)) {
+        const double want = reference_output(l, *net, in, q, index);
+        worst = std::max(worst, std::abs(out.data()[index] - want) / (std::abs(want) + 1e-3));
+      }
+      EXPECT_LT(worst, 1e-4) << arch << " " << l.name;  // one quantization step would be ~4e-3
+    }
+    in = out;
+  }
+}
+
+// Without VNNI, vpmaddubsw adds pairs of u8 x s8 products into 16 bits: 255 * 127 * 2 would
+// saturate. An input of 255s against weights of 127 (halved to 7 bits on such a CPU) and of -63
+// (kept) gives the exact sums, on every level: nothing saturates.
+TEST(Int8, NoSumSaturatesAtTheExtremes) {
+  for (int weight : {127, -63}) {
+    const ConvShape s{64, 16, 3, 1, 0, 1, false};
+    std::vector<float> w(16 * 64 * 9, weight * 0.01f), b(16, 0.f);
+    LayerQuant q;
+    q.in_scale = 1.f;
+    q.w_scale.assign(16, 0.01f);
+    ConvRequest r{s, {w.data(), b.data()}, plain_md({1, 64, 6, 6}), Mode::eval, false, false, &q};
+    Int8Conv conv;
+    Tensor out(conv.setup(r));
+    Tensor in = Tensor::plain({1, 64, 6, 6});
+    std::fill(in.data(), in.data() + in.size(), 255.f);
+    conv.forward(in, out);
+    const Tensor plain = to_plain(out);
+    // Halved on a CPU without VNNI: 127 -> 64 (rne(63.5)) at twice the scale.
+    const double q_weight = weight == 127 && int8_weight_limit() == 63 ? 128 : weight;
+    EXPECT_NEAR(plain.data()[0], 255.0 * q_weight * 0.01 * 64 * 9, 1e-2) << conv.impl(Pass::forward);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, Int8Golden, ::testing::Values("alexnet-mini", "alexnet", "alexnet-torchvision"),
+                         [](const auto& info) {
+                           std::string s = info.param;
+                           for (char& c : s) if (c == '-') c = '_';
+                           return s;
+                         });
+
+}  // namespace
+}  // namespace alexnet
