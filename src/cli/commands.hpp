@@ -19,6 +19,7 @@ void add_serve(CLI::App& app);
 void add_convert(CLI::App& app);
 void add_arch(CLI::App& app);
 void add_tune(CLI::App& app);
+void add_quantize(CLI::App& app);
 
 // Set by a command's callback; main returns it.
 extern int exit_code;

@@ -48,6 +48,7 @@ void add_commands(CLI::App& app) {
   alexnet::cli::add_convert(app);
   alexnet::cli::add_arch(app);
   alexnet::cli::add_tune(app);
+  alexnet::cli::add_quantize(app);
   app.add_flag_callback("-v,--verbose", [] { alexnet::set_verbose(true); }, "say what was decided quietly (kernel choices, caches)");
 }
 

@@ -51,6 +51,8 @@ std::unique_ptr<Dataset> align_classes(std::unique_ptr<Dataset> data, const std:
 
 // The first n samples of a data set (quick runs, tests); n <= 0 or >= size: the data set itself.
 std::unique_ptr<Dataset> take_prefix(std::unique_ptr<Dataset> data, int64_t n);
+// n samples spread evenly over the data set (every size/n-th): every class of a sorted folder.
+std::unique_ptr<Dataset> take_spread(std::unique_ptr<Dataset> data, int64_t n);
 
 // Fashion-MNIST's class names, used when an IDX directory is Fashion-MNIST.
 const std::vector<std::string>& fashion_mnist_classes();

@@ -156,21 +156,24 @@ class Relabeled : public Dataset {
   std::vector<int32_t> map_;
 };
 
+// n samples of a data set: the first n, or n spread evenly over it (sample i * size / n).
 class Prefix : public Dataset {
  public:
-  Prefix(std::unique_ptr<Dataset> d, int64_t n) : d_(std::move(d)), n_(n) {
+  Prefix(std::unique_ptr<Dataset> d, int64_t n, bool spread = false)
+      : d_(std::move(d)), n_(n), size_(spread ? d_->size() : n) {
     path_ = d_->path();
     kind_ = d_->kind();
     class_names_ = d_->class_names();
   }
   int64_t size() const override { return n_; }
-  int32_t label(int64_t i) const override { return d_->label(i); }
-  Image read(int64_t i) const override { return d_->read(i); }
-  std::string name_of(int64_t i) const override { return d_->name_of(i); }
+  int32_t label(int64_t i) const override { return d_->label(at(i)); }
+  Image read(int64_t i) const override { return d_->read(at(i)); }
+  std::string name_of(int64_t i) const override { return d_->name_of(at(i)); }
+  int64_t at(int64_t i) const { return i * size_ / n_; }
 
  private:
   std::unique_ptr<Dataset> d_;
-  int64_t n_;
+  int64_t n_, size_;
 };
 
 }  // namespace
@@ -195,6 +198,11 @@ std::unique_ptr<Dataset> align_classes(std::unique_ptr<Dataset> data, const std:
 std::unique_ptr<Dataset> take_prefix(std::unique_ptr<Dataset> data, int64_t n) {
   if (n <= 0 || n >= data->size()) return data;
   return std::make_unique<Prefix>(std::move(data), n);
+}
+
+std::unique_ptr<Dataset> take_spread(std::unique_ptr<Dataset> data, int64_t n) {
+  if (n <= 0 || n >= data->size()) return data;
+  return std::make_unique<Prefix>(std::move(data), n, true);
 }
 
 std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string& kind,
