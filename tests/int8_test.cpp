@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
 #include "formats/quantized_weights.hpp"
 #include "formats/weights.hpp"
@@ -157,6 +158,96 @@ TEST(Int8, NoSumSaturatesAtTheExtremes) {
     const double q_weight = weight == 127 && int8_weight_limit() == 63 ? 128 : weight;
     EXPECT_NEAR(plain.data()[0], 255.0 * q_weight * 0.01 * 64 * 9, 1e-2) << conv.impl(Pass::forward);
   }
+}
+
+// An int8 network saved and read back computes what it computed; hostile int8 files are refused
+// with one line naming the file and the tensor.
+TEST(Int8Files, RoundTripAndHostileFilesRefused) {
+  const SafetensorsFile g = golden("alexnet-mini");
+  auto net = quantized_golden_net("alexnet-mini", g);
+  Tensor x = Tensor::plain(net->input_shape(4));
+  test::pattern(x.data(), x.size(), 1, 4.0);
+  const Tensor want = to_plain(net->forward(x, Mode::eval));
+  const std::string path = (test::temp_root() / "int8.safetensors").string();
+  std::filesystem::create_directories(test::temp_root());
+  save_weights(*net, {"alexnet-mini"}, path);
+  const SafetensorsFile file = read_safetensors(path);
+  EXPECT_EQ(file.tensors.at("conv1.weight").dtype, "I8");
+  EXPECT_EQ(file.metadata.at("precision"), "int8");
+  LoadedModel back = load_model(path, "");
+  ASSERT_EQ(back.net->quantization().size(), 8u);
+  const Tensor got = to_plain(back.net->forward(x, Mode::eval));
+  for (int64_t i = 0; i < want.size(); ++i) ASSERT_EQ(got.data()[i], want.data()[i]) << i;
+  EXPECT_THROW(back.net->forward(x, Mode::train), UserError);  // int8 does not train
+
+  auto refused = [&](const std::string& what, const std::function<void(SafetensorsFile&)>& edit,
+                     const std::string& says) {
+    SafetensorsFile bad = file;
+    edit(bad);
+    const std::string p = (test::temp_root() / ("bad_" + what + ".safetensors")).string();
+    write_safetensors(p, bad);
+    try {
+      load_model(p, "");
+      ADD_FAILURE() << what << ": no error";
+    } catch (const UserError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(p), std::string::npos) << what << ": " << m;
+      EXPECT_NE(m.find(says), std::string::npos) << what << ": " << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << what << ": " << m;
+    }
+  };
+  refused("zero_scale", [](auto& f) { f.tensors["conv2.weight_scale"].data[3] = 0; }, "'conv2.weight_scale'");
+  refused("nan_scale", [](auto& f) { f.tensors["fc6.input_scale"].data[0] = NAN; }, "'fc6.input_scale'");
+  refused("short_scales", [](auto& f) { f.tensors["fc7.weight_scale"].data.pop_back(); f.tensors["fc7.weight_scale"].shape = {511}; },
+          "'fc7.weight_scale' has shape [511]");
+  refused("weight_shape", [](auto& f) { auto& w = f.tensors["conv1.weight"]; w.shape[0] /= 2; w.data.resize(w.data.size() / 2); },
+          "'conv1.weight' has shape");
+  refused("no_scale", [](auto& f) { f.tensors.erase("fc8.weight_scale"); }, "'fc8.weight_scale'");
+  refused("f32_weight", [](auto& f) { f.tensors["fc8.weight"].dtype = "F32"; }, "'fc8.weight' is not I8");
+  refused("zero_point_type", [](auto& f) { f.tensors["conv1.input_zero_point"].dtype = "F32"; }, "'conv1.input_zero_point' is F32");
+  // Training from int8 weights (init-from, resume) is refused too.
+  Network fresh(arch_by_name("alexnet-mini"), 10);
+  EXPECT_THROW(import_params(fresh, file, path), UserError);
+}
+
+// The command: calibration refused where it cannot be honest or cannot run, then an int8 file
+// that predict, eval and bench run in int8.
+TEST(Int8Files, QuantizeCommand) {
+  namespace fs = std::filesystem;
+  const fs::path dir = test::temp_root() / "quantize";
+  const fs::path data = test::write_textured_idx(dir / "data");
+  Network net(arch_by_name("alexnet-mini"), 10);
+  net.init(InitKind::kaiming, 3);
+  const std::string w = (dir / "f32.safetensors").string(), q = (dir / "int8.safetensors").string();
+  save_weights(net, {"alexnet-mini"}, w);
+  auto run = [](const std::string& args) { return test::run_shell(std::string(ALEXNET_BINARY) + " " + args); };
+  const std::string base = " quantize --weights " + w + " --batch 16 --images 64 --out " + q + " --calib ";
+  // Its train and t10k splits are the same images: an evaluation set.
+  test::Result same = run(base + data.string() + " --eval " + data.string());
+  EXPECT_EQ(same.code, 2) << same.out;
+  EXPECT_NE(same.out.find("is the evaluation set"), std::string::npos) << same.out;
+  const fs::path few = test::write_idx_dir(dir / "few", 8, [](int i, int p) { return uint8_t(i + p); });
+  test::Result small = run(base + few.string());
+  EXPECT_EQ(small.code, 2) << small.out;
+  EXPECT_NE(small.out.find("fewer than a batch"), std::string::npos) << small.out;
+  fs::create_directories(dir / "junk" / "a");
+  write_file_atomic((dir / "junk" / "a" / "x.png").string(), std::string(100, 'x'));
+  for (int i = 0; i < 20; ++i) fs::copy_file(dir / "junk" / "a" / "x.png", dir / "junk" / "a" / (std::to_string(i) + ".png"));
+  test::Result junk = run(base + (dir / "junk").string());
+  EXPECT_EQ(junk.code, 2) << junk.out;
+  EXPECT_FALSE(fs::exists(q)) << "a refused command leaves no file";
+
+  test::Result ok = run(base + data.string());
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  test::Result again = run(" quantize --weights " + q + " --batch 16 --out " + (dir / "twice.safetensors").string() +
+                           " --calib " + data.string());
+  EXPECT_EQ(again.code, 2) << again.out;
+  EXPECT_NE(again.out.find("int8 already"), std::string::npos) << again.out;
+  test::Result e = run(" eval --weights " + q + " --data " + data.string() + " --limit 40");
+  EXPECT_EQ(e.code, 0) << e.out;
+  test::Result b = run(" bench --weights " + q + " --batch 2 --reps 1 --warmup 0 --layers");
+  EXPECT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("int8 "), std::string::npos) << b.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Archs, Int8Golden, ::testing::Values("alexnet-mini", "alexnet", "alexnet-torchvision"),

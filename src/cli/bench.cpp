@@ -18,7 +18,7 @@ struct Opts {
   std::string arch = "alexnet", mode = "infer";
   int batch = 64, threads = 0, reps = 5, warmup = 2, classes = 1000;
   bool layers = false, json = false;
-  std::string data;
+  std::string data, weights;
   int workers = 1, batches = 20;
 };
 
@@ -46,6 +46,7 @@ void add_bench(CLI::App& app) {
   c->add_option("--warmup", o->warmup, "untimed repetitions first")->capture_default_str();
   c->add_option("--classes", o->classes, "classes")->capture_default_str();
   c->add_flag("--layers", o->layers, "per-layer forward and backward times");
+  c->add_option("--weights", o->weights, "measure this file's network in its precision (f32 or int8) instead of --arch");
   c->add_flag("--json", o->json, "print one JSON object");
   c->add_option("--data", o->data, "measure the input pipeline instead: images/s from this data set to training crops");
   c->add_option("--workers", o->workers, "with --data: loader threads")->capture_default_str();
@@ -55,7 +56,8 @@ void add_bench(CLI::App& app) {
     if (o->mode != "infer" && o->mode != "train") fail("--mode: expected infer or train, got '" + o->mode + "'");
     if (o->batch < 1 || o->reps < 1 || o->warmup < 0) fail("--batch and --reps must be at least 1");
     set_threads(o->threads);
-    const BenchResult r = run_benchmark({o->arch, o->mode == "train", o->batch, o->reps, o->warmup, o->classes, o->layers});
+    const BenchResult r =
+        run_benchmark({o->arch, o->mode == "train", o->batch, o->reps, o->warmup, o->classes, o->layers, o->weights});
     if (o->json) std::printf("%s\n", benchmark_json(r).dump().c_str());
     else print_benchmark(r);
   });

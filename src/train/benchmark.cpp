@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "data/loader.hpp"
+#include "formats/weights.hpp"
 #include "tensor/engine.hpp"
 #include "train/synthetic_steps.hpp"
 #include "util/error.hpp"
@@ -14,14 +15,23 @@ namespace alexnet {
 
 BenchResult run_benchmark(const BenchConfig& c) {
   if (c.batch < 1 || c.reps < 1 || c.warmup < 0) fail("bench: the batch and the repetitions must be at least 1");
-  Network net(arch_by_name(c.arch), c.classes);
-  net.init(InitKind::kaiming, 1);
+  std::unique_ptr<Network> made;
+  if (!c.weights.empty()) {
+    made = load_model(c.weights, "").net;
+    if (c.train && !made->quantization().empty()) fail(c.weights + ": int8 weights do not train; bench --mode infer");
+  } else {
+    made = std::make_unique<Network>(arch_by_name(c.arch), c.classes);
+    made->init(InitKind::kaiming, 1);
+  }
+  Network& net = *made;
   if (!c.train) net.set_inference_only();  // as predict and serve run it
   SyntheticSteps steps(net, c.batch, c.train, SgdConfig{0.001f, 0.9f, 5e-4f}, 7);
   steps.warm_up(c.warmup);
   net.set_profiling(c.layers);
   BenchResult r;
   r.config = c;
+  r.config.arch = net.arch().name;
+  r.config.classes = net.classes();
   r.step_s = steps.time(c.reps);
   r.threads = num_threads();
   rusage ru{};
@@ -34,6 +44,7 @@ BenchResult run_benchmark(const BenchConfig& c) {
 nlohmann::json benchmark_json(const BenchResult& r) {
   const BenchConfig& c = r.config;
   nlohmann::json j = {{"arch", c.arch}, {"mode", c.train ? "train" : "infer"}, {"batch", c.batch},
+                      {"weights", c.weights},
                       {"threads", r.threads}, {"images_per_s", r.images_per_s()},
                       {"images_per_s_min", c.batch / r.step_s.back()},
                       {"images_per_s_max", c.batch / r.step_s.front()},
@@ -43,7 +54,7 @@ nlohmann::json benchmark_json(const BenchResult& r) {
   for (const LayerTiming& t : r.layers)
     ls.push_back({{"layer", t.name}, {"forward_ms", t.forward_ms / c.reps}, {"backward_ms", t.backward_ms / c.reps},
                   {"forward_gflops", t.forward_flops / 1e9}, {"backward_gflops", t.backward_flops / 1e9},
-                  {"kernel", t.kernel}, {"chosen_by", t.chosen_by}});
+                  {"kernel", t.kernel}, {"chosen_by", t.chosen_by}, {"precision", t.precision}});
   j["layers"] = ls;
   return j;
 }
@@ -58,7 +69,7 @@ std::string rate(double flops, double ms) {
 
 void print_layers(const BenchResult& r) {
   std::printf("\n  %-10s %12s %10s %12s %10s  %s\n", "layer", "forward ms", "GFLOP/s", "backward ms", "GFLOP/s",
-              "kernel (forward / backward data / backward weights) [chosen by]");
+              "kernel (forward / backward data / backward weights) [chosen by]; GFLOP/s: multiply-adds x2, any precision");
   double f = 0, b = 0, ff = 0, bf = 0;
   for (const LayerTiming& t : r.layers) {
     const double fm = t.forward_ms / r.config.reps, bm = t.backward_ms / r.config.reps;

@@ -16,6 +16,7 @@ struct BenchConfig {
   bool train = false;
   int batch = 64, reps = 5, warmup = 2, classes = 1000;
   bool layers = false;  // time each layer (profiling on)
+  std::string weights;  // measure this file's network (architecture, classes, precision) instead
 };
 
 struct BenchResult {
