@@ -44,11 +44,11 @@ BenchResult run_benchmark(const BenchConfig& c) {
 nlohmann::json benchmark_json(const BenchResult& r) {
   const BenchConfig& c = r.config;
   nlohmann::json j = {{"arch", c.arch}, {"mode", c.train ? "train" : "infer"}, {"batch", c.batch},
-                      {"weights", c.weights},
                       {"threads", r.threads}, {"images_per_s", r.images_per_s()},
                       {"images_per_s_min", c.batch / r.step_s.back()},
                       {"images_per_s_max", c.batch / r.step_s.front()},
                       {"median_s", r.median_s()}, {"peak_rss_mb", r.peak_rss_mb}};
+  if (!c.weights.empty()) j["weights"] = c.weights;
   if (!c.layers) return j;
   nlohmann::json ls = nlohmann::json::array();
   for (const LayerTiming& t : r.layers)

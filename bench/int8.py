@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""int8 against f32, the same weights, on this machine (`alexnet bench --weights`).
+
+For alexnet-torchvision and alexnet: random f32 weights (He-normal, written as safetensors
+here, no download), quantized by `alexnet quantize` on 100 Fashion-MNIST training images (their
+accuracy means nothing; their speed is what is measured), then `alexnet bench --weights` on
+the f32 file and the int8 file, alternated ROUNDS times, at batch 1, 16 and 64: each case's
+median images/s and their ratio. Kernels as the cache (or ALEXNET_TUNE) has them.
+
+Run it alone (it times), from the repository, after a release build:
+    python3 bench/int8.py [--rounds 3] [--isa AVX2]
+"""
+import argparse
+import json
+import os
+import statistics
+import struct
+import subprocess
+import tempfile
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, "build", "alexnet")
+CALIB = "/usr/share/datasets/fashion-mnist"
+REPS = {1: 20, 16: 6, 64: 3}
+
+
+def run(args, env):
+    r = subprocess.run([BINARY, *map(str, args)], capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise SystemExit(f"alexnet {' '.join(map(str, args))}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def random_weights(arch, path, env):
+    """He-normal weights for every tensor of the plan (`alexnet arch --json`), as safetensors."""
+    plan = json.loads(run(["arch", arch, "--json", "--classes", 1000], env))
+    rng = np.random.default_rng(0)
+    tensors = {}
+    for layer in plan["layers"]:
+        if "weight" not in layer:
+            continue
+        shape = layer["weight_shape"]
+        fan_in = int(np.prod(shape[1:]))
+        tensors[layer["weight"]] = (rng.standard_normal(shape) * (2 / fan_in) ** 0.5).astype(np.float32)
+        tensors[layer["bias"]] = np.full(shape[0], 0.01, np.float32)
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        b = tensors[name].tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    header["__metadata__"] = {"arch": arch}
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def images_per_s(weights, batch, env):
+    out = run(["bench", "--weights", weights, "--batch", batch, "--reps", REPS[batch], "--json"], env)
+    return json.loads(out)["images_per_s"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--isa", help="ONEDNN_MAX_CPU_ISA for every run (e.g. AVX2)")
+    a = ap.parse_args()
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+    if a.isa:
+        env["ONEDNN_MAX_CPU_ISA"] = a.isa
+    print(run(["--version"], env).strip())
+    with tempfile.TemporaryDirectory() as tmp:
+        for arch in ["alexnet-torchvision", "alexnet"]:
+            f32, int8 = os.path.join(tmp, arch + ".safetensors"), os.path.join(tmp, arch + "-int8.safetensors")
+            random_weights(arch, f32, env)
+            run(["quantize", "--weights", f32, "--calib", CALIB, "--images", 100, "--out", int8], env)
+            for batch in REPS:
+                for w in (f32, int8):
+                    images_per_s(w, batch, env)  # kernels measured and cached before timing
+                rates = {f32: [], int8: []}
+                for _ in range(a.rounds):
+                    for w in (f32, int8):
+                        rates[w].append(images_per_s(w, batch, env))
+                m32, m8 = statistics.median(rates[f32]), statistics.median(rates[int8])
+                print(f"{arch:20s} b{batch:<3d} f32 {m32:7.1f} images/s  int8 {m8:7.1f} images/s  int8/f32 {m8 / m32:.2f}x",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()
