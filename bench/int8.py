@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """int8 against f32, the same weights, on this machine (`alexnet bench --weights`).
 
 For alexnet-torchvision and alexnet: random f32 weights (He-normal, written as safetensors
@@ -8,7 +8,7 @@ the f32 file and the int8 file, alternated ROUNDS times, at batch 1, 16 and 64: 
 median images/s and their ratio. Kernels as the cache (or ALEXNET_TUNE) has them.
 
 Run it alone (it times), from the repository, after a release build:
-    python3 bench/int8.py [--rounds 3] [--isa AVX2]
+    /usr/bin/python3 bench/int8.py [--rounds 3] [--isa AVX2]   (Debian's python3, for numpy)
 """
 import argparse
 import json
