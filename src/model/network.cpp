@@ -174,10 +174,11 @@ void Network::set_inference_only() {
 }
 
 void Network::set_quantization(const Quantization& q) {
-  for (const auto& [name, lq] : q) {
+  for (const auto& entry : q) {  // (clang cannot capture a structured binding)
+    const std::string& name = entry.first;
     auto it = std::find_if(layers_.begin(), layers_.end(), [&](const auto& l) { return l->name() == name; });
     if (it == layers_.end() || (*it)->params().empty()) internal_error(name + ": no layer with parameters to quantize");
-    (*it)->set_quant(lq);
+    (*it)->set_quant(entry.second);
   }
   quant_ = q;
   setup_.ready = false;
