@@ -17,7 +17,7 @@ namespace alexnet::cli {
 
 namespace {
 
-struct Opts {
+struct QuantizeOpts {
   std::string weights, calib, kind = "auto", out, arch;
   std::vector<std::string> eval_sets;
   int64_t images = 500;
@@ -34,7 +34,7 @@ bool same_images(const Dataset& a, const Dataset& b) {
 }
 
 // The calibration images: the training split, spread over it, checked against the evaluation sets.
-std::unique_ptr<Dataset> calibration_images(const Opts& o) {
+std::unique_ptr<Dataset> calibration_images(const QuantizeOpts& o) {
   auto data = open_dataset(o.calib, o.kind, DatasetSplit::train);
   for (const std::string& e : o.eval_sets)
     if (same_images(*data, *open_dataset(e, "auto", DatasetSplit::test)))
@@ -46,7 +46,7 @@ std::unique_ptr<Dataset> calibration_images(const Opts& o) {
   return take_spread(std::move(data), o.images);
 }
 
-void run(const Opts& o) {
+void run_quantize(const QuantizeOpts& o) {
   set_threads(o.threads);
   if (o.images < o.calibration.batch)
     fail("--images " + std::to_string(o.images) + ": fewer than a batch of " + std::to_string(o.calibration.batch));
@@ -70,7 +70,7 @@ void run(const Opts& o) {
 
 void add_quantize(CLI::App& app) {
   auto* c = app.add_subcommand("quantize", "f32 weights -> int8 weights, calibrated on images (post-training)");
-  auto o = std::make_shared<Opts>();
+  auto o = std::make_shared<QuantizeOpts>();
   c->add_option("--weights", o->weights, "f32 weights (.safetensors, .pth, .onnx or .caffemodel)")->required();
   c->add_option("--calib", o->calib, "calibration data (image folder, list file, IDX directory: its training split)")
       ->required();
@@ -87,7 +87,7 @@ void add_quantize(CLI::App& app) {
   c->add_option("--workers", o->calibration.workers, "data loading threads")->capture_default_str();
   c->callback([o] {
     o->calibration.progress = isatty(STDERR_FILENO);
-    run(*o);
+    run_quantize(*o);
   });
 }
 
