@@ -3,9 +3,8 @@
 // batch 1 it reads a quarter of the f32 weights' bytes (alexnet-torchvision's fc6: 38 MB
 // instead of 151). Inference only.
 #pragma once
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include "kernels/fc_kernels.hpp"
+#include "kernels/int8_product.hpp"
 
 namespace alexnet {
 
@@ -13,17 +12,12 @@ class Int8Fc : public Kernel {
  public:
   void setup(const FcRequest& r);
   void forward(const Tensor& in, const Tensor& out) override;
-  void weights_changed() override { stale_ = true; }
-  std::string impl(Pass) const override { return impl_; }
+  void weights_changed() override { product_.forget(); }
+  std::string impl(Pass) const override { return product_.impl(); }
 
  private:
   FcRequest r_;
-  dnnl::inner_product_forward prim_;
-  InputQuantizer quantize_;
-  dnnl::memory u8_in_, weights_, bias_;
-  Int8Params params_;
-  bool stale_ = true;
-  std::string impl_;
+  Int8Product product_;
 };
 
 }  // namespace alexnet

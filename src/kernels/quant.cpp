@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <oneapi/dnnl/dnnl.hpp>
 
-#include "tensor/engine.hpp"
 
 namespace alexnet {
 
@@ -47,18 +47,6 @@ void Int8Params::make(const float* w, const float* b, int64_t out, int64_t per_o
     out_scales[o] = q.in_scale * scale[o];
     bias[o] = b[o] / out_scales[o];
   }
-}
-
-void InputQuantizer::setup(const md& from, const md& to, const LayerQuant& q) {
-  primitive_attr attr;
-  attr.set_output_scales(0, {1.f / q.in_scale});
-  if (q.in_zero != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {q.in_zero});
-  prim_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to, attr));
-}
-
-void InputQuantizer::run(const memory& from, const memory& to) const {
-  prim_.execute(cpu_stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
-  cpu_stream().wait();
 }
 
 }  // namespace alexnet

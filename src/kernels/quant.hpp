@@ -21,7 +21,6 @@
 #include <string>
 #include <vector>
 
-#include "tensor/tensor.hpp"
 
 namespace alexnet {
 
@@ -56,17 +55,6 @@ struct Int8Params {
   void make(const float* w, const float* b, int64_t out, int64_t per_out, const LayerQuant& q);
   // "int8 (7-bit weights)" or "int8": what an impl string says of them.
   std::string name() const { return seven_bit ? "int8 7-bit" : "int8"; }
-};
-
-// f32 activations (any layout) -> u8 (the int8 kernel's layout) by the rule above: one oneDNN
-// reorder, scale and zero point fused.
-class InputQuantizer {
- public:
-  void setup(const md& from, const md& to, const LayerQuant& q);
-  void run(const dnnl::memory& from, const dnnl::memory& to) const;
-
- private:
-  dnnl::reorder prim_;
 };
 
 }  // namespace alexnet
