@@ -63,7 +63,9 @@ TEST_P(Int8Golden, LogitsMatchPyTorchsSimulationOfTheSameQuantization) {
   test::pattern(x.data(), x.size(), 1, 4.0);
   const Tensor& logits = net->forward(x, Mode::eval);
   for (const LayerTiming& t : net->timings())
-    if (t.forward_flops > 0) EXPECT_EQ(t.precision, "int8") << t.name << ": " << t.kernel;
+    if (t.forward_flops > 0) {
+      EXPECT_EQ(t.precision, "int8") << t.name << ": " << t.kernel;
+    }
   const auto& want = g.tensors.at("logits").data;
   const auto& f32 = g.tensors.at("logits_f32").data;
   ASSERT_EQ(logits.size(), static_cast<int64_t>(want.size()));
@@ -77,7 +79,8 @@ TEST_P(Int8Golden, LogitsMatchPyTorchsSimulationOfTheSameQuantization) {
   EXPECT_GT(std::sqrt(err_f32 / norm), 5e-3) << arch << ": the simulation should differ from f32";
 }
 
-// One layer's output element, computed in f64 by the rule of kernels/quant.hpp from the
+// One layer's output element, computed in f64 by the rule of kernels/quant.hpp (the bias an
+// int32 of the product's scale) from the
 // input the layer got (plain), its f32 weights and its quantization.
 double reference_output(const LayerSpec& l, const Network& net, const Tensor& in, const LayerQuant& q, int64_t index) {
   const Param& w = *const_cast<Network&>(net).find_param(l.weight());
@@ -107,7 +110,8 @@ double reference_output(const LayerSpec& l, const Network& net, const Tensor& in
           sum += quantized(v) * w.value[((o * per_group + c) * l.kernel + ky) * l.kernel + kx];
         }
   }
-  const double y = sum + b.value[o];
+  const double product_scale = q.in_scale * q.w_scale[o];  // f32, as the file's QDQ graph has it
+  const double y = sum + std::nearbyint(b.value[o] / product_scale) * product_scale;
   return l.relu ? std::max(y, 0.0) : y;
 }
 
@@ -170,7 +174,7 @@ TEST(Int8Files, RoundTripAndHostileFilesRefused) {
   const Tensor want = to_plain(net->forward(x, Mode::eval));
   const std::string path = (test::temp_root() / "int8.safetensors").string();
   std::filesystem::create_directories(test::temp_root());
-  save_weights(*net, {"alexnet-mini"}, path);
+  save_weights(*net, ModelInfo{"alexnet-mini", {}, {}, {}}, path);
   const SafetensorsFile file = read_safetensors(path);
   EXPECT_EQ(file.tensors.at("conv1.weight").dtype, "I8");
   EXPECT_EQ(file.metadata.at("precision"), "int8");
@@ -219,7 +223,7 @@ TEST(Int8Files, QuantizeCommand) {
   Network net(arch_by_name("alexnet-mini"), 10);
   net.init(InitKind::kaiming, 3);
   const std::string w = (dir / "f32.safetensors").string(), q = (dir / "int8.safetensors").string();
-  save_weights(net, {"alexnet-mini"}, w);
+  save_weights(net, ModelInfo{"alexnet-mini", {}, {}, {}}, w);
   auto run = [](const std::string& args) { return test::run_shell(std::string(ALEXNET_BINARY) + " " + args); };
   const std::string base = " quantize --weights " + w + " --batch 16 --images 64 --out " + q + " --calib ";
   // Its train and t10k splits are the same images: an evaluation set.

@@ -9,7 +9,8 @@ Per layer with parameters it records the quantization it chose (7-bit weights, o
 output channel: max |w| / 63; the input's scale from the fp32 forward of the same batch: max / 255
 after a ReLU, max |x| / 127 with zero point 128 for the signed image) and the simulated logits:
 each such layer's input quantized in f32 as u = clamp(rne(x * f32(1 / s) + zp), 0, 255), the
-product computed in f64 on (u - zp) * s and the dequantized weights, everything else as PyTorch
+product computed in f64 on (u - zp) * s, the dequantized weights and the bias rounded to an
+int32 of the product's scale (in_scale * w_scale), everything else as PyTorch
 computes it.
 """
 import os
@@ -62,12 +63,18 @@ def dequantized_weight(m, w_scale):
     return (torch.clamp(torch.round(w / s), -63, 63) * s).double()
 
 
+def quantized_bias(m, w_scale, in_scale):
+    """The bias as an int32 of the product's scale in_scale * w_scale (f32), as QLinearConv has it."""
+    s = (w_scale.float() * torch.tensor(np.float32(in_scale))).double()
+    return torch.round(m.bias.detach().double() / s) * s
+
+
 def simulate(net, x, q):
     """Net.forward with every param layer in int8 (the rows' order as in torch_alexnet.Net)."""
     def layer(name, h, conv_args=None):
         m = net.layers[name]
         w_scale, in_scale, zp = q[name]
-        hq, w, b = fake_quant_input(h, in_scale, zp), dequantized_weight(m, w_scale), m.bias.detach().double()
+        hq, w, b = fake_quant_input(h, in_scale, zp), dequantized_weight(m, w_scale), quantized_bias(m, w_scale, in_scale)
         y = F.conv2d(hq, w, b, *conv_args) if conv_args else F.linear(hq, w, b)
         return y.float()
 

@@ -45,7 +45,11 @@ void Int8Params::make(const float* w, const float* b, int64_t out, int64_t per_o
   bias.resize(out);
   for (int64_t o = 0; o < out; ++o) {
     out_scales[o] = q.in_scale * scale[o];
-    bias[o] = b[o] / out_scales[o];
+    // The bias as an int32 at the file's product scale (as ONNX's QDQ graphs hold it), in the
+    // units of this CPU's product (half of it where the weights were halved: exact).
+    const float file_scale = q.in_scale * q.w_scale[o];
+    const double units = std::clamp(std::nearbyint(double(b[o]) / file_scale), -2147483647.0, 2147483647.0);
+    bias[o] = static_cast<float>(units * (file_scale / out_scales[o]));
   }
 }
 

@@ -1,10 +1,11 @@
 // Static int8 quantization of one layer with parameters (conv, fc), as files hold it: the
 // layer's input as u8 with one scale and zero point, its weights as s8 with one scale per
-// output channel (symmetric), the bias in f32.
+// output channel (symmetric), the bias as an int32 of the product (ONNX QLinearConv's rule).
 //
 //   input  x ~ in_scale * (u - in_zero),   u = clamp(rne(x * (1 / in_scale) + in_zero), 0, 255)
 //                                          (in f32, as oneDNN's reorder computes it)
 //   weight w = w_scale[o] * q,             q in [-127, 127]
+//   bias   b = in_scale * w_scale[o] * rne(b / (in_scale * w_scale[o]))   an int32 of the product
 //
 // in_zero is 0 after a ReLU (the whole u8 range for the non-negative values) and 128 for a
 // signed input (the first layer's normalised image).
@@ -47,7 +48,7 @@ void fit_weights_to_cpu(int8_t* q, int64_t out, int64_t per_out, std::vector<flo
 // What an int8 product needs of a layer's f32 parameters (weights w_scale * q in f32, so that
 // q is recovered exactly): the s8 weights in the files' layout, fitted to this CPU; per output
 // channel the output scale in_scale * w_scale; and the bias as oneDNN 2.x adds it, to the
-// integer sums before they are scaled (bias / output scale).
+// integer sums before they are scaled: the int32 of the rule above.
 struct Int8Params {
   std::vector<int8_t> weights;
   std::vector<float> out_scales, bias;
