@@ -11,6 +11,7 @@
 #include "formats/weights.hpp"
 #include "golden.hpp"
 #include "kernels/conv_int8.hpp"
+#include "kernels/tuning.hpp"
 #include "model/layer_plan.hpp"
 #include "tensor/layout.hpp"
 #include "test_util.hpp"
@@ -139,6 +140,37 @@ TEST_P(Int8Golden, EveryLayerComputesTheRuleOnItsOwnInput) {
     }
     in = out;
   }
+}
+
+// Where an f32 kernel measures faster on an int8 layer, it computes the same rule
+// (kernels/int8_simulated.hpp): each f32 candidate of each int8 decision, forced, gives the
+// logits of PyTorch's simulation, as the int8 kernel does.
+TEST(Int8, EveryF32CandidateComputesTheInt8Rule) {
+  const SafetensorsFile g = golden("alexnet-mini");
+  const auto& want = g.tensors.at("logits").data;
+  auto logits = [&] {
+    auto net = quantized_golden_net("alexnet-mini", g);
+    Tensor x = Tensor::plain(net->input_shape(std::stoi(g.metadata.at("batch"))));
+    test::pattern(x.data(), x.size(), 1, 4.0);
+    return to_plain(net->forward(x, Mode::eval));
+  };
+  force_choices({});
+  logits();
+  int alternatives = 0;
+  for (const auto& [key, choice] : choices_made()) {
+    if (key.find(" int8 ") == std::string::npos) continue;
+    for (const std::string& other : choice.offered) {
+      if (other == "int8") continue;
+      force_choices({{key, other}});
+      const Tensor got = logits();
+      double diff = 0, norm = 0;
+      for (size_t i = 0; i < want.size(); ++i) diff += std::pow(got.data()[i] - want[i], 2), norm += std::pow(want[i], 2);
+      EXPECT_LT(std::sqrt(diff / norm), 2e-5) << key << " on " << other;
+      ++alternatives;
+    }
+  }
+  force_choices({});
+  EXPECT_GE(alternatives, 8) << "every int8 layer offers f32 kernels too";
 }
 
 // Without VNNI, vpmaddubsw adds pairs of u8 x s8 products into 16 bits: 255 * 127 * 2 would

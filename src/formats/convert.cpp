@@ -31,9 +31,6 @@ std::string convert_weights(const ConvertRequest& q) {
   const ArchSpec& arch = m.net->arch();
   if (!q.prototxt.empty()) check_caffe_prototxt(q.prototxt, arch);
   if (!q.mean.empty()) attach_caffe_mean(q.mean, arch, m.info);
-  if (onnx && !m.net->quantization().empty())
-    fail(q.in + ": int8 weights; writing them as ONNX (a QuantizeLinear/DequantizeLinear graph) is not supported "
-         "yet: convert the f32 weights, or run the int8 file with alexnet itself");
   if (onnx) {
     if (!m.info.mean_image.empty())
       std::fprintf(stderr, "note: %s has a mean image; the ONNX graph takes the normalised input, and its "

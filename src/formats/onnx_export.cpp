@@ -3,6 +3,11 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "kernels/quant.hpp"
 #include "model/layer_plan.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -27,18 +32,39 @@ class GraphBuilder {
     return n;
   }
   void initializer(const std::string& name, const Param& p) {
-    onnx::TensorProto& t = *g_.add_initializer();
-    t.set_name(name);
-    t.set_data_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : p.shape) t.add_dims(d);
-    t.set_raw_data(std::string(reinterpret_cast<const char*>(p.value), sizeof(float) * p.size()));
+    initializer(name, onnx::TensorProto::FLOAT, p.shape, p.value, sizeof(float) * p.size());
   }
+  template <class T>
+  void initializer(const std::string& name, int type, const dims& shape, const std::vector<T>& v) {
+    initializer(name, type, shape, v.data(), sizeof(T) * v.size());
+  }
+  // A node of `inputs` that leaves the current value as it is; its output is `output`.
+  onnx::NodeProto& side_node(const std::string& op, const std::string& name, std::vector<std::string> inputs,
+                             const std::string& output) {
+    onnx::NodeProto& n = *g_.add_node();
+    n.set_op_type(op);
+    n.set_name(name);
+    for (const auto& i : inputs) n.add_input(i);
+    n.add_output(output);
+    return n;
+  }
+  bool has(const std::string& initializer) const { return names_.count(initializer) > 0; }
   void set_current(const std::string& v) { current_ = v; }
   const std::string& current() const { return current_; }
 
  private:
+  void initializer(const std::string& name, int type, const dims& shape, const void* data, size_t bytes) {
+    onnx::TensorProto& t = *g_.add_initializer();
+    names_.insert(name);
+    t.set_name(name);
+    t.set_data_type(type);
+    for (int64_t d : shape) t.add_dims(d);
+    t.set_raw_data(std::string(static_cast<const char*>(data), bytes));
+  }
+
   onnx::GraphProto& g_;
   std::string current_;
+  std::set<std::string> names_;
 };
 
 void ints(onnx::NodeProto& n, const std::string& key, std::vector<int64_t> v) {
@@ -86,8 +112,72 @@ void set_header(onnx::ModelProto& model, const ModelInfo& info) {
   }
 }
 
+// An int8 layer's input, quantized where the network's int8 kernels quantize it: the layer's
+// scale and zero point (kernels/quant.hpp) in a QuantizeLinear -> DequantizeLinear pair.
+void quantize_current(GraphBuilder& b, const LayerSpec& l, const LayerQuant& q, const std::string& where) {
+  const std::string scale = l.tensors + ".input_scale", zero = l.tensors + ".input_zero_point";
+  if (!b.has(scale)) {  // the first pair for this layer holds its tensors
+    b.initializer(scale, onnx::TensorProto::FLOAT, {}, std::vector<float>{q.in_scale});
+    b.initializer(zero, onnx::TensorProto::UINT8, {}, std::vector<uint8_t>{static_cast<uint8_t>(q.in_zero)});
+  }
+  b.node("QuantizeLinear", where + "_quantize", {scale, zero});
+  b.node("DequantizeLinear", where + "_dequantize", {scale, zero});
+}
+
+// An int8 layer's weight and bias as DequantizeLinear of int8 and int32 initializers, one scale
+// per output channel (axis 0): w_scale for the weight, in_scale * w_scale for the bias, which
+// is the int32 the kernels add to their sums. Returns the two dequantized values' names.
+std::vector<std::string> dequantized_params(GraphBuilder& b, Network& net, const LayerSpec& l, const LayerQuant& q) {
+  const Param& w = *net.find_param(l.weight());
+  const Param& bias = *net.find_param(l.bias());
+  const int64_t out = l.out[0], per_out = w.size() / out;
+  std::vector<int8_t> ints(w.size());
+  quantize_weights(w.value, out, per_out, q.w_scale, ints.data());
+  std::vector<float> bias_scale(out);
+  std::vector<int32_t> bias_ints(out);
+  for (int64_t o = 0; o < out; ++o) {
+    bias_scale[o] = q.in_scale * q.w_scale[o];
+    bias_ints[o] = static_cast<int32_t>(std::clamp(std::nearbyint(double(bias.value[o]) / bias_scale[o]), -2147483647.0, 2147483647.0));
+  }
+  const std::string t = l.tensors;
+  b.initializer(l.weight(), onnx::TensorProto::INT8, w.shape, ints);
+  b.initializer(t + ".weight_scale", onnx::TensorProto::FLOAT, {out}, q.w_scale);
+  b.initializer(t + ".weight_zero_point", onnx::TensorProto::INT8, {out}, std::vector<int8_t>(out, 0));
+  b.initializer(l.bias(), onnx::TensorProto::INT32, {out}, bias_ints);
+  b.initializer(t + ".bias_scale", onnx::TensorProto::FLOAT, {out}, bias_scale);
+  b.initializer(t + ".bias_zero_point", onnx::TensorProto::INT32, {out}, std::vector<int32_t>(out, 0));
+  std::vector<std::string> values;
+  for (const std::string& p : {std::string("weight"), std::string("bias")}) {
+    const std::string value = t + "." + p + "_dequantized";
+    set_int(b.side_node("DequantizeLinear", value, {t + "." + p, t + "." + p + "_scale", t + "." + p + "_zero_point"}, value),
+            "axis", 0);
+    values.push_back(value);
+  }
+  return values;
+}
+
+// Where each int8 layer's input is quantized: after the last entry before it that does not
+// commute with rounding, and again after each one that does (max pooling, flatten; dropout
+// has no node), so that the graph computes exactly what the network does and ONNX Runtime
+// finds its patterns (DQ -> Conv -> Relu -> Q, DQ -> MaxPool -> Q). quantize_after[i] is the
+// layer whose input entry i's output becomes; index plan.size() stands for the graph's input.
+std::vector<const LayerSpec*> quantization_points(const std::vector<LayerSpec>& plan, const Quantization& quant) {
+  std::vector<const LayerSpec*> after(plan.size() + 1, nullptr);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (!quant.count(plan[i].name)) continue;
+    size_t j = i;
+    while (j > 0 && (plan[j - 1].kind == LayerKind::max_pool || plan[j - 1].kind == LayerKind::flatten ||
+                     plan[j - 1].kind == LayerKind::dropout))
+      --j;
+    for (size_t k = j; k < i; ++k)
+      if (plan[k].kind != LayerKind::dropout) after[k] = &plan[i];
+    after[j == 0 ? plan.size() : j - 1] = &plan[i];
+  }
+  return after;
+}
+
 // The layer plan as nodes: Conv, Relu, LRN, MaxPool ... Flatten, Gemm, Relu ... (dropout is
-// the identity at inference and has none).
+// the identity at inference and has none), with the int8 layers' quantization as QDQ pairs.
 void add_layers(GraphBuilder& b, Network& net) {
   auto param = [&](const std::string& file) {
     Param* p = net.find_param(file);
@@ -95,10 +185,22 @@ void add_layers(GraphBuilder& b, Network& net) {
     b.initializer(file, *p);
     return file;
   };
-  for (const LayerSpec& l : layer_plan(net.arch(), net.classes())) {
+  const std::vector<LayerSpec> plan = layer_plan(net.arch(), net.classes());
+  const Quantization& quant = net.quantization();
+  const std::vector<const LayerSpec*> quantize_after = quantization_points(plan, quant);
+  auto requantize = [&](size_t i, const std::string& where) {
+    if (const LayerSpec* next = quantize_after[i]) quantize_current(b, *next, *quant.at(next->name), where);
+  };
+  requantize(plan.size(), "input");
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const LayerSpec& l = plan[i];
+    std::vector<std::string> params;
+    if (l.has_params())
+      params = quant.count(l.name) ? dequantized_params(b, net, l, *quant.at(l.name))
+                                   : std::vector<std::string>{param(l.weight()), param(l.bias())};
     switch (l.kind) {
       case LayerKind::conv: {
-        auto& conv = b.node("Conv", l.name, {param(l.weight()), param(l.bias())});
+        auto& conv = b.node("Conv", l.name, params);
         ints(conv, "kernel_shape", {l.kernel, l.kernel});
         ints(conv, "strides", {l.stride, l.stride});
         ints(conv, "pads", {l.pad, l.pad, l.pad, l.pad});
@@ -121,9 +223,10 @@ void add_layers(GraphBuilder& b, Network& net) {
       }
       case LayerKind::flatten: set_int(b.node("Flatten", l.name), "axis", 1); break;
       case LayerKind::dropout: break;
-      case LayerKind::linear: set_int(b.node("Gemm", l.name, {param(l.weight()), param(l.bias())}), "transB", 1); break;
+      case LayerKind::linear: set_int(b.node("Gemm", l.name, params), "transB", 1); break;
     }
     if (l.relu) b.node("Relu", l.name + "_relu");
+    requantize(i, l.name);
   }
 }
 

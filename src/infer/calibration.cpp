@@ -141,8 +141,8 @@ Quantization calibrate(Network& net, const Dataset& data, const TransformConfig&
     lq->w_scale = quantize_layer_weights(*net.find_param(s.weight));
     q[s.layer] = lq;
   }
+  net.set_quantization(q);  // rounds the biases too
   net.params_changed();
-  net.set_quantization(q);
   return q;
 }
 

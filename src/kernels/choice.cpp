@@ -7,6 +7,7 @@
 #include "kernels/conv_padded.hpp"
 #include "kernels/conv_winograd.hpp"
 #include "kernels/fc_int8.hpp"
+#include "kernels/int8_simulated.hpp"
 #include "kernels/lrn_blocked.hpp"
 #include "kernels/trial.hpp"
 #include "kernels/tuning.hpp"
@@ -80,6 +81,7 @@ Candidate conv_candidate(const std::string& name, const ConvRequest& r, std::vec
             t.params = trial->params(r.params);
             md out;
             auto k = build(t, out);
+            if (r.quant && !r.training() && name != "int8") k = std::make_shared<SimulatedInt8>(k, t.in, *r.quant);
             trial->set_out(out);
             return trial_run(k, trial, passes);
           }};
@@ -98,8 +100,8 @@ std::vector<Candidate> conv_forward_candidates(const ConvRequest& r, int block, 
   std::vector<Pass> passes{Pass::forward};
   if (weights) passes.push_back(Pass::backward_weights);
   std::vector<Candidate> forward;
-  // An int8 layer: the table takes the int8 kernel; the f32 ones compute with its weights
-  // dequantized and its input as it comes, where they measure faster (kernels/quant.hpp).
+  // An int8 layer: the table takes the int8 kernel; the f32 ones compute the same rule where
+  // they measure faster (kernels/int8_simulated.hpp).
   if (r.quant && !r.training())
     forward.push_back(conv_candidate("int8", r, passes, [](const ConvRequest& t, md& out) -> std::shared_ptr<Kernel> {
       auto k = std::make_shared<Int8Conv>();
@@ -176,6 +178,7 @@ Kernels choose_conv_kernels(const ConvRequest& r, const Kernels& before) {
     if (direct.data) k.backward_data = d;
     if (direct.weights) k.backward_weights = d;
   }
+  if (r.quant && !r.training() && f.kernel != "int8") k.forward = std::make_shared<SimulatedInt8>(k.forward, r.in, *r.quant);
   return k;
 }
 
@@ -199,6 +202,7 @@ Candidate fc_candidate(const std::string& name, const FcRequest& r,
                                                  r.mode == Mode::train);
             t.params = trial->params(r.params);
             auto k = build(t);
+            if (r.quant && name != "int8") k = std::make_shared<SimulatedInt8>(k, plain_md({t.batch, r.in}), *r.quant);
             trial->set_out(plain_md({t.batch, r.out}));
             return trial_run(k, trial, {Pass::forward});
           }};
@@ -258,14 +262,15 @@ Kernels choose_fc_kernels(FcRequest r, const Kernels& before) {
     auto mm = before.kept<MatmulFcForward>();
     mm->setup(r);
     k.forward = mm;
-    if (r.mode != Mode::train) return k;
   }
-  r.blocked_weights = c.kernel == "blocked";
-  ip->setup(r);
-  if (!k.forward) k.forward = ip;
-  if (r.mode != Mode::train) return k;
-  if (r.need_d_in) k.backward_data = ip;
-  if (!r.frozen) k.backward_weights = ip;
+  if (c.kernel != "matmul" || r.mode == Mode::train) {
+    r.blocked_weights = c.kernel == "blocked";
+    ip->setup(r);
+    if (!k.forward) k.forward = ip;
+    if (r.mode == Mode::train && r.need_d_in) k.backward_data = ip;
+    if (r.mode == Mode::train && !r.frozen) k.backward_weights = ip;
+  }
+  if (r.quant) k.forward = std::make_shared<SimulatedInt8>(k.forward, plain_md({r.batch, r.in}), *r.quant);
   return k;
 }
 

@@ -41,6 +41,8 @@ class Kernel {
   // What computes a pass, e.g. "winograd_4x3:avx2 (matmul brg:avx2)" or oneDNN's
   // impl_info_str: what `bench --layers` prints and the tests check.
   virtual std::string impl(Pass pass) const = 0;
+  // The kernel this one runs inside (kernels/int8_simulated.hpp), if any.
+  virtual std::shared_ptr<Kernel> wrapped() const { return nullptr; }
 };
 
 // A layer's kernels, one for each pass; one kernel may run several passes (shared), and a
@@ -60,7 +62,8 @@ struct Kernels {
   template <class K>
   std::shared_ptr<K> kept() const {
     for (const auto* k : {&forward, &backward_data, &backward_weights})
-      if (auto same = std::dynamic_pointer_cast<K>(*k)) return same;
+      for (auto kernel = *k; kernel; kernel = kernel->wrapped())
+        if (auto same = std::dynamic_pointer_cast<K>(kernel)) return same;
     return std::make_shared<K>();
   }
 };

@@ -35,6 +35,11 @@ void fit_weights_to_cpu(int8_t* q, int64_t out, int64_t per_out, std::vector<flo
   for (int64_t o = 0; o < out; ++o) scale[o] *= 2;
 }
 
+float product_bias(float b, const LayerQuant& q, int64_t o) {
+  const float scale = q.in_scale * q.w_scale[o];
+  return static_cast<float>(std::clamp(std::nearbyint(double(b) / scale), -2147483647.0, 2147483647.0) * scale);
+}
+
 void Int8Params::make(const float* w, const float* b, int64_t out, int64_t per_out, const LayerQuant& q) {
   weights.resize(out * per_out);
   std::vector<float> scale = q.w_scale;
@@ -45,11 +50,8 @@ void Int8Params::make(const float* w, const float* b, int64_t out, int64_t per_o
   bias.resize(out);
   for (int64_t o = 0; o < out; ++o) {
     out_scales[o] = q.in_scale * scale[o];
-    // The bias as an int32 at the file's product scale (as ONNX's QDQ graphs hold it), in the
-    // units of this CPU's product (half of it where the weights were halved: exact).
-    const float file_scale = q.in_scale * q.w_scale[o];
-    const double units = std::clamp(std::nearbyint(double(b[o]) / file_scale), -2147483647.0, 2147483647.0);
-    bias[o] = static_cast<float>(units * (file_scale / out_scales[o]));
+    // In the units of this CPU's product (halved where the weights were: exact).
+    bias[o] = product_bias(b[o], q, o) / out_scales[o];
   }
 }
 

@@ -45,6 +45,10 @@ int quantize_weights(const float* w, int64_t out, int64_t per_out, const std::ve
 // The weights and scales as this CPU computes them (int8_weight_limit): halved where they exceed it.
 void fit_weights_to_cpu(int8_t* q, int64_t out, int64_t per_out, std::vector<float>& scale, int largest);
 
+// The bias of one output channel on the int32 grid of the product (in_scale * w_scale[o] in
+// f32): the value the int8 kernels add, and the f32 kernels too where they run an int8 layer.
+float product_bias(float b, const LayerQuant& q, int64_t o);
+
 // What an int8 product needs of a layer's f32 parameters (weights w_scale * q in f32, so that
 // q is recovered exactly): the s8 weights in the files' layout, fitted to this CPU; per output
 // channel the output scale in_scale * w_scale; and the bias as oneDNN 2.x adds it, to the

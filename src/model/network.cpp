@@ -179,6 +179,10 @@ void Network::set_quantization(const Quantization& q) {
     auto it = std::find_if(layers_.begin(), layers_.end(), [&](const auto& l) { return l->name() == name; });
     if (it == layers_.end() || (*it)->params().empty()) internal_error(name + ": no layer with parameters to quantize");
     (*it)->set_quant(entry.second);
+    // The bias onto the product's int32 grid, so that every kernel adds the same one.
+    for (Param* p : (*it)->params())
+      if (p->is_bias)
+        for (int64_t o = 0; o < p->size(); ++o) p->value[o] = product_bias(p->value[o], *entry.second, o);
   }
   quant_ = q;
   setup_.ready = false;
