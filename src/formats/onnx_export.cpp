@@ -156,6 +156,37 @@ std::vector<std::string> dequantized_params(GraphBuilder& b, Network& net, const
   return values;
 }
 
+// One entry of the plan as its node (none for dropout), reading the current value and params.
+void add_node(GraphBuilder& b, const LayerSpec& l, const std::vector<std::string>& params) {
+  switch (l.kind) {
+    case LayerKind::conv: {
+      auto& conv = b.node("Conv", l.name, params);
+      ints(conv, "kernel_shape", {l.kernel, l.kernel});
+      ints(conv, "strides", {l.stride, l.stride});
+      ints(conv, "pads", {l.pad, l.pad, l.pad, l.pad});
+      set_int(conv, "group", l.groups);
+      break;
+    }
+    case LayerKind::lrn: {
+      auto& lrn = b.node("LRN", l.name);
+      set_int(lrn, "size", l.lrn.size);
+      set_float(lrn, "alpha", l.lrn.alpha);
+      set_float(lrn, "beta", l.lrn.beta);
+      set_float(lrn, "bias", l.lrn.k);
+      break;
+    }
+    case LayerKind::max_pool: {
+      auto& pool = b.node("MaxPool", l.name);
+      ints(pool, "kernel_shape", {l.kernel, l.kernel});
+      ints(pool, "strides", {l.stride, l.stride});
+      break;
+    }
+    case LayerKind::flatten: set_int(b.node("Flatten", l.name), "axis", 1); break;
+    case LayerKind::dropout: break;
+    case LayerKind::linear: set_int(b.node("Gemm", l.name, params), "transB", 1); break;
+  }
+}
+
 // Where each int8 layer's input is quantized: after the last entry before it that does not
 // commute with rounding, and again after each one that does (max pooling, flatten; dropout
 // has no node), so that the graph computes exactly what the network does and ONNX Runtime
@@ -198,33 +229,7 @@ void add_layers(GraphBuilder& b, Network& net) {
     if (l.has_params())
       params = quant.count(l.name) ? dequantized_params(b, net, l, *quant.at(l.name))
                                    : std::vector<std::string>{param(l.weight()), param(l.bias())};
-    switch (l.kind) {
-      case LayerKind::conv: {
-        auto& conv = b.node("Conv", l.name, params);
-        ints(conv, "kernel_shape", {l.kernel, l.kernel});
-        ints(conv, "strides", {l.stride, l.stride});
-        ints(conv, "pads", {l.pad, l.pad, l.pad, l.pad});
-        set_int(conv, "group", l.groups);
-        break;
-      }
-      case LayerKind::lrn: {
-        auto& lrn = b.node("LRN", l.name);
-        set_int(lrn, "size", l.lrn.size);
-        set_float(lrn, "alpha", l.lrn.alpha);
-        set_float(lrn, "beta", l.lrn.beta);
-        set_float(lrn, "bias", l.lrn.k);
-        break;
-      }
-      case LayerKind::max_pool: {
-        auto& pool = b.node("MaxPool", l.name);
-        ints(pool, "kernel_shape", {l.kernel, l.kernel});
-        ints(pool, "strides", {l.stride, l.stride});
-        break;
-      }
-      case LayerKind::flatten: set_int(b.node("Flatten", l.name), "axis", 1); break;
-      case LayerKind::dropout: break;
-      case LayerKind::linear: set_int(b.node("Gemm", l.name, params), "transB", 1); break;
-    }
+    add_node(b, l, params);
     if (l.relu) b.node("Relu", l.name + "_relu");
     requantize(i, l.name);
   }

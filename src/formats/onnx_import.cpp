@@ -6,7 +6,7 @@
 #include <cmath>
 #include <map>
 
-#include "formats/float_convert.hpp"
+#include "formats/onnx_tensors.hpp"
 #include "model/arch.hpp"
 #include "model/layer_plan.hpp"
 #include "util/error.hpp"
@@ -18,65 +18,10 @@ namespace {
 using onnx::NodeProto;
 using onnx::TensorProto;
 
-// The float tensors a graph holds: initializers and Constant nodes' values.
-class Constants {
- public:
-  Constants(const onnx::GraphProto& g, const std::string& name) : name_(name) {
-    for (const TensorProto& t : g.initializer()) tensors_[t.name()] = &t;
-    for (const NodeProto& n : g.node())
-      if (n.op_type() == "Constant" && n.output_size() == 1)
-        for (const auto& a : n.attribute())
-          if (a.name() == "value" && a.has_t()) tensors_[n.output(0)] = &a.t();
-  }
-  bool has(const std::string& n) const { return tensors_.count(n) > 0; }
-  NamedTensor get(const std::string& n) const;
-
- private:
-  std::map<std::string, const TensorProto*> tensors_;
-  std::string name_;
-};
-
-NamedTensor Constants::get(const std::string& n) const {
-  auto it = tensors_.find(n);
-  if (it == tensors_.end()) fail(name_ + ": tensor '" + printable(n) + "' is neither an initializer nor a constant");
-  const TensorProto& t = *it->second;
-  const std::string what = name_ + ": tensor '" + printable(n) + "'";
-  if (t.data_location() == TensorProto::EXTERNAL) fail(what + " is stored outside the file (external data); not supported");
-  NamedTensor out;
-  int64_t numel = 1;
-  for (int64_t d : t.dims()) {
-    if (d < 0 || (d > 0 && numel > (int64_t{1} << 34) / d)) fail(what + ": absurd dimensions");
-    out.shape.push_back(d);
-    numel *= d;
-  }
-  out.data.resize(static_cast<size_t>(numel));
-  FloatType ft;
-  switch (t.data_type()) {
-    case TensorProto::FLOAT: ft = FloatType::f32; break;
-    case TensorProto::FLOAT16: ft = FloatType::f16; break;
-    case TensorProto::BFLOAT16: ft = FloatType::bf16; break;
-    case TensorProto::DOUBLE: ft = FloatType::f64; break;
-    default: fail(what + ": element type " + std::to_string(t.data_type()) + " is not floating point");
-  }
-  if (t.has_raw_data()) {
-    if (t.raw_data().size() != static_cast<size_t>(numel) * float_size(ft))
-      fail(what + ": raw_data holds " + std::to_string(t.raw_data().size()) + " bytes, its shape needs " +
-           std::to_string(numel * float_size(ft)));
-    to_float32(t.raw_data().data(), ft, out.data.size(), out.data.data());
-  } else if (ft == FloatType::f32 && t.float_data_size() == numel) {
-    std::copy(t.float_data().begin(), t.float_data().end(), out.data.begin());
-  } else if (ft == FloatType::f64 && t.double_data_size() == numel) {
-    for (int64_t i = 0; i < numel; ++i) out.data[i] = static_cast<float>(t.double_data(static_cast<int>(i)));
-  } else {
-    fail(what + ": its data does not match its shape");
-  }
-  return out;
-}
-
 // [rows, cols] -> [cols, rows]: ONNX's [in, out] weights to our [out, in].
 NamedTensor transposed(const NamedTensor& m) {
   const int64_t rows = m.shape[0], cols = m.shape[1];
-  NamedTensor t{{cols, rows}, std::vector<float>(m.data.size())};
+  NamedTensor t{{cols, rows}, std::vector<float>(m.data.size()), m.dtype};
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) t.data[j * rows + i] = m.data[i * cols + j];
   return t;
@@ -103,10 +48,13 @@ float float_attr(const NodeProto& n, const std::string& key, float fallback) {
 // Walks the graph's compute nodes in order and checks each against what an architecture wants.
 class Matcher {
  public:
-  Matcher(const onnx::GraphProto& g, const Constants& c, const ArchSpec& arch) : consts_(c), arch_(arch) {
+  // QuantizeLinear and DequantizeLinear are read where a layer's input or parameters come from
+  // them (GraphTensors); the walk passes over them.
+  Matcher(const onnx::GraphProto& g, const GraphTensors& c, const ArchSpec& arch) : consts_(c), arch_(arch) {
     for (const NodeProto& n : g.node())
       if (n.op_type() != "Constant" && n.op_type() != "Shape" && n.op_type() != "Gather" &&
-          n.op_type() != "Unsqueeze" && n.op_type() != "Concat" && n.op_type() != "Identity")
+          n.op_type() != "Unsqueeze" && n.op_type() != "Concat" && n.op_type() != "Identity" &&
+          n.op_type() != "QuantizeLinear" && n.op_type() != "DequantizeLinear")
         nodes_.push_back(&n);
   }
   // The tensors under our names, or an explanation of the first node that did not fit.
@@ -115,9 +63,11 @@ class Matcher {
 
  private:
   const NodeProto* next(const char* op) {
-    if (pos_ < nodes_.size() && nodes_[pos_]->op_type() == op) return nodes_[pos_++];
+    if (pos_ < nodes_.size() && nodes_[pos_]->op_type() == op) return last_ = nodes_[pos_++];
     return nullptr;
   }
+  // The ReLU after a layer: a Relu node, or a QuantizeLinear that clamps at zero instead.
+  bool relu() { return next("Relu") || (last_ && last_->output_size() == 1 && consts_.clamped_at_zero(last_->output(0))); }
   std::string here() const {
     if (pos_ >= nodes_.size()) return "the graph ends";
     const NodeProto& n = *nodes_[pos_];
@@ -129,12 +79,33 @@ class Matcher {
   bool max_pool(const LayerSpec& l, std::string& why);
   bool flatten(std::string& why);
   bool linear(const LayerSpec& l, std::map<std::string, NamedTensor>& out, std::string& why);
+  void take(const LayerSpec& l, const NodeProto& node, GraphWeight w, NamedTensor b, std::map<std::string, NamedTensor>& out);
 
-  const Constants& consts_;
+  const GraphTensors& consts_;
   const ArchSpec& arch_;
   std::vector<const NodeProto*> nodes_;
   size_t pos_ = 0;
+  const NodeProto* last_ = nullptr;
 };
+
+// A layer's parameters into out under our names: an int8 layer (its input and its weights
+// through DequantizeLinear) in the form of our int8 files (formats/quantized_weights.hpp);
+// int8 weights on an f32 input dequantized.
+void Matcher::take(const LayerSpec& l, const NodeProto& node, GraphWeight w, NamedTensor b,
+                   std::map<std::string, NamedTensor>& out) {
+  std::shared_ptr<LayerQuant> q = w.scale.empty() ? nullptr : consts_.input_quant(node.input(0));
+  if (q) {
+    out[l.tensors + ".weight_scale"] = {{l.out[0] ? l.out[0] : w.values.shape[0]}, w.scale, "F32"};
+    out[l.tensors + ".input_scale"] = {{1}, {q->in_scale}, "F32"};
+    out[l.tensors + ".input_zero_point"] = {{1}, {static_cast<float>(q->in_zero)}, "U8"};
+  } else if (!w.scale.empty()) {
+    const size_t per_out = w.values.data.size() / w.scale.size();
+    for (size_t i = 0; i < w.values.data.size(); ++i) w.values.data[i] *= w.scale[i / per_out];
+    w.values.dtype = "F32";
+  }
+  out[l.weight()] = std::move(w.values);
+  out[l.bias()] = std::move(b);
+}
 
 bool Matcher::conv(const LayerSpec& l, std::map<std::string, NamedTensor>& out, std::string& why) {
   const std::string where = here();
@@ -143,16 +114,16 @@ bool Matcher::conv(const LayerSpec& l, std::map<std::string, NamedTensor>& out, 
   const std::vector<int64_t> s{l.stride, l.stride}, p{l.pad, l.pad, l.pad, l.pad};
   if (conv->input_size() < 3 || !consts_.has(conv->input(1)) || !consts_.has(conv->input(2)))
     return why = where + ": " + l.name + " needs constant weights and a bias", false;
-  NamedTensor w = consts_.get(conv->input(1)), b = consts_.get(conv->input(2));
+  GraphWeight w = consts_.weight(conv->input(1), 0);
+  NamedTensor b = consts_.get(conv->input(2));
   const dims want = l.weight_shape();
-  if (w.shape != want || ints(*conv, "strides", {1, 1}) != s || ints(*conv, "pads", {0, 0, 0, 0}) != p ||
+  if (w.values.shape != want || ints(*conv, "strides", {1, 1}) != s || ints(*conv, "pads", {0, 0, 0, 0}) != p ||
       int_attr(*conv, "group", 1) != l.groups || b.shape != l.bias_shape())
-    return why = where + ": not " + arch_.name + "'s " + l.name + " (weights " + shape_str(w.shape) + ", want " +
+    return why = where + ": not " + arch_.name + "'s " + l.name + " (weights " + shape_str(w.values.shape) + ", want " +
                  shape_str(want) + ", stride " + std::to_string(l.stride) + ", pad " + std::to_string(l.pad) +
                  ", groups " + std::to_string(l.groups) + ")",
            false;
-  out[l.weight()] = std::move(w);
-  out[l.bias()] = std::move(b);
+  take(l, *conv, std::move(w), std::move(b), out);
   return true;
 }
 
@@ -196,31 +167,36 @@ bool Matcher::linear(const LayerSpec& l, std::map<std::string, NamedTensor>& out
   while (next("Dropout")) {
   }
   const std::string where = here();
-  NamedTensor w, b;
+  GraphWeight w;
+  NamedTensor b;
+  const NodeProto* node = nullptr;
   if (const NodeProto* gemm = next("Gemm")) {
     if (gemm->input_size() < 3 || !consts_.has(gemm->input(1)) || !consts_.has(gemm->input(2)) ||
         int_attr(*gemm, "transA", 0) != 0 || float_attr(*gemm, "alpha", 1) != 1 || float_attr(*gemm, "beta", 1) != 1)
       return why = where + ": a Gemm that is not x * W^T + b with constant W and b", false;
-    w = consts_.get(gemm->input(1));
+    const bool given_in_out = int_attr(*gemm, "transB", 0) == 0;  // B is [in, out]
+    w = consts_.weight(gemm->input(1), given_in_out ? 1 : 0);
     b = consts_.get(gemm->input(2));
-    if (int_attr(*gemm, "transB", 0) == 0 && w.shape.size() == 2) w = transposed(w);  // [in, out] given
+    if (given_in_out && w.values.shape.size() == 2) w.values = transposed(w.values);
+    node = gemm;
   } else if (const NodeProto* mm = next("MatMul")) {
     const NodeProto* add = next("Add");
     if (!add || !consts_.has(mm->input(1)) || add->input_size() != 2)
       return why = where + ": a MatMul not followed by a bias Add", false;
-    w = consts_.get(mm->input(1));
-    if (w.shape.size() != 2) return why = where + ": MatMul weights are not a matrix", false;
-    w = transposed(w);  // MatMul's B is [in, out]
+    w = consts_.weight(mm->input(1), 1);
+    if (w.values.shape.size() != 2) return why = where + ": MatMul weights are not a matrix", false;
+    w.values = transposed(w.values);  // MatMul's B is [in, out]
     const std::string& bias = consts_.has(add->input(1)) ? add->input(1) : add->input(0);
     b = consts_.get(bias);
+    node = mm;
   } else {
     return why = where + ": expected the Gemm (or MatMul + Add) of " + l.name, false;
   }
+  const dims& shape = w.values.shape;
   const int64_t width = l.out[0];  // 0: fc8, as wide as the classes the graph has
-  if (w.shape.size() != 2 || b.shape != std::vector<int64_t>{w.shape[0]} || (width != 0 && w.shape[0] != width))
-    return why = where + ": not " + arch_.name + "'s " + l.name + " (weights " + shape_str(w.shape) + ")", false;
-  out[l.weight()] = std::move(w);
-  out[l.bias()] = std::move(b);
+  if (shape.size() != 2 || b.shape != std::vector<int64_t>{shape[0]} || (width != 0 && shape[0] != width))
+    return why = where + ": not " + arch_.name + "'s " + l.name + " (weights " + shape_str(shape) + ")", false;
+  take(l, *node, std::move(w), std::move(b), out);
   return true;
 }
 
@@ -237,7 +213,7 @@ bool Matcher::match(std::map<std::string, NamedTensor>& out, std::string& why) {
       case LayerKind::linear: ok = linear(l, out, why); break;
     }
     if (!ok) return false;
-    if (l.relu && !next("Relu")) return why = here() + ": expected the ReLU after " + l.name, false;
+    if (l.relu && !relu()) return why = here() + ": expected the ReLU after " + l.name, false;
   }
   next("Softmax");
   if (pos_ != nodes_.size()) return why = here() + ": more nodes after " + plan.back().name, false;
@@ -257,7 +233,7 @@ SafetensorsFile import_onnx(const std::string& bytes, const std::string& name) {
     if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
     fail(name + ": the ONNX checker refuses it: " + printable(what, 200));
   }
-  const Constants consts(model.graph(), name);
+  const GraphTensors consts(model.graph(), name);
   SafetensorsFile out;
   for (const auto& p : model.metadata_props()) out.metadata[p.key()] = p.value();
   // Try every architecture (the one the metadata names first); keep the furthest failure.
