@@ -1,11 +1,15 @@
 #!/usr/bin/python3
-"""int8 against f32, the same weights, on this machine (`alexnet bench --weights`).
+"""int8 against f32, the same weights, on this machine (`alexnet bench --weights`), and against
+ONNX Runtime running the same int8 weights as the QDQ graph `alexnet convert` writes.
 
 For alexnet-torchvision and alexnet: random f32 weights (He-normal, written as safetensors
 here, no download), quantized by `alexnet quantize` on 100 Fashion-MNIST training images (their
 accuracy means nothing; their speed is what is measured), then `alexnet bench --weights` on
-the f32 file and the int8 file, alternated ROUNDS times, at batch 1, 16 and 64: each case's
-median images/s and their ratio. Kernels as the cache (or ALEXNET_TUNE) has them.
+the f32 file and the int8 file, and ONNX Runtime (bench/ort_peer.js, 2 threads, all graph
+optimisations) on the int8 file's QDQ graph, alternated ROUNDS times, at batch 1, 16 and 64:
+each case's median images/s and the ratios. Kernels as the cache (or ALEXNET_TUNE) has them.
+Which fused int8 operators ONNX Runtime made of the graph is printed first (its optimised
+graph, read back): a QDQ graph it did not fuse would run in f32 and flatter us.
 
 Run it alone (it times), from the repository, after a release build:
     /usr/bin/python3 bench/int8.py [--rounds 3] [--isa AVX2]   (Debian's python3, for numpy)
@@ -59,8 +63,26 @@ def random_weights(arch, path, env):
 
 
 def images_per_s(weights, batch, env):
+    if weights.endswith(".onnx"):
+        arch = "alexnet-torchvision" if "torchvision" in os.path.basename(weights) else "alexnet"
+        out = subprocess.run(["node", os.path.join(ROOT, "bench", "ort_peer.js"), "--arch", arch, "--model", weights,
+                              "--batch", str(batch), "--reps", str(REPS[batch]), "--threads", "2"],
+                             capture_output=True, text=True, env=env, check=True).stdout
+        return json.loads(out)["images_per_s"]
     out = run(["bench", "--weights", weights, "--batch", batch, "--reps", REPS[batch], "--json"], env)
     return json.loads(out)["images_per_s"]
+
+
+def ort_fused_ops(qdq, env):
+    """The operators of the graph ONNX Runtime runs for `qdq`, counted."""
+    optimized = qdq + ".ort.onnx"
+    subprocess.run(["node", os.path.join(ROOT, "bench", "ort_peer.js"), "--model", qdq, "--optimized", optimized,
+                    "--batch", "1", "--reps", "1", "--warmup", "0",
+                    "--arch", "alexnet-torchvision" if "torchvision" in qdq else "alexnet"],
+                   capture_output=True, text=True, env=env, check=True)
+    import onnx
+    ops = [n.op_type for n in onnx.load(optimized).graph.node]
+    return {op: ops.count(op) for op in sorted(set(ops))}
 
 
 def main():
@@ -77,16 +99,20 @@ def main():
             f32, int8 = os.path.join(tmp, arch + ".safetensors"), os.path.join(tmp, arch + "-int8.safetensors")
             random_weights(arch, f32, env)
             run(["quantize", "--weights", f32, "--calib", CALIB, "--images", 100, "--out", int8], env)
+            qdq = int8.replace(".safetensors", ".onnx")
+            run(["convert", int8, qdq], env)
+            print(f"{arch}: ONNX Runtime runs the QDQ graph as {ort_fused_ops(qdq, env)}", flush=True)
+            engines = (f32, int8, qdq)
             for batch in REPS:
-                for w in (f32, int8):
+                for w in engines:
                     images_per_s(w, batch, env)  # kernels measured and cached before timing
-                rates = {f32: [], int8: []}
+                rates = {w: [] for w in engines}
                 for _ in range(a.rounds):
-                    for w in (f32, int8):
+                    for w in engines:
                         rates[w].append(images_per_s(w, batch, env))
-                m32, m8 = statistics.median(rates[f32]), statistics.median(rates[int8])
-                print(f"{arch:20s} b{batch:<3d} f32 {m32:7.1f} images/s  int8 {m8:7.1f} images/s  int8/f32 {m8 / m32:.2f}x",
-                      flush=True)
+                m32, m8, ort = (statistics.median(rates[w]) for w in engines)
+                print(f"{arch:20s} b{batch:<3d} f32 {m32:7.1f}  int8 {m8:7.1f}  ORT int8 {ort:7.1f} images/s   "
+                      f"int8/f32 {m8 / m32:.2f}x  int8/ORT {m8 / ort:.2f}x", flush=True)
 
 
 if __name__ == "__main__":
