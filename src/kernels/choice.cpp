@@ -7,6 +7,7 @@
 #include "kernels/conv_padded.hpp"
 #include "kernels/conv_winograd.hpp"
 #include "kernels/fc_int8.hpp"
+#include "kernels/fc_int8_rows.hpp"
 #include "kernels/int8_simulated.hpp"
 #include "kernels/lrn_blocked.hpp"
 #include "kernels/trial.hpp"
@@ -202,7 +203,7 @@ Candidate fc_candidate(const std::string& name, const FcRequest& r,
                                                  r.mode == Mode::train);
             t.params = trial->params(r.params);
             auto k = build(t);
-            if (r.quant && name != "int8") k = std::make_shared<SimulatedInt8>(k, plain_md({t.batch, r.in}), *r.quant);
+            if (r.quant && name.rfind("int8", 0) != 0) k = std::make_shared<SimulatedInt8>(k, plain_md({t.batch, r.in}), *r.quant);
             trial->set_out(plain_md({t.batch, r.out}));
             return trial_run(k, trial, {Pass::forward});
           }};
@@ -211,14 +212,16 @@ Candidate fc_candidate(const std::string& name, const FcRequest& r,
 // Inference: the inner product on oneDNN's blocked weights or on the plain ones, or the matmul. Training's
 // forward: the matmul or the inner product.
 std::vector<Candidate> fc_candidates(const FcRequest& r) {
+  const bool rows = r.quant && r.batch <= Int8RowsFc::kMaxBatch;
   const auto names = r.mode == Mode::eval
-                         ? ordered({{"int8", r.quant != nullptr}, {"blocked", !InnerProductFc::runs_gemm(r, true)}, {"plain", true}, {"blocked", true},
+                         ? ordered({{"int8_rows", rows && r.batch <= 2}, {"int8", r.quant != nullptr}, {"int8_rows", rows}, {"blocked", !InnerProductFc::runs_gemm(r, true)}, {"plain", true}, {"blocked", true},
                                     {"matmul", true}})
                          : ordered({{"matmul", !MatmulFcForward::runs_gemm(r)}, {"inner_product", true}, {"matmul", true}});
   std::vector<Candidate> candidates;
   for (const auto& name : names)
     candidates.push_back(fc_candidate(name, r, [name](FcRequest t) -> std::shared_ptr<Kernel> {
       if (name == "int8") { auto q = std::make_shared<Int8Fc>(); q->setup(t); return q; }
+      if (name == "int8_rows") { auto q = std::make_shared<Int8RowsFc>(); q->setup(t); return q; }
       if (name == "matmul") { auto mm = std::make_shared<MatmulFcForward>(); mm->setup(t); return mm; }
       t.blocked_weights = name == "blocked";  // "plain" and training's "inner_product": the plain weights
       auto ip = std::make_shared<InnerProductFc>();
@@ -252,9 +255,10 @@ Kernels choose_fc_kernels(FcRequest r, const Kernels& before) {
   const Choice c = choose_kernel({fc_signature(r), r.batch}, fc_candidates(r));
   k.chosen_by = choice_source_name(c.source);
   k.out = plain_md({r.batch, r.out});
-  if (c.kernel == "int8") {
-    auto q = before.kept<Int8Fc>();
-    q->setup(r);
+  if (c.kernel == "int8" || c.kernel == "int8_rows") {
+    std::shared_ptr<Kernel> q;
+    if (c.kernel == "int8") { auto fc = before.kept<Int8Fc>(); fc->setup(r); q = fc; }
+    else { auto rows = before.kept<Int8RowsFc>(); rows->setup(r); q = rows; }
     k.forward = q;
     return k;
   }

@@ -29,8 +29,8 @@ int quantize_weights(const float* w, int64_t out, int64_t per_out, const std::ve
   return largest;
 }
 
-void fit_weights_to_cpu(int8_t* q, int64_t out, int64_t per_out, std::vector<float>& scale, int largest) {
-  if (largest <= int8_weight_limit()) return;
+void fit_weights_to_cpu(int8_t* q, int64_t out, int64_t per_out, std::vector<float>& scale, int largest, int limit) {
+  if (largest <= limit) return;
   for (int64_t i = 0; i < out * per_out; ++i) q[i] = static_cast<int8_t>(std::nearbyint(q[i] * 0.5f));
   for (int64_t o = 0; o < out; ++o) scale[o] *= 2;
 }
@@ -40,12 +40,12 @@ float product_bias(float b, const LayerQuant& q, int64_t o) {
   return static_cast<float>(std::clamp(std::nearbyint(double(b) / scale), -2147483647.0, 2147483647.0) * scale);
 }
 
-void Int8Params::make(const float* w, const float* b, int64_t out, int64_t per_out, const LayerQuant& q) {
+void Int8Params::make(const float* w, const float* b, int64_t out, int64_t per_out, const LayerQuant& q, int limit) {
   weights.resize(out * per_out);
   std::vector<float> scale = q.w_scale;
   const int largest = quantize_weights(w, out, per_out, scale, weights.data());
-  seven_bit = largest > int8_weight_limit();
-  fit_weights_to_cpu(weights.data(), out, per_out, scale, largest);
+  seven_bit = largest > limit;
+  fit_weights_to_cpu(weights.data(), out, per_out, scale, largest, limit);
   out_scales.resize(out);
   bias.resize(out);
   for (int64_t o = 0; o < out; ++o) {

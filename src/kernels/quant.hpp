@@ -43,7 +43,8 @@ int int8_weight_limit();
 // largest magnitude seen. Exact for weights that are w_scale * q in f32 (a file's).
 int quantize_weights(const float* w, int64_t out, int64_t per_out, const std::vector<float>& scale, int8_t* q);
 // The weights and scales as this CPU computes them (int8_weight_limit): halved where they exceed it.
-void fit_weights_to_cpu(int8_t* q, int64_t out, int64_t per_out, std::vector<float>& scale, int largest);
+void fit_weights_to_cpu(int8_t* q, int64_t out, int64_t per_out, std::vector<float>& scale, int largest,
+                        int limit = int8_weight_limit());
 
 // The bias of one output channel on the int32 grid of the product (in_scale * w_scale[o] in
 // f32): the value the int8 kernels add, and the f32 kernels too where they run an int8 layer.
@@ -57,7 +58,9 @@ struct Int8Params {
   std::vector<int8_t> weights;
   std::vector<float> out_scales, bias;
   bool seven_bit = false;  // the weights were halved to 7 bits for this CPU
-  void make(const float* w, const float* b, int64_t out, int64_t per_out, const LayerQuant& q);
+  // limit: the largest weight the kernel computes with (int8_weight_limit() for oneDNN's).
+  void make(const float* w, const float* b, int64_t out, int64_t per_out, const LayerQuant& q,
+            int limit = int8_weight_limit());
   // "int8 (7-bit weights)" or "int8": what an impl string says of them.
   std::string name() const { return seven_bit ? "int8 7-bit" : "int8"; }
 };

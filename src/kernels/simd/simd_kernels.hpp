@@ -33,6 +33,18 @@ struct WinogradGeometry {
 // The channel blocks one position of the blocked LRN holds on the stack.
 inline constexpr int kLrnMaxBlocks = 64;
 
+// An int8 fc layer at small batches (kernels/fc_int8_rows.hpp): weights [out][stride] s8 (rows
+// zero-padded to stride, a multiple of 16), inputs [batch][stride] as u8 in 16 bits; per output
+// y = scales * (sum (u - zero) * q + bias), ReLU'd when asked.
+struct Int8Rows {
+  const int8_t* weights = nullptr;
+  const int32_t* row_sums = nullptr;  // sum of each row's weights
+  const float *scales = nullptr, *bias = nullptr;
+  int64_t out = 0, stride = 0, batch = 0;
+  int zero = 0;
+  bool relu = false;
+};
+
 struct SimdKernels {
   const char* level;  // "generic", "avx2", "avx512"
   // Winograd: tiles [first, first + tiles) of the batch, image by image, row-major.
@@ -48,6 +60,10 @@ struct SimdKernels {
                       int64_t hw);
   void (*lrn_backward)(const LrnParams& p, int block, const float* x, const float* dy, float* dx, int64_t batch,
                        int64_t channels, int64_t hw);
+  // The int8 fc layer's input quantized (u = clamp(rne(x * inv_scale + zero), 0, 255)), and its
+  // output rows [first, first + rows) for the whole batch into y [batch][out].
+  void (*int8_quantize_rows)(const float* x, int64_t count, float inv_scale, int zero, int16_t* u);
+  void (*int8_rows)(const Int8Rows& r, const int16_t* u, int64_t first, int64_t rows, float* y);
 };
 
 namespace simd_generic {
@@ -72,6 +88,8 @@ void lrn_forward(const LrnParams& p, int block, const float* x, float* y, int64_
                  int64_t hw);
 void lrn_backward(const LrnParams& p, int block, const float* x, const float* dy, float* dx, int64_t batch,
                   int64_t channels, int64_t hw);
+void int8_quantize_rows(const float* x, int64_t count, float inv_scale, int zero, int16_t* u);
+void int8_rows(const Int8Rows& r, const int16_t* u, int64_t first, int64_t rows, float* y);
 }  // namespace ALEXNET_SIMD_NS
 #endif
 

@@ -4,6 +4,7 @@
 namespace alexnet::ALEXNET_SIMD_NS {
 
 const SimdKernels kernels = {ALEXNET_SIMD_LEVEL, winograd_input, winograd_output, winograd_output_grad,
-                             winograd_bias_grad, lrn_forward,    lrn_backward};
+                             winograd_bias_grad, lrn_forward,    lrn_backward,          int8_quantize_rows,
+                             int8_rows};
 
 }  // namespace alexnet::ALEXNET_SIMD_NS
