@@ -17,7 +17,7 @@ void Int8RowsFc::setup(const FcRequest& r) {
   if (!stale_) return;
   Int8Params p;
   p.make(r.params.weight, r.params.bias, r.out, r.in, *r.quant, 127);
-  weights_.assign(static_cast<size_t>(r.out * stride_), 0);
+  weights_ = huge_zeros<int8_t>(static_cast<size_t>(r.out * stride_));
   row_sums_.assign(r.out, 0);
   for (int64_t o = 0; o < r.out; ++o)
     for (int64_t i = 0; i < r.in; ++i) {
@@ -35,7 +35,7 @@ void Int8RowsFc::forward(const Tensor& in, const Tensor& out) {
   const LayerQuant& q = *r_.quant;
   for (int64_t n = 0; n < r_.batch; ++n)
     k.int8_quantize_rows(in.data() + n * r_.in, r_.in, 1.f / q.in_scale, q.in_zero, u_.data() + n * stride_);
-  const Int8Rows rows{weights_.data(), row_sums_.data(), scales_.data(), bias_.data(), r_.out, stride_, r_.batch,
+  const Int8Rows rows{weights_.get(), row_sums_.data(), scales_.data(), bias_.data(), r_.out, stride_, r_.batch,
                       q.in_zero, r_.relu};
   float* y = out.data();
   const int16_t* u = u_.data();
