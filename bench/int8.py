@@ -62,10 +62,14 @@ def random_weights(arch, path, env):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
+def arch_of(path):
+    """The architecture of a file this script wrote (its name begins with it)."""
+    return "alexnet-torchvision" if os.path.basename(path).startswith("alexnet-torchvision") else "alexnet"
+
+
 def images_per_s(weights, batch, env):
     if weights.endswith(".onnx"):
-        arch = "alexnet-torchvision" if "torchvision" in os.path.basename(weights) else "alexnet"
-        out = subprocess.run(["node", os.path.join(ROOT, "bench", "ort_peer.js"), "--arch", arch, "--model", weights,
+        out = subprocess.run(["node", os.path.join(ROOT, "bench", "ort_peer.js"), "--arch", arch_of(weights), "--model", weights,
                               "--batch", str(batch), "--reps", str(REPS[batch]), "--threads", "2"],
                              capture_output=True, text=True, env=env, check=True).stdout
         return json.loads(out)["images_per_s"]
@@ -77,8 +81,7 @@ def ort_fused_ops(qdq, env):
     """The operators of the graph ONNX Runtime runs for `qdq`, counted."""
     optimized = qdq + ".ort.onnx"
     subprocess.run(["node", os.path.join(ROOT, "bench", "ort_peer.js"), "--model", qdq, "--optimized", optimized,
-                    "--batch", "1", "--reps", "1", "--warmup", "0",
-                    "--arch", "alexnet-torchvision" if "torchvision" in qdq else "alexnet"],
+                    "--batch", "1", "--reps", "1", "--warmup", "0", "--arch", arch_of(qdq)],
                    capture_output=True, text=True, env=env, check=True)
     import onnx
     ops = [n.op_type for n in onnx.load(optimized).graph.node]

@@ -48,6 +48,13 @@ std::unique_ptr<Network> quantized_golden_net(const std::string& arch, const Saf
   return net;
 }
 
+// ||got - want|| / ||want||, over want.size() values.
+double relative_l2(const float* got, const std::vector<float>& want) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < want.size(); ++i) diff += std::pow(got[i] - want[i], 2), norm += std::pow(want[i], 2);
+  return std::sqrt(diff / norm);
+}
+
 class Int8Golden : public ::testing::TestWithParam<std::string> {};
 
 // Every layer in int8 (the table's choice, ALEXNET_TUNE=off in the tests). End to end the
@@ -70,14 +77,8 @@ TEST_P(Int8Golden, LogitsMatchPyTorchsSimulationOfTheSameQuantization) {
   const auto& want = g.tensors.at("logits").data;
   const auto& f32 = g.tensors.at("logits_f32").data;
   ASSERT_EQ(logits.size(), static_cast<int64_t>(want.size()));
-  double diff = 0, norm = 0, err_f32 = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    diff += std::pow(logits.data()[i] - want[i], 2);
-    norm += std::pow(want[i], 2);
-    err_f32 += std::pow(want[i] - f32[i], 2);
-  }
-  EXPECT_LT(std::sqrt(diff / norm), arch == "alexnet-mini" ? 2e-5 : 1e-2) << arch << ": int8 against its simulation";
-  EXPECT_GT(std::sqrt(err_f32 / norm), 5e-3) << arch << ": the simulation should differ from f32";
+  EXPECT_LT(relative_l2(logits.data(), want), arch == "alexnet-mini" ? 2e-5 : 1e-2) << arch << ": int8 against its simulation";
+  EXPECT_GT(relative_l2(f32.data(), want), 5e-3) << arch << ": the simulation should differ from f32";
 }
 
 // One layer's output element, computed in f64 by the rule of kernels/quant.hpp (the bias an
@@ -163,9 +164,7 @@ TEST(Int8, EveryF32CandidateComputesTheInt8Rule) {
       if (other == "int8") continue;
       force_choices({{key, other}});
       const Tensor got = logits();
-      double diff = 0, norm = 0;
-      for (size_t i = 0; i < want.size(); ++i) diff += std::pow(got.data()[i] - want[i], 2), norm += std::pow(want[i], 2);
-      EXPECT_LT(std::sqrt(diff / norm), 2e-5) << key << " on " << other;
+      EXPECT_LT(relative_l2(got.data(), want), 2e-5) << key << " on " << other;
       ++alternatives;
     }
   }

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_golden import OUT, fill, pattern, write_safetensors  # noqa: E402
-from torch_alexnet import ARCHS, Net, lrn, POOL  # noqa: E402
+from torch_alexnet import ARCHS, Net  # noqa: E402
 
 torch.set_num_threads(2)
 
@@ -70,28 +70,16 @@ def quantized_bias(m, w_scale, in_scale):
 
 
 def simulate(net, x, q):
-    """Net.forward with every param layer in int8 (the rows' order as in torch_alexnet.Net)."""
-    def layer(name, h, conv_args=None):
-        m = net.layers[name]
+    """Net.forward with every param layer in int8."""
+    def layer(name, m, h):
         w_scale, in_scale, zp = q[name]
         hq, w, b = fake_quant_input(h, in_scale, zp), dequantized_weight(m, w_scale), quantized_bias(m, w_scale, in_scale)
-        y = F.conv2d(hq, w, b, *conv_args) if conv_args else F.linear(hq, w, b)
-        return y.float()
+        if isinstance(m, torch.nn.Conv2d):
+            return F.conv2d(hq, w, b, m.stride, m.padding, m.dilation, m.groups).float()
+        return F.linear(hq, w, b).float()
 
     with torch.no_grad():
-        h = x
-        for (name, out, k, s, p, g, use_lrn, pool) in net.rows:
-            h = F.relu(layer(name, h, (s, p, 1, g)))
-            if use_lrn:
-                h = lrn(net.lrn_k)(h)
-            if pool:
-                h = F.max_pool2d(h, *POOL)
-        h = torch.flatten(h, 1)
-        for (name, out, relu, drop_in) in net.fc_rows:
-            h = layer(name, h)
-            if relu:
-                h = F.relu(h)
-    return h
+        return net(x, layer)
 
 
 def golden(arch, batch, classes):

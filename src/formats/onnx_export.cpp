@@ -3,8 +3,6 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
-#include <algorithm>
-#include <cmath>
 #include <set>
 
 #include "kernels/quant.hpp"
@@ -137,7 +135,7 @@ std::vector<std::string> dequantized_params(GraphBuilder& b, Network& net, const
   std::vector<int32_t> bias_ints(out);
   for (int64_t o = 0; o < out; ++o) {
     bias_scale[o] = q.in_scale * q.w_scale[o];
-    bias_ints[o] = static_cast<int32_t>(std::clamp(std::nearbyint(double(bias.value[o]) / bias_scale[o]), -2147483647.0, 2147483647.0));
+    bias_ints[o] = product_bias_units(bias.value[o], q, o);
   }
   const std::string t = l.tensors;
   b.initializer(l.weight(), onnx::TensorProto::INT8, w.shape, ints);

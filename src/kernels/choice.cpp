@@ -62,6 +62,14 @@ std::vector<std::string> ordered(std::vector<std::pair<std::string, bool>> table
   return names;
 }
 
+// The kernel `name` for a layer of quantization q: an f32 kernel on an int8 layer computes the
+// int8 rule (kernels/int8_simulated.hpp); the int8 kernels ("int8", "int8_rows") and f32
+// layers run as they are.
+std::shared_ptr<Kernel> for_layer(std::shared_ptr<Kernel> k, const std::string& name, const md& in, const LayerQuant* q) {
+  if (!q || name.rfind("int8", 0) == 0) return k;
+  return std::make_shared<SimulatedInt8>(std::move(k), in, *q);
+}
+
 std::string conv_signature(const ConvRequest& r) {
   const ConvShape& s = r.shape;
   const dims d = r.in.dims();
@@ -81,8 +89,7 @@ Candidate conv_candidate(const std::string& name, const ConvRequest& r, std::vec
             auto trial = std::make_shared<Trial>(t.in, numel(r.weight_dims()), r.shape.out, r.training());
             t.params = trial->params(r.params);
             md out;
-            auto k = build(t, out);
-            if (r.quant && !r.training() && name != "int8") k = std::make_shared<SimulatedInt8>(k, t.in, *r.quant);
+            auto k = for_layer(build(t, out), name, t.in, r.quant);
             trial->set_out(out);
             return trial_run(k, trial, passes);
           }};
@@ -179,7 +186,7 @@ Kernels choose_conv_kernels(const ConvRequest& r, const Kernels& before) {
     if (direct.data) k.backward_data = d;
     if (direct.weights) k.backward_weights = d;
   }
-  if (r.quant && !r.training() && f.kernel != "int8") k.forward = std::make_shared<SimulatedInt8>(k.forward, r.in, *r.quant);
+  k.forward = for_layer(k.forward, f.kernel, r.in, r.quant);
   return k;
 }
 
@@ -202,8 +209,7 @@ Candidate fc_candidate(const std::string& name, const FcRequest& r,
             auto trial = std::make_shared<Trial>(plain_md({t.batch, r.in}), int64_t(r.in) * r.out, r.out,
                                                  r.mode == Mode::train);
             t.params = trial->params(r.params);
-            auto k = build(t);
-            if (r.quant && name.rfind("int8", 0) != 0) k = std::make_shared<SimulatedInt8>(k, plain_md({t.batch, r.in}), *r.quant);
+            auto k = for_layer(build(t), name, plain_md({t.batch, r.in}), r.quant);
             trial->set_out(plain_md({t.batch, r.out}));
             return trial_run(k, trial, {Pass::forward});
           }};
@@ -255,10 +261,15 @@ Kernels choose_fc_kernels(FcRequest r, const Kernels& before) {
   const Choice c = choose_kernel({fc_signature(r), r.batch}, fc_candidates(r));
   k.chosen_by = choice_source_name(c.source);
   k.out = plain_md({r.batch, r.out});
-  if (c.kernel == "int8" || c.kernel == "int8_rows") {
-    std::shared_ptr<Kernel> q;
-    if (c.kernel == "int8") { auto fc = before.kept<Int8Fc>(); fc->setup(r); q = fc; }
-    else { auto rows = before.kept<Int8RowsFc>(); rows->setup(r); q = rows; }
+  if (c.kernel == "int8") {
+    auto q = before.kept<Int8Fc>();
+    q->setup(r);
+    k.forward = q;
+    return k;
+  }
+  if (c.kernel == "int8_rows") {
+    auto q = before.kept<Int8RowsFc>();
+    q->setup(r);
     k.forward = q;
     return k;
   }
@@ -274,7 +285,7 @@ Kernels choose_fc_kernels(FcRequest r, const Kernels& before) {
     if (r.mode == Mode::train && r.need_d_in) k.backward_data = ip;
     if (r.mode == Mode::train && !r.frozen) k.backward_weights = ip;
   }
-  if (r.quant) k.forward = std::make_shared<SimulatedInt8>(k.forward, plain_md({r.batch, r.in}), *r.quant);
+  k.forward = for_layer(k.forward, c.kernel, plain_md({r.batch, r.in}), r.quant);
   return k;
 }
 

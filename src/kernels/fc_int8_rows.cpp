@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include "kernels/simd/simd_kernels.hpp"
 #include "kernels/simd_level.hpp"
 #include "util/error.hpp"
@@ -12,18 +14,15 @@ void Int8RowsFc::setup(const FcRequest& r) {
   if (!r.quant || r.mode == Mode::train || r.batch > kMaxBatch)
     internal_error("the int8 row kernel runs inference of a quantized fc layer at small batches only");
   r_ = r;
-  stride_ = (r.in + 15) / 16 * 16;
-  u_.assign(static_cast<size_t>(r.batch * stride_), 0);
+  u_.assign(static_cast<size_t>(r.batch * r.in), 0);
   if (!stale_) return;
   Int8Params p;
   p.make(r.params.weight, r.params.bias, r.out, r.in, *r.quant, 127);
-  weights_ = huge_zeros<int8_t>(static_cast<size_t>(r.out * stride_));
+  weights_ = huge_buffer<int8_t>(p.weights.size());
+  std::copy(p.weights.begin(), p.weights.end(), weights_.get());
   row_sums_.assign(r.out, 0);
   for (int64_t o = 0; o < r.out; ++o)
-    for (int64_t i = 0; i < r.in; ++i) {
-      weights_[o * stride_ + i] = p.weights[o * r.in + i];
-      row_sums_[o] += p.weights[o * r.in + i];
-    }
+    for (int64_t i = 0; i < r.in; ++i) row_sums_[o] += p.weights[o * r.in + i];
   scales_ = p.out_scales;
   bias_ = p.bias;
   stale_ = false;
@@ -34,8 +33,8 @@ void Int8RowsFc::forward(const Tensor& in, const Tensor& out) {
   const SimdKernels& k = *simd_kernels();
   const LayerQuant& q = *r_.quant;
   for (int64_t n = 0; n < r_.batch; ++n)
-    k.int8_quantize_rows(in.data() + n * r_.in, r_.in, 1.f / q.in_scale, q.in_zero, u_.data() + n * stride_);
-  const Int8Rows rows{weights_.get(), row_sums_.data(), scales_.data(), bias_.data(), r_.out, stride_, r_.batch,
+    k.int8_quantize_rows(in.data() + n * r_.in, r_.in, 1.f / q.in_scale, q.in_zero, u_.data() + n * r_.in);
+  const Int8Rows rows{weights_.get(), row_sums_.data(), scales_.data(), bias_.data(), r_.out, r_.in, r_.batch,
                       q.in_zero, r_.relu};
   float* y = out.data();
   const int16_t* u = u_.data();

@@ -25,11 +25,10 @@ class Int8RowsFc : public Kernel {
  private:
   FcRequest r_;
   bool stale_ = true;
-  int64_t stride_ = 0;
-  HugeBuffer<int8_t> weights_;  // [out][stride_], rows zero-padded; on 2 MB pages (a stream)
+  HugeBuffer<int8_t> weights_;  // [out][in], on 2 MB pages (a stream)
   std::vector<int32_t> row_sums_;
   std::vector<float> scales_, bias_;
-  std::vector<int16_t> u_;  // the quantized input, [batch][stride_]
+  std::vector<int16_t> u_;  // the quantized input, [batch][in]
 };
 
 }  // namespace alexnet

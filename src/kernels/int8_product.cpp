@@ -7,6 +7,20 @@ namespace alexnet {
 
 using namespace dnnl;
 
+dnnl::reorder quantize_reorder(const md& from, const md& to, const LayerQuant& q) {
+  primitive_attr a;
+  a.set_output_scales(0, {1.f / q.in_scale});
+  if (q.in_zero != 0) a.set_zero_points(DNNL_ARG_DST, 0, {q.in_zero});
+  return dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to, a));
+}
+
+dnnl::reorder dequantize_reorder(const md& from, const md& to, const LayerQuant& q) {
+  primitive_attr a;
+  a.set_output_scales(0, {q.in_scale});
+  if (q.in_zero != 0) a.set_zero_points(DNNL_ARG_SRC, 0, {q.in_zero});
+  return dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to, a));
+}
+
 void Int8Product::set_layer(const float* weight, const float* bias, int64_t out, int64_t per_out,
                             const LayerQuant& q) {
   weight_ = weight, bias_values_ = bias, out_ = out, per_out_ = per_out, q_ = &q;
@@ -28,10 +42,7 @@ void Int8Product::bind_primitive(const primitive& p, const std::string& impl, co
   prim_ = p;
   impl_ = params_.name() + " " + impl;
   u8_in_ = memory(u8_in, cpu_engine());
-  primitive_attr to_u8;
-  to_u8.set_output_scales(0, {1.f / q_->in_scale});
-  if (q_->in_zero != 0) to_u8.set_zero_points(DNNL_ARG_DST, 0, {q_->in_zero});
-  quantize_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), in, cpu_engine(), u8_in, to_u8));
+  quantize_ = quantize_reorder(in, u8_in, *q_);
   if (!weights_ || weights_.get_desc() != weights) {
     if (params_.weights.empty()) params_.make(weight_, bias_values_, out_, per_out_, *q_);
     weights_ = memory(weights, cpu_engine());

@@ -12,6 +12,11 @@
 
 namespace alexnet {
 
+// The reorders of the input rule (kernels/quant.hpp): f32 `from` into u8 `to` (the same
+// dimensions, any layouts), u = clamp(rne(x / in_scale + in_zero)); and back, x = in_scale * (u - in_zero).
+dnnl::reorder quantize_reorder(const md& from, const md& to, const LayerQuant& q);
+dnnl::reorder dequantize_reorder(const md& from, const md& to, const LayerQuant& q);
+
 class Int8Product {
  public:
   // The layer's parameters ([out, per_out] weights that are w_scale * q in f32); Int8Params

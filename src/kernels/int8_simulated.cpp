@@ -1,5 +1,6 @@
 #include "kernels/int8_simulated.hpp"
 
+#include "kernels/int8_product.hpp"
 #include "tensor/engine.hpp"
 
 namespace alexnet {
@@ -11,15 +12,8 @@ SimulatedInt8::SimulatedInt8(std::shared_ptr<Kernel> f32, const md& in, const La
   md u8_desc = in;
   u8_desc.data.data_type = dnnl_u8;  // the same layout, one byte an element
   u8_ = memory(u8_desc, cpu_engine());
-  primitive_attr to_u8, to_f32;
-  to_u8.set_output_scales(0, {1.f / q.in_scale});
-  to_f32.set_output_scales(0, {q.in_scale});
-  if (q.in_zero != 0) {
-    to_u8.set_zero_points(DNNL_ARG_DST, 0, {q.in_zero});
-    to_f32.set_zero_points(DNNL_ARG_SRC, 0, {q.in_zero});
-  }
-  quantize_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), in, cpu_engine(), u8_desc, to_u8));
-  dequantize_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), u8_desc, cpu_engine(), in, to_f32));
+  quantize_ = quantize_reorder(in, u8_desc, q);
+  dequantize_ = dequantize_reorder(u8_desc, in, q);
 }
 
 void SimulatedInt8::forward(const Tensor& in, const Tensor& out) {

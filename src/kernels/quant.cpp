@@ -35,9 +35,13 @@ void fit_weights_to_cpu(int8_t* q, int64_t out, int64_t per_out, std::vector<flo
   for (int64_t o = 0; o < out; ++o) scale[o] *= 2;
 }
 
-float product_bias(float b, const LayerQuant& q, int64_t o) {
+int32_t product_bias_units(float b, const LayerQuant& q, int64_t o) {
   const float scale = q.in_scale * q.w_scale[o];
-  return static_cast<float>(std::clamp(std::nearbyint(double(b) / scale), -2147483647.0, 2147483647.0) * scale);
+  return static_cast<int32_t>(std::clamp(std::nearbyint(double(b) / scale), -2147483647.0, 2147483647.0));
+}
+
+float product_bias(float b, const LayerQuant& q, int64_t o) {
+  return static_cast<float>(double(product_bias_units(b, q, o)) * (q.in_scale * q.w_scale[o]));
 }
 
 void Int8Params::make(const float* w, const float* b, int64_t out, int64_t per_out, const LayerQuant& q, int limit) {

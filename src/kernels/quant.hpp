@@ -48,6 +48,8 @@ void fit_weights_to_cpu(int8_t* q, int64_t out, int64_t per_out, std::vector<flo
 
 // The bias of one output channel on the int32 grid of the product (in_scale * w_scale[o] in
 // f32): the value the int8 kernels add, and the f32 kernels too where they run an int8 layer.
+// product_bias_units is that int32 (what a QDQ graph stores), product_bias its value.
+int32_t product_bias_units(float b, const LayerQuant& q, int64_t o);
 float product_bias(float b, const LayerQuant& q, int64_t o);
 
 // What an int8 product needs of a layer's f32 parameters (weights w_scale * q in f32, so that

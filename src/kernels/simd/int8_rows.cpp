@@ -30,9 +30,9 @@ void int8_quantize_rows(const float* x, int64_t count, float inv_scale, int zero
 
 void int8_rows(const Int8Rows& r, const int16_t* u, int64_t first, int64_t rows, float* y) {
   for (int64_t o = first; o < first + rows; ++o) {
-    const int8_t* q = r.weights + o * r.stride;
+    const int8_t* q = r.weights + o * r.in;
     for (int64_t n = 0; n < r.batch; ++n) {
-      const int32_t sum = dot(u + n * r.stride, q, r.stride) - r.zero * r.row_sums[o];
+      const int32_t sum = dot(u + n * r.in, q, r.in) - r.zero * r.row_sums[o];
       const float v = (static_cast<float>(sum) + r.bias[o]) * r.scales[o];
       y[n * r.out + o] = r.relu && v < 0.f ? 0.f : v;
     }

@@ -33,14 +33,14 @@ struct WinogradGeometry {
 // The channel blocks one position of the blocked LRN holds on the stack.
 inline constexpr int kLrnMaxBlocks = 64;
 
-// An int8 fc layer at small batches (kernels/fc_int8_rows.hpp): weights [out][stride] s8 (rows
-// zero-padded to stride, a multiple of 16), inputs [batch][stride] as u8 in 16 bits; per output
-// y = scales * (sum (u - zero) * q + bias), ReLU'd when asked.
+// An int8 fc layer at small batches (kernels/fc_int8_rows.hpp): weights [out][in] s8, inputs
+// [batch][in] as u8 in 16 bits; per output y = scales * (sum (u - zero) * q + bias), ReLU'd
+// when asked.
 struct Int8Rows {
   const int8_t* weights = nullptr;
   const int32_t* row_sums = nullptr;  // sum of each row's weights
   const float *scales = nullptr, *bias = nullptr;
-  int64_t out = 0, stride = 0, batch = 0;
+  int64_t out = 0, in = 0, batch = 0;
   int zero = 0;
   bool relu = false;
 };
