@@ -10,6 +10,7 @@
 #include "kernels/fc_int8_rows.hpp"
 #include "kernels/int8_simulated.hpp"
 #include "kernels/lrn_blocked.hpp"
+#include "kernels/pool_kernels.hpp"
 #include "kernels/trial.hpp"
 #include "kernels/tuning.hpp"
 #include "tensor/layout.hpp"
@@ -38,6 +39,10 @@ struct Thresholds {
   // jit:avx2 LRN is 3-4x slower than its AVX-512 one (alexnet-mini's training step 47 ->
   // 42.5 ms). On AVX-512 oneDNN's stays: ours was as fast in training, 1.25x slower in inference.
   int blocked_lrn_block = 8;
+  // Our max pooling likewise, where the block is 8 channels: oneDNN 2.6's jit:avx2 pooling
+  // took 11.5 ms of alexnet-mini's 124 ms training step in pool1 alone on a Zen 3 (December
+  // 2026). Not measured on AVX-512: oneDNN's stays there unless measuring says otherwise.
+  int blocked_pool_block = 8;
 };
 constexpr Thresholds kThresholds;
 
@@ -320,6 +325,45 @@ Kernels choose_lrn_kernels(const LrnParams& p, const md& in, Mode mode, const Ke
     k.out = o->setup(p, in, mode);
     k.forward = o;
   }
+  if (mode == Mode::train) k.backward_data = k.forward;
+  return k;
+}
+
+// Ours on the blocked layout where it computes this pooling (the table: where the block is 8
+// channels), or oneDNN's; each kernel runs both passes. Neither holds state worth keeping
+// across batch sizes.
+Kernels choose_pool_kernels(const PoolParams& p, const md& in, Mode mode) {
+  const int block = activation_block();
+  const dims d = in.dims();
+  const bool ours = block && in == activation_md(d) && pool_blocked_supports(p, block, d[1]);
+  std::vector<Pass> passes{Pass::forward};
+  if (mode == Mode::train) passes.push_back(Pass::backward_data);
+  auto build = [&](const std::string& name, const md& t, md& out) -> std::shared_ptr<Kernel> {
+    if (name == "blocked") {
+      out = activation_md(pool_out_dims(p, t.dims()));
+      return std::make_shared<BlockedPool>(p, block, mode);
+    }
+    auto o = std::make_shared<OnednnPool>();
+    out = o->setup(p, t, mode);
+    return o;
+  };
+  std::vector<Candidate> candidates;
+  for (const auto& name : ordered({{"blocked", ours && block == kThresholds.blocked_pool_block}, {"onednn", true}, {"blocked", ours}}))
+    candidates.push_back({name, [=] {
+                            const md t = first_images(in, trial_batch(mode, d[0]));
+                            auto trial = std::make_shared<Trial>(t, 0, 0, mode == Mode::train);
+                            md out;
+                            auto k = build(name, t, out);
+                            trial->set_out(out);
+                            return trial_run(k, trial, passes);
+                          }});
+  const std::string sig = "maxpool " + std::to_string(p.kernel) + "/" + std::to_string(p.stride) + " " +
+                          std::to_string(d[1]) + " on " + std::to_string(d[2]) + "x" + std::to_string(d[3]) + " " +
+                          layout_name(in) + (mode == Mode::train ? " train" : " infer");
+  const Choice c = choose_kernel({sig, d[0]}, candidates);
+  Kernels k;
+  k.chosen_by = choice_source_name(c.source);
+  k.forward = build(c.kernel, in, k.out);
   if (mode == Mode::train) k.backward_data = k.forward;
   return k;
 }

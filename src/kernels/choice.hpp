@@ -6,6 +6,7 @@
 #include "kernels/conv_request.hpp"
 #include "kernels/fc_kernels.hpp"
 #include "kernels/lrn_kernels.hpp"
+#include "kernels/pool_kernels.hpp"
 
 namespace alexnet {
 
@@ -13,5 +14,6 @@ namespace alexnet {
 Kernels choose_conv_kernels(const ConvRequest& r, const Kernels& before);
 Kernels choose_fc_kernels(FcRequest r, const Kernels& before);
 Kernels choose_lrn_kernels(const LrnParams& p, const md& in, Mode mode, const Kernels& before);
+Kernels choose_pool_kernels(const PoolParams& p, const md& in, Mode mode);
 
 }  // namespace alexnet

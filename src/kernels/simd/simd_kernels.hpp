@@ -33,6 +33,13 @@ struct WinogradGeometry {
 // The channel blocks one position of the blocked LRN holds on the stack.
 inline constexpr int kLrnMaxBlocks = 64;
 
+// Max pooling of k x k windows with stride s and no padding on nChw{block}c
+// (kernels/pool_blocked.hpp): `blocks` of `block` channels a plane.
+struct PoolGeometry {
+  int64_t batch = 0, blocks = 0, ih = 0, iw = 0, oh = 0, ow = 0;
+  int kernel = 3, stride = 2, block = 8;
+};
+
 // An int8 fc layer at small batches (kernels/fc_int8_rows.hpp): weights [out][in] s8, inputs
 // [batch][in] as u8 in 16 bits; per output y = scales * (sum (u - zero) * q + bias), ReLU'd
 // when asked.
@@ -60,6 +67,10 @@ struct SimdKernels {
                       int64_t hw);
   void (*lrn_backward)(const LrnParams& p, int block, const float* x, const float* dy, float* dx, int64_t batch,
                        int64_t channels, int64_t hw);
+  // Max pooling; taps (one byte per output value, which tap of the window held the max) is
+  // written by the forward when not null, and read by the backward.
+  void (*max_pool_forward)(const PoolGeometry& g, const float* x, float* y, uint8_t* taps);
+  void (*max_pool_backward)(const PoolGeometry& g, const float* dy, const uint8_t* taps, float* dx);
   // The int8 fc layer's input quantized (u = clamp(rne(x * inv_scale + zero), 0, 255)), and its
   // output rows [first, first + rows) for the whole batch into y [batch][out].
   void (*int8_quantize_rows)(const float* x, int64_t count, float inv_scale, int zero, int16_t* u);
@@ -88,6 +99,8 @@ void lrn_forward(const LrnParams& p, int block, const float* x, float* y, int64_
                  int64_t hw);
 void lrn_backward(const LrnParams& p, int block, const float* x, const float* dy, float* dx, int64_t batch,
                   int64_t channels, int64_t hw);
+void max_pool_forward(const PoolGeometry& g, const float* x, float* y, uint8_t* taps);
+void max_pool_backward(const PoolGeometry& g, const float* dy, const uint8_t* taps, float* dx);
 void int8_quantize_rows(const float* x, int64_t count, float inv_scale, int zero, int16_t* u);
 void int8_rows(const Int8Rows& r, const int16_t* u, int64_t first, int64_t rows, float* y);
 }  // namespace ALEXNET_SIMD_NS
