@@ -119,7 +119,9 @@ TEST(PoolBlocked, InferenceWritesTheSameMaxima) {
     max_pool_blocked_forward(g, x.data(), trained.data(), taps.data(), cl.level);
     max_pool_blocked_forward(g, x.data(), inferred.data(), nullptr, cl.level);
     for (int64_t i = 0; i < outs; ++i)
-      if (!std::isnan(trained[i])) ASSERT_EQ(inferred[i], trained[i]) << i;
+      if (!std::isnan(trained[i])) {
+        ASSERT_EQ(inferred[i], trained[i]) << i;
+      }
   }
 }
 

@@ -1,8 +1,8 @@
 // The layer interface, after Caffe's: set up for an input shape once, then forward and
 // backward many times. A layer says what it computes (shapes, parameters, the forward and
-// backward contract); the layers with more than one way to compute it (convolution, fc, LRN)
-// hand that to kernels (kernels/kernel.hpp) chosen in kernels/choice.cpp, the others own
-// their oneDNN primitives. The activations belong to the Network, which hands them in.
+// backward contract); the layers with more than one way to compute it (convolution, fc, LRN,
+// max pooling) hand that to kernels (kernels/kernel.hpp) chosen in kernels/choice.cpp, the
+// others own their oneDNN primitives. The activations belong to the Network, which hands them in.
 #pragma once
 #include <cstdint>
 #include <memory>
