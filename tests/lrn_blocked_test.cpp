@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "golden.hpp"
+#include "levels.hpp"
 #include "layers/lrn.hpp"
 #include "kernels/lrn_blocked.hpp"
 
@@ -30,82 +31,66 @@ const Case kCases[] = {
     {{3, 0.3f, 0.75f, 1.f}, 8, 1, 16, 6},    // another window and k (Caffe's k = 1)
 };
 
-// Each case at each level the CPU runs (a struct, not a pair: clang cannot capture a structured
-// binding in a lambda under OpenMP).
-struct CaseAtLevel {
-  Case c;
-  SimdLevel level;
-};
-std::vector<CaseAtLevel> cases_and_levels() {
-  std::vector<CaseAtLevel> all;
-  for (SimdLevel level : compiled_simd_levels())
-    if (cpu_runs(level))
-      for (const Case& c : kCases) all.push_back({c, level});
-  return all;
-}
-
 std::string trace(const Case& c, SimdLevel level) {
   return "block " + std::to_string(c.block) + " size " + std::to_string(c.p.size) + " level " +
          simd_level_name(level);
 }
 
 TEST(LrnBlocked, ForwardMatchesTheFormulaOfSpec) {
-  for (const CaseAtLevel& at : cases_and_levels()) {
-    const Case& c = at.c;
-    const SimdLevel level = at.level;
-    SCOPED_TRACE(trace(c, level));
-    std::vector<float> x(c.batch * c.channels * c.hw), y(x.size());
-    test::pattern(x.data(), static_cast<int64_t>(x.size()), 5, c.p.alpha < 1e-3f ? 60.0 : 2.0);
-    lrn_blocked_forward(c.p, c.block, x.data(), y.data(), c.batch, c.channels, c.hw, level);
-    const int half = (c.p.size - 1) / 2;
-    double max_effect = 0;
-    for (int64_t n = 0; n < c.batch; ++n)
-      for (int64_t i = 0; i < c.channels; ++i)
-        for (int64_t p = 0; p < c.hw; ++p) {
-          double s = 0;
-          for (int64_t j = std::max<int64_t>(0, i - half); j <= std::min<int64_t>(c.channels - 1, i + half); ++j) {
-            const double v = x[blocked(n, j, p, c.channels, c.hw, c.block)];
-            s += v * v;
+  for (const Case& c : kCases)
+    for (SimdLevel level : test::levels_this_cpu_runs()) {
+      SCOPED_TRACE(trace(c, level));
+      std::vector<float> x(c.batch * c.channels * c.hw), y(x.size());
+      test::pattern(x.data(), static_cast<int64_t>(x.size()), 5, c.p.alpha < 1e-3f ? 60.0 : 2.0);
+      lrn_blocked_forward(c.p, c.block, x.data(), y.data(), c.batch, c.channels, c.hw, level);
+      const int half = (c.p.size - 1) / 2;
+      double max_effect = 0;
+      for (int64_t n = 0; n < c.batch; ++n)
+        for (int64_t i = 0; i < c.channels; ++i)
+          for (int64_t p = 0; p < c.hw; ++p) {
+            double s = 0;
+            for (int64_t j = std::max<int64_t>(0, i - half); j <= std::min<int64_t>(c.channels - 1, i + half); ++j) {
+              const double v = x[blocked(n, j, p, c.channels, c.hw, c.block)];
+              s += v * v;
+            }
+            const double a = x[blocked(n, i, p, c.channels, c.hw, c.block)];
+            const double want = a / std::pow(c.p.k + c.p.alpha / c.p.size * s, 0.75);
+            const double got = y[blocked(n, i, p, c.channels, c.hw, c.block)];
+            ASSERT_NEAR(got, want, 1e-6 * std::abs(want) + 1e-7) << n << " " << i << " " << p;
+            max_effect = std::max(max_effect, std::abs(want - a / std::pow(c.p.k, 0.75)));
           }
-          const double a = x[blocked(n, i, p, c.channels, c.hw, c.block)];
-          const double want = a / std::pow(c.p.k + c.p.alpha / c.p.size * s, 0.75);
-          const double got = y[blocked(n, i, p, c.channels, c.hw, c.block)];
-          ASSERT_NEAR(got, want, 1e-6 * std::abs(want) + 1e-7) << n << " " << i << " " << p;
-          max_effect = std::max(max_effect, std::abs(want - a / std::pow(c.p.k, 0.75)));
-        }
-    EXPECT_GT(max_effect, 1e-2);  // the window sums really changed the outputs
-  }
+      EXPECT_GT(max_effect, 1e-2);  // the window sums really changed the outputs
+    }
 }
 
 TEST(LrnBlocked, BackwardMatchesFiniteDifferences) {
-  for (const CaseAtLevel& at : cases_and_levels()) {
-    const Case& c = at.c;
-    const SimdLevel level = at.level;
-    SCOPED_TRACE(trace(c, level));
-    const int64_t size = c.batch * c.channels * c.hw;
-    std::vector<float> x(size), r(size), y(size), dx(size);
-    test::pattern(x.data(), size, 3, c.p.alpha < 1e-3f ? 60.0 : 2.0);
-    test::pattern(r.data(), size, 9, 2.0);
-    lrn_blocked_backward(c.p, c.block, x.data(), r.data(), dx.data(), c.batch, c.channels, c.hw, level);
-    auto loss = [&] {  // sum r . y, in double
-      lrn_blocked_forward(c.p, c.block, x.data(), y.data(), c.batch, c.channels, c.hw, level);
-      double l = 0;
-      for (int64_t i = 0; i < size; ++i) l += static_cast<double>(r[i]) * y[i];
-      return l;
-    };
-    double scale = 0;
-    for (float g : dx) scale = std::max(scale, static_cast<double>(std::abs(g)));
-    const float eps = 1e-2f;  // central differences: error ~eps^2, far below the tolerance
-    for (int64_t i : test::sample_index(size, 40)) {
-      const float keep = x[i];
-      x[i] = keep + eps;
-      const double up = loss();
-      x[i] = keep - eps;
-      const double down = loss();
-      x[i] = keep;
-      EXPECT_NEAR(dx[i], (up - down) / (2 * eps), 2e-3 * scale) << "x[" << i << "]";
+  for (const Case& c : kCases)
+    for (SimdLevel level : test::levels_this_cpu_runs()) {
+      SCOPED_TRACE(trace(c, level));
+      const int64_t size = c.batch * c.channels * c.hw;
+      std::vector<float> x(size), r(size), y(size), dx(size);
+      test::pattern(x.data(), size, 3, c.p.alpha < 1e-3f ? 60.0 : 2.0);
+      test::pattern(r.data(), size, 9, 2.0);
+      lrn_blocked_backward(c.p, c.block, x.data(), r.data(), dx.data(), c.batch, c.channels, c.hw, level);
+      auto loss = [&] {  // sum r . y, in double
+        lrn_blocked_forward(c.p, c.block, x.data(), y.data(), c.batch, c.channels, c.hw, level);
+        double l = 0;
+        for (int64_t i = 0; i < size; ++i) l += static_cast<double>(r[i]) * y[i];
+        return l;
+      };
+      double scale = 0;
+      for (float g : dx) scale = std::max(scale, static_cast<double>(std::abs(g)));
+      const float eps = 1e-2f;  // central differences: error ~eps^2, far below the tolerance
+      for (int64_t i : test::sample_index(size, 40)) {
+        const float keep = x[i];
+        x[i] = keep + eps;
+        const double up = loss();
+        x[i] = keep - eps;
+        const double down = loss();
+        x[i] = keep;
+        EXPECT_NEAR(dx[i], (up - down) / (2 * eps), 2e-3 * scale) << "x[" << i << "]";
+      }
     }
-  }
 }
 
 }  // namespace

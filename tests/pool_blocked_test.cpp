@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "golden.hpp"
+#include "levels.hpp"
 #include "kernels/pool_kernels.hpp"
 
 namespace alexnet {
@@ -23,18 +24,6 @@ const Case kCases[] = {
     {3, 2, 16, 1, 32, 12, 9},   // 16-channel blocks, a side the windows do not cover evenly
     {2, 2, 8, 3, 8, 6, 6},      // plain 2x2 windows
 };
-
-struct CaseAtLevel {
-  Case c;
-  SimdLevel level;
-};
-std::vector<CaseAtLevel> cases_and_levels() {
-  std::vector<CaseAtLevel> all;
-  for (SimdLevel level : compiled_simd_levels())
-    if (cpu_runs(level))
-      for (const Case& c : kCases) all.push_back({c, level});
-  return all;
-}
 
 PoolGeometry geometry(const Case& c) {
   const int64_t oh = (c.ih - c.kernel) / c.stride + 1, ow = (c.iw - c.kernel) / c.stride + 1;
@@ -75,54 +64,55 @@ int maxima(const PoolGeometry& g, const std::vector<float>& x, int64_t n, int64_
 }
 
 TEST(PoolBlocked, ForwardAndBackwardFollowTheDefinition) {
-  for (const CaseAtLevel& cl : cases_and_levels()) {
-    const Case& c = cl.c;
-    SCOPED_TRACE("kernel " + std::to_string(c.kernel) + " block " + std::to_string(c.block) + " level " +
-                 simd_level_name(cl.level));
-    const PoolGeometry g = geometry(c);
-    const std::vector<float> x = relu_input(g);
-    const int64_t outs = g.batch * g.blocks * g.block * g.oh * g.ow;
-    std::vector<float> y(outs), dy(outs), dx(x.size(), 7.f), want_dx(x.size(), 0.f);
-    std::vector<uint8_t> taps(outs);
-    test::pattern(dy.data(), outs, 23, 1.0);
-    max_pool_blocked_forward(g, x.data(), y.data(), taps.data(), cl.level);
-    max_pool_blocked_backward(g, dy.data(), taps.data(), dx.data(), cl.level);
-    int ties = 0, nans = 0;
-    for (int64_t n = 0; n < g.batch; ++n)
-      for (int64_t ch = 0; ch < c.channels; ++ch)
-        for (int64_t oy = 0; oy < g.oh; ++oy)
-          for (int64_t ox = 0; ox < g.ow; ++ox) {
-            const int64_t o = at(g, n, ch, oy, ox, g.oh, g.ow), best = argmax(g, x, n, ch, oy, ox);
-            if (std::isnan(x[best])) {
-              ASSERT_TRUE(std::isnan(y[o])) << o;
-              ++nans;
-            } else {
-              ASSERT_EQ(y[o], x[best]) << o;
+  for (const Case& c : kCases)
+    for (SimdLevel level : test::levels_this_cpu_runs()) {
+      SCOPED_TRACE("kernel " + std::to_string(c.kernel) + " block " + std::to_string(c.block) + " level " +
+                   simd_level_name(level));
+      const PoolGeometry g = geometry(c);
+      const std::vector<float> x = relu_input(g);
+      const int64_t outs = g.batch * g.blocks * g.block * g.oh * g.ow;
+      std::vector<float> y(outs), dy(outs), dx(x.size(), 7.f), want_dx(x.size(), 0.f);
+      std::vector<uint8_t> taps(outs);
+      test::pattern(dy.data(), outs, 23, 1.0);
+      max_pool_blocked_forward(g, x.data(), y.data(), taps.data(), level);
+      max_pool_blocked_backward(g, dy.data(), taps.data(), dx.data(), level);
+      int ties = 0, nans = 0;
+      for (int64_t n = 0; n < g.batch; ++n)
+        for (int64_t ch = 0; ch < c.channels; ++ch)
+          for (int64_t oy = 0; oy < g.oh; ++oy)
+            for (int64_t ox = 0; ox < g.ow; ++ox) {
+              const int64_t o = at(g, n, ch, oy, ox, g.oh, g.ow), best = argmax(g, x, n, ch, oy, ox);
+              if (std::isnan(x[best])) {
+                ASSERT_TRUE(std::isnan(y[o])) << o;
+                ++nans;
+              } else {
+                ASSERT_EQ(y[o], x[best]) << o;
+              }
+              ties += maxima(g, x, n, ch, oy, ox, x[best]) > 1;
+              want_dx[best] += dy[o];  // in the outputs' row-major order, as PyTorch adds them
             }
-            ties += maxima(g, x, n, ch, oy, ox, x[best]) > 1;
-            want_dx[best] += dy[o];  // in the outputs' row-major order, as PyTorch adds them
-          }
-    EXPECT_GT(ties, 10);  // windows whose maximum is there twice or more
-    EXPECT_GT(nans, 0);
-    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(dx[i], want_dx[i]) << i;  // exact: the same sums
-  }
+      EXPECT_GT(ties, 10);  // windows whose maximum is there twice or more
+      EXPECT_GT(nans, 0);
+      for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(dx[i], want_dx[i]) << i;  // exact: the same sums
+    }
 }
 
 // Inference keeps no taps and computes the same maxima.
 TEST(PoolBlocked, InferenceWritesTheSameMaxima) {
-  for (const CaseAtLevel& cl : cases_and_levels()) {
-    const PoolGeometry g = geometry(cl.c);
-    const std::vector<float> x = relu_input(g);
-    const int64_t outs = g.batch * g.blocks * g.block * g.oh * g.ow;
-    std::vector<float> trained(outs), inferred(outs);
-    std::vector<uint8_t> taps(outs);
-    max_pool_blocked_forward(g, x.data(), trained.data(), taps.data(), cl.level);
-    max_pool_blocked_forward(g, x.data(), inferred.data(), nullptr, cl.level);
-    for (int64_t i = 0; i < outs; ++i)
-      if (!std::isnan(trained[i])) {
-        ASSERT_EQ(inferred[i], trained[i]) << i;
-      }
-  }
+  for (const Case& c : kCases)
+    for (SimdLevel level : test::levels_this_cpu_runs()) {
+      const PoolGeometry g = geometry(c);
+      const std::vector<float> x = relu_input(g);
+      const int64_t outs = g.batch * g.blocks * g.block * g.oh * g.ow;
+      std::vector<float> trained(outs), inferred(outs);
+      std::vector<uint8_t> taps(outs);
+      max_pool_blocked_forward(g, x.data(), trained.data(), taps.data(), level);
+      max_pool_blocked_forward(g, x.data(), inferred.data(), nullptr, level);
+      for (int64_t i = 0; i < outs; ++i)
+        if (!std::isnan(trained[i])) {
+          ASSERT_EQ(inferred[i], trained[i]) << i;
+        }
+    }
 }
 
 }  // namespace

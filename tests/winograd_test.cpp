@@ -9,6 +9,7 @@
 
 #include "layers/conv.hpp"
 #include "kernels/winograd.hpp"
+#include "levels.hpp"
 #include "tensor/engine.hpp"
 #include "tensor/layout.hpp"
 
@@ -73,15 +74,6 @@ std::vector<float> winograd(const Case& c, int block, SimdLevel level, std::vect
   return dst;
 }
 
-// The project's transforms are compiled once per instruction-set level: each the CPU runs is
-// checked, the generic one included.
-std::vector<SimdLevel> levels_this_cpu_runs() {
-  std::vector<SimdLevel> levels;
-  for (SimdLevel level : compiled_simd_levels())
-    if (cpu_runs(level)) levels.push_back(level);
-  return levels;
-}
-
 TEST(Winograd, EqualsTheDirectConvolution) {
   const std::vector<Case> cases = {
       {{16, 32, 13, 13, 3, 1, 1, true}, 20},  // torchvision's conv3-5 shape; chunks of 8, 8, 4 images
@@ -94,7 +86,7 @@ TEST(Winograd, EqualsTheDirectConvolution) {
   };
   for (const Case& c : cases)
     for (int block : {8, 16})
-      for (SimdLevel level : levels_this_cpu_runs()) {
+      for (SimdLevel level : test::levels_this_cpu_runs()) {
         if (!Winograd::supports(c.s, block)) continue;
         SCOPED_TRACE(std::string(simd_level_name(level)) + " in " + std::to_string(c.s.in) + " out " +
                      std::to_string(c.s.out) + " " + std::to_string(c.s.height) + "x" + std::to_string(c.s.width) + " kernel " +
@@ -153,7 +145,7 @@ TEST(Winograd, WeightGradientsEqualSumsInDouble) {
   };
   for (const Case& c : cases)
     for (int block : {8, 16})
-      for (SimdLevel level : levels_this_cpu_runs()) {
+      for (SimdLevel level : test::levels_this_cpu_runs()) {
         if (!Winograd::supports(c.s, block)) continue;
         const WinogradShape& s = c.s;
         SCOPED_TRACE(std::string(simd_level_name(level)) + " kernel " + std::to_string(s.kernel) + " groups " + std::to_string(s.groups) + " pad " +
