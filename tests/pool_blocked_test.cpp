@@ -1,5 +1,5 @@
-// Our blocked max pooling (src/kernels/simd/pool_blocked.cpp) against the definition written out
-// here, on both channel blockings, overlapping and plain windows, and every instruction-set
+// Our max pooling (src/kernels/simd/pool_blocked.cpp) against the definition written out here,
+// on both channel blockings and nhwc, overlapping and plain windows, and every instruction-set
 // level of the binary this CPU can run. Inputs as pooling sees them after a ReLU: a third of
 // the values are 0, so many windows tie, and the gradient must go to the first maximum of the
 // window in row-major order, as PyTorch sends it; a NaN is the maximum wherever it is.
@@ -17,21 +17,26 @@ namespace {
 struct Case {
   int kernel, stride, block;
   int64_t batch, channels, ih, iw;
+  bool channels_last;
 };
 
 const Case kCases[] = {
-    {3, 2, 8, 2, 16, 13, 13},   // the paper's overlapping pooling, an odd side
-    {3, 2, 16, 1, 32, 12, 9},   // 16-channel blocks, a side the windows do not cover evenly
-    {2, 2, 8, 3, 8, 6, 6},      // plain 2x2 windows
+    {3, 2, 8, 2, 16, 13, 13, false},  // the paper's overlapping pooling, an odd side
+    {3, 2, 16, 1, 32, 12, 9, false},  // 16-channel blocks, a side the windows do not cover evenly
+    {2, 2, 8, 3, 8, 6, 6, false},     // plain 2x2 windows
+    {3, 2, 8, 2, 24, 13, 13, true},   // nhwc (the int8 convolutions' output), three vectors a pixel
+    {3, 2, 16, 1, 32, 12, 9, true},   // nhwc, 16-channel vectors
 };
 
 PoolGeometry geometry(const Case& c) {
   const int64_t oh = (c.ih - c.kernel) / c.stride + 1, ow = (c.iw - c.kernel) / c.stride + 1;
-  return {c.batch, c.channels / c.block, c.ih, c.iw, oh, ow, c.kernel, c.stride, c.block};
+  return {c.batch, c.channels / c.block, c.ih, c.iw, oh, ow, c.kernel, c.stride, c.block, c.channels_last};
 }
 
-// Index of (n, ch, y, x) in nChw{block}c.
+// Index of (n, ch, y, x) in a tensor of h x w pixels, nChw{block}c or nhwc, written out.
 int64_t at(const PoolGeometry& g, int64_t n, int64_t ch, int64_t y, int64_t x, int64_t h, int64_t w) {
+  const int64_t channels = g.blocks * g.block;
+  if (g.channels_last) return ((n * h + y) * w + x) * channels + ch;
   return (((n * g.blocks + ch / g.block) * h + y) * w + x) * g.block + ch % g.block;
 }
 
@@ -66,8 +71,8 @@ int maxima(const PoolGeometry& g, const std::vector<float>& x, int64_t n, int64_
 TEST(PoolBlocked, ForwardAndBackwardFollowTheDefinition) {
   for (const Case& c : kCases)
     for (SimdLevel level : test::levels_this_cpu_runs()) {
-      SCOPED_TRACE("kernel " + std::to_string(c.kernel) + " block " + std::to_string(c.block) + " level " +
-                   simd_level_name(level));
+      SCOPED_TRACE("kernel " + std::to_string(c.kernel) + " block " + std::to_string(c.block) +
+                   (c.channels_last ? " nhwc" : "") + " level " + simd_level_name(level));
       const PoolGeometry g = geometry(c);
       const std::vector<float> x = relu_input(g);
       const int64_t outs = g.batch * g.blocks * g.block * g.oh * g.ow;

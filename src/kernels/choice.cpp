@@ -329,19 +329,21 @@ Kernels choose_lrn_kernels(const LrnParams& p, const md& in, Mode mode, const Ke
   return k;
 }
 
-// Ours on the blocked layout where it computes this pooling (the table: where the block is 8
-// channels), or oneDNN's; each kernel runs both passes. Neither holds state worth keeping
+// Ours on the blocked layout or nhwc where it computes this pooling (the table: where the
+// block is 8 channels), or oneDNN's; each kernel runs both passes. Neither holds state worth keeping
 // across batch sizes.
 Kernels choose_pool_kernels(const PoolParams& p, const md& in, Mode mode) {
   const int block = activation_block();
   const dims d = in.dims();
-  const bool ours = block && in == activation_md(d) && pool_blocked_supports(p, block, d[1]);
+  bool channels_last = false;
+  const bool ours = block && pool_blocked_supports(p, block, in, channels_last);
   std::vector<Pass> passes{Pass::forward};
   if (mode == Mode::train) passes.push_back(Pass::backward_data);
   auto build = [&](const std::string& name, const md& t, md& out) -> std::shared_ptr<Kernel> {
     if (name == "blocked") {
-      out = activation_md(pool_out_dims(p, t.dims()));
-      return std::make_shared<BlockedPool>(p, block, mode);
+      auto k = std::make_shared<BlockedPool>(p, block, channels_last, mode);
+      out = k->out_md(t);
+      return k;
     }
     auto o = std::make_shared<OnednnPool>();
     out = o->setup(p, t, mode);

@@ -47,7 +47,12 @@ void OnednnPool::backward_data(const Tensor&, const Tensor& d_out, const Tensor&
 
 PoolGeometry BlockedPool::geometry(const dims& in) const {
   const dims out = pool_out_dims(p_, in);
-  return {in[0], in[1] / block_, in[2], in[3], out[2], out[3], p_.kernel, p_.stride, block_};
+  return {in[0], in[1] / block_, in[2], in[3], out[2], out[3], p_.kernel, p_.stride, block_, channels_last_};
+}
+
+md BlockedPool::out_md(const md& in) const {
+  const tag t = channels_last_ ? tag::nhwc : block_ == 8 ? tag::nChw8c : tag::nChw16c;
+  return md(pool_out_dims(p_, in.dims()), dt::f32, t);
 }
 
 void BlockedPool::forward(const Tensor& in, const Tensor& out) {
@@ -69,8 +74,12 @@ void BlockedPool::backward_data(const Tensor& in, const Tensor& d_out, const Ten
 
 std::string BlockedPool::impl(Pass) const { return std::string("pool_blocked:") + simd_kernels()->level; }
 
-bool pool_blocked_supports(const PoolParams& p, int block, int64_t channels) {
-  return (block == 8 || block == 16) && channels % block == 0 && p.kernel >= 1 && p.kernel <= 16 && p.stride >= 1;
+bool pool_blocked_supports(const PoolParams& p, int block, const md& in, bool& channels_last) {
+  const dims d = in.dims();
+  if ((block != 8 && block != 16) || d.size() != 4 || d[1] % block || p.kernel < 1 || p.kernel > 16 || p.stride < 1)
+    return false;
+  channels_last = in == md(d, dt::f32, tag::nhwc);
+  return channels_last || in == md(d, dt::f32, block == 8 ? tag::nChw8c : tag::nChw16c);
 }
 
 void max_pool_blocked_forward(const PoolGeometry& g, const float* x, float* y, uint8_t* taps, SimdLevel level) {

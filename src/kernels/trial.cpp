@@ -31,6 +31,7 @@ std::string layout_name(const md& m) {
   if (m == plain_md(d)) return "plain";
   if (d.size() == 4 && m == md(d, dt::f32, tag::nChw8c)) return "blocked8";
   if (d.size() == 4 && m == md(d, dt::f32, tag::nChw16c)) return "blocked16";
+  if (d.size() == 4 && m == md(d, dt::f32, tag::nhwc)) return "nhwc";
   return "other";
 }
 

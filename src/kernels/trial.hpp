@@ -17,7 +17,7 @@ namespace alexnet {
 int64_t trial_batch(Mode mode, int64_t batch);
 // The first n images of a 4-D or 2-D activation descriptor, in the same layout.
 md first_images(const md& m, int64_t n);
-// "plain", "blocked8", "blocked16" or "other": how a signature names an activation's layout.
+// "plain", "blocked8", "blocked16", "nhwc" or "other": how a signature names an activation's layout.
 std::string layout_name(const md& m);
 
 // Scratch for one trial: the input (random), the output, and for training the output's and

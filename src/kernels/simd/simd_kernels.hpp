@@ -33,11 +33,19 @@ struct WinogradGeometry {
 // The channel blocks one position of the blocked LRN holds on the stack.
 inline constexpr int kLrnMaxBlocks = 64;
 
-// Max pooling of k x k windows with stride s and no padding on nChw{block}c
-// (kernels/pool_blocked.hpp): `blocks` of `block` channels a plane.
+// Max pooling of k x k windows with stride s and no padding (kernels/pool_kernels.hpp) on
+// nChw{block}c, or on nhwc (channels_last) with channels a multiple of block: a plane is an
+// image's `block` channels, a vector at each pixel.
 struct PoolGeometry {
   int64_t batch = 0, blocks = 0, ih = 0, iw = 0, oh = 0, ow = 0;
   int kernel = 3, stride = 2, block = 8;
+  bool channels_last = false;
+  // Floats from one pixel's vector to the next, and where plane p (image p / blocks, channel
+  // block p % blocks) begins in a tensor of h x w pixels.
+  int64_t pixel() const { return channels_last ? blocks * block : block; }
+  int64_t plane(int64_t p, int64_t h, int64_t w) const {
+    return channels_last ? (p / blocks) * h * w * blocks * block + (p % blocks) * block : p * h * w * block;
+  }
 };
 
 // An int8 fc layer at small batches (kernels/fc_int8_rows.hpp): weights [out][in] s8, inputs
