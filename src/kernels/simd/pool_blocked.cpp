@@ -1,7 +1,8 @@
 // Max pooling on the blocked layouts and nhwc (kernels/pool_kernels.hpp), forward and backward,
 // a vector of channels at a time. Compiled once per instruction-set level (simd/simd_kernels.hpp).
-// Each (image, channel block) plane is one task: its input (at most a few tens of KB) stays in
-// the core's caches while the windows overlap, and the backward adds into it tap by tap.
+// On the blocked layouts each (image, channel block) plane is one task: its input (at most a few
+// tens of KB) stays in the core's caches while the windows overlap, and the backward adds into it
+// tap by tap. On nhwc (inference's int8 networks) a task is a row of outputs (forward below).
 #include <cstring>
 
 #include "kernels/simd/simd_kernels.hpp"
