@@ -294,32 +294,54 @@ Kernels choose_fc_kernels(FcRequest r, const Kernels& before) {
   return k;
 }
 
+namespace {
+
+// The candidates of a layer without parameters (LRN, pooling), in the table's order: each a
+// trial of `build`'s kernel on the first images of `in`, its forward and, in training, its
+// backward (both passes run on one kernel).
+using PassesBuild = std::function<std::shared_ptr<Kernel>(const std::string& name, const md& in, md& out)>;
+std::vector<Candidate> both_pass_candidates(const std::vector<std::string>& names, const md& in, Mode mode,
+                                            PassesBuild build) {
+  std::vector<Pass> passes{Pass::forward};
+  if (mode == Mode::train) passes.push_back(Pass::backward_data);
+  std::vector<Candidate> candidates;
+  for (const auto& name : names)
+    candidates.push_back({name, [=] {
+                            const md t = first_images(in, trial_batch(mode, in.dims()[0]));
+                            auto trial = std::make_shared<Trial>(t, 0, 0, mode == Mode::train);
+                            md out;
+                            auto k = build(name, t, out);
+                            trial->set_out(out);
+                            return trial_run(k, trial, passes);
+                          }});
+  return candidates;
+}
+
+}  // namespace
+
 // Ours on the blocked layout where it computes this LRN (the table: where the block is 8
 // channels), or oneDNN's; each kernel runs both passes.
 Kernels choose_lrn_kernels(const LrnParams& p, const md& in, Mode mode, const Kernels& before) {
   const int block = activation_block();
   const dims d = in.dims();
   const bool ours = block && in == activation_md(d) && lrn_blocked_supports(p, block, d[1]);
-  std::vector<Pass> passes{Pass::forward};
-  if (mode == Mode::train) passes.push_back(Pass::backward_data);
-  std::vector<Candidate> candidates;
-  for (const auto& name : ordered({{"blocked", ours && block == kThresholds.blocked_lrn_block}, {"onednn", true}, {"blocked", ours}}))
-    candidates.push_back({name, [=] {
-                            const md t = first_images(in, trial_batch(mode, d[0]));
-                            auto trial = std::make_shared<Trial>(t, 0, 0, mode == Mode::train);
-                            std::shared_ptr<Kernel> k;
-                            if (name == "blocked") k = std::make_shared<BlockedLrn>(p, block), trial->set_out(t);
-                            else { auto o = std::make_shared<OnednnLrn>(); trial->set_out(o->setup(p, t, mode)); k = o; }
-                            return trial_run(k, trial, passes);
-                          }});
+  auto build = [=](const std::string& name, const md& t, md& out) -> std::shared_ptr<Kernel> {
+    if (name == "blocked") {
+      out = t;
+      return std::make_shared<BlockedLrn>(p, block);
+    }
+    auto o = std::make_shared<OnednnLrn>();
+    out = o->setup(p, t, mode);
+    return o;
+  };
+  const auto names = ordered({{"blocked", ours && block == kThresholds.blocked_lrn_block}, {"onednn", true}, {"blocked", ours}});
   const std::string sig = "lrn " + std::to_string(d[1]) + " on " + std::to_string(d[2]) + "x" + std::to_string(d[3]) +
                           " " + layout_name(in) + (mode == Mode::train ? " train" : " infer");
-  const Choice c = choose_kernel({sig, d[0]}, candidates);
+  const Choice c = choose_kernel({sig, d[0]}, both_pass_candidates(names, in, mode, build));
   Kernels k;
   k.chosen_by = choice_source_name(c.source);
   if (c.kernel == "blocked") {
-    k.forward = std::make_shared<BlockedLrn>(p, block);
-    k.out = in;
+    k.forward = build(c.kernel, in, k.out);
   } else {
     auto o = before.kept<OnednnLrn>();
     k.out = o->setup(p, in, mode);
@@ -330,16 +352,14 @@ Kernels choose_lrn_kernels(const LrnParams& p, const md& in, Mode mode, const Ke
 }
 
 // Ours on the blocked layout or nhwc where it computes this pooling (the table: where the
-// block is 8 channels), or oneDNN's; each kernel runs both passes. Neither holds state worth keeping
-// across batch sizes.
+// block is 8 channels), or oneDNN's; each kernel runs both passes. Neither holds state worth
+// keeping across batch sizes.
 Kernels choose_pool_kernels(const PoolParams& p, const md& in, Mode mode) {
   const int block = activation_block();
   const dims d = in.dims();
   bool channels_last = false;
   const bool ours = block && pool_blocked_supports(p, block, in, channels_last);
-  std::vector<Pass> passes{Pass::forward};
-  if (mode == Mode::train) passes.push_back(Pass::backward_data);
-  auto build = [&](const std::string& name, const md& t, md& out) -> std::shared_ptr<Kernel> {
+  auto build = [=](const std::string& name, const md& t, md& out) -> std::shared_ptr<Kernel> {
     if (name == "blocked") {
       auto k = std::make_shared<BlockedPool>(p, block, channels_last, mode);
       out = k->out_md(t);
@@ -349,20 +369,11 @@ Kernels choose_pool_kernels(const PoolParams& p, const md& in, Mode mode) {
     out = o->setup(p, t, mode);
     return o;
   };
-  std::vector<Candidate> candidates;
-  for (const auto& name : ordered({{"blocked", ours && block == kThresholds.blocked_pool_block}, {"onednn", true}, {"blocked", ours}}))
-    candidates.push_back({name, [=] {
-                            const md t = first_images(in, trial_batch(mode, d[0]));
-                            auto trial = std::make_shared<Trial>(t, 0, 0, mode == Mode::train);
-                            md out;
-                            auto k = build(name, t, out);
-                            trial->set_out(out);
-                            return trial_run(k, trial, passes);
-                          }});
+  const auto names = ordered({{"blocked", ours && block == kThresholds.blocked_pool_block}, {"onednn", true}, {"blocked", ours}});
   const std::string sig = "maxpool " + std::to_string(p.kernel) + "/" + std::to_string(p.stride) + " " +
                           std::to_string(d[1]) + " on " + std::to_string(d[2]) + "x" + std::to_string(d[3]) + " " +
                           layout_name(in) + (mode == Mode::train ? " train" : " infer");
-  const Choice c = choose_kernel({sig, d[0]}, candidates);
+  const Choice c = choose_kernel({sig, d[0]}, both_pass_candidates(names, in, mode, build));
   Kernels k;
   k.chosen_by = choice_source_name(c.source);
   k.forward = build(c.kernel, in, k.out);

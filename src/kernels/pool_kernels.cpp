@@ -45,6 +45,11 @@ void OnednnPool::backward_data(const Tensor&, const Tensor& d_out, const Tensor&
   cpu_stream().wait();
 }
 
+namespace {
+// One tap byte for each output value.
+size_t taps_size(const PoolGeometry& g) { return static_cast<size_t>(g.batch * g.blocks * g.block * g.oh * g.ow); }
+}  // namespace
+
 PoolGeometry BlockedPool::geometry(const dims& in) const {
   const dims out = pool_out_dims(p_, in);
   return {in[0], in[1] / block_, in[2], in[3], out[2], out[3], p_.kernel, p_.stride, block_, channels_last_};
@@ -59,7 +64,7 @@ void BlockedPool::forward(const Tensor& in, const Tensor& out) {
   const PoolGeometry g = geometry(in.shape());
   uint8_t* taps = nullptr;
   if (mode_ == Mode::train) {
-    taps_.resize(static_cast<size_t>(g.batch * g.blocks * g.oh * g.ow * block_));
+    taps_.resize(taps_size(g));
     taps = taps_.data();
   }
   max_pool_blocked_forward(g, in.data(), out.data(), taps);
@@ -67,7 +72,7 @@ void BlockedPool::forward(const Tensor& in, const Tensor& out) {
 
 void BlockedPool::backward_data(const Tensor& in, const Tensor& d_out, const Tensor& d_in) {
   const PoolGeometry g = geometry(in.shape());
-  if (mode_ != Mode::train || taps_.size() != static_cast<size_t>(g.batch * g.blocks * g.oh * g.ow * block_))
+  if (mode_ != Mode::train || taps_.size() != taps_size(g))
     internal_error("max pooling's backward without a training forward of this batch");
   max_pool_blocked_backward(g, d_out.data(), taps_.data(), d_in.data());
 }
